@@ -1,0 +1,134 @@
+"""The op registry: what s2s knows about each function it can meet.
+
+A *rule* pairs an op (a Python callable such as ``numpy.tanh``, or an ``operator`` function for
+Python's operators) with a reverse template (``@adjoint``) and a forward template (``@tangent``).
+Templates are short Python functions whose body is inlined into generated code; in them
+``d[x]`` is the adjoint (reverse) or tangent (forward) of ``x``. The first parameter is the op's
+result, the rest are the op's own parameters, with its defaults.
+"""
+
+from __future__ import annotations
+
+import inspect
+import textwrap
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import gast
+
+
+@dataclass
+class Template:
+    fn: Callable
+    params: list[str]
+    signature: inspect.Signature
+    body: list  # gast statements
+    filename: str
+
+    @classmethod
+    def from_function(cls, fn: Callable) -> Template:
+        source = textwrap.dedent(inspect.getsource(fn))
+        tree = gast.parse(source).body[0]
+        body = [s for s in tree.body
+                if not (isinstance(s, gast.Expr) and isinstance(s.value, gast.Constant))]
+        sig = inspect.signature(fn)
+        return cls(fn=fn, params=list(sig.parameters), signature=sig, body=body,
+                   filename=inspect.getsourcefile(fn) or "<template>")
+
+
+@dataclass
+class Rule:
+    op: Any
+    name: str
+    family: str = ""
+    adjoint: Template | None = None
+    tangent: Template | None = None
+    notes: str = ""
+    extra: dict = field(default_factory=dict)
+
+
+RULES: dict[int, Rule] = {}
+#: ops with no derivative: their results are constants to the transformer
+NONDIFF: dict[int, str] = {}
+#: keep the op objects alive so that their ids stay unique
+_KEEP: list[Any] = []
+
+
+def _qualname(op: Any) -> str:
+    mod = getattr(op, "__module__", None) or ""
+    name = getattr(op, "__qualname__", None) or getattr(op, "__name__", repr(op))
+    if mod in ("builtins", "_operator"):
+        mod = "operator" if mod == "_operator" else ""
+    if mod.startswith("numpy"):
+        mod = "numpy" + mod[len("numpy"):].replace("._core", "").replace(".core", "")
+        if mod.startswith("numpy.fromnumeric") or mod.startswith("numpy.numeric"):
+            mod = "numpy"
+    if isinstance(op, type(abs)) and mod == "" and name in dir(__builtins__):
+        return name
+    return f"{mod}.{name}" if mod else name
+
+
+def rule_for(op: Any) -> Rule:
+    key = id(op)
+    if key not in RULES:
+        _KEEP.append(op)
+        RULES[key] = Rule(op=op, name=_qualname(op))
+    return RULES[key]
+
+
+def adjoint(*ops: Any, family: str = "", notes: str = "") -> Callable:
+    """Register the decorated template as the reverse rule of each of `ops`."""
+
+    def register(fn: Callable) -> Callable:
+        tpl = Template.from_function(fn)
+        for op in ops:
+            rule = rule_for(op)
+            rule.adjoint = tpl
+            rule.family = family or rule.family or fn.__module__.rsplit(".", 1)[-1]
+            if notes:
+                rule.notes = notes
+        return fn
+
+    return register
+
+
+def tangent(*ops: Any, family: str = "", notes: str = "") -> Callable:
+    """Register the decorated template as the forward rule of each of `ops`."""
+
+    def register(fn: Callable) -> Callable:
+        tpl = Template.from_function(fn)
+        for op in ops:
+            rule = rule_for(op)
+            rule.tangent = tpl
+            rule.family = family or rule.family or fn.__module__.rsplit(".", 1)[-1]
+        return fn
+
+    return register
+
+
+def nondiff(*ops: Any, reason: str = "no derivative") -> None:
+    """Mark `ops` as non-differentiable: their results carry no gradient."""
+    for op in ops:
+        _KEEP.append(op)
+        NONDIFF[id(op)] = reason
+
+
+def lookup(op: Any) -> Rule | None:
+    return RULES.get(id(op))
+
+
+def is_nondiff(op: Any) -> bool:
+    return id(op) in NONDIFF
+
+
+class _D:
+    """The `d` in templates; templates are never called, this only keeps linters quiet."""
+
+    def __getitem__(self, item: Any) -> Any:  # pragma: no cover
+        raise RuntimeError("templates are inlined by s2s, not called")
+
+    def __setitem__(self, item: Any, value: Any) -> None:  # pragma: no cover
+        raise RuntimeError("templates are inlined by s2s, not called")
+
+
+d = _D()

@@ -1,0 +1,329 @@
+"""The handful of helpers generated gradients call.
+
+They are written against NumPy's function API, which dispatches to CuPy (and other array
+libraries implementing ``__array_function__``) for their arrays, and never convert an array to
+NumPy implicitly.
+"""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any
+
+import numpy as np
+
+_SCALARS = (float, int, bool, complex)
+
+
+def unbroadcast(g: Any, x: Any) -> Any:
+    """Sum the adjoint `g` down to the shape of `x` (undoing NumPy broadcasting)."""
+    if type(x) in _SCALARS:
+        if type(g) in _SCALARS:
+            return g
+        return g.sum() if getattr(g, "ndim", 0) else g
+    shape = x.shape if hasattr(x, "shape") else np.shape(x)
+    gshape = g.shape if hasattr(g, "shape") else ()
+    if gshape == shape:
+        return g
+    if not hasattr(g, "shape"):  # a Python scalar adjoint of an array
+        return np.full_like(x, g) if shape else g
+    extra = len(gshape) - len(shape)
+    if extra > 0:
+        g = g.sum(axis=tuple(range(extra)))
+    axes = tuple(i for i, (a, b) in enumerate(zip(g.shape, shape, strict=True))
+                 if b == 1 and a != 1)
+    if axes:
+        g = g.sum(axis=axes, keepdims=True)
+    return g
+
+
+def unreduce(g: Any, x: Any, axis: Any = None, keepdims: bool = False) -> Any:
+    """Broadcast the adjoint of a reduction over `axis` back to the shape of `x`."""
+    shape = np.shape(x)
+    if axis is not None and not keepdims and getattr(g, "ndim", 0) != len(shape):
+        axes = (axis,) if isinstance(axis, numbers.Integral) else tuple(axis)
+        axes = tuple(a % len(shape) for a in axes)
+        g = np.expand_dims(g, axes)
+    if type(x) in _SCALARS:
+        return g
+    return np.broadcast_to(g, shape)
+
+
+def reduction_count(x: Any, axis: Any = None) -> int:
+    """How many elements a mean over `axis` averages."""
+    shape = np.shape(x)
+    if axis is None:
+        n = 1
+        for s in shape:
+            n *= s
+        return n
+    axes = (axis,) if isinstance(axis, numbers.Integral) else tuple(axis)
+    n = 1
+    for a in axes:
+        n *= shape[a]
+    return n
+
+
+def zeros_like(x: Any) -> Any:
+    """A zero adjoint with the structure of `x`, ready for accumulation at an index."""
+    if isinstance(x, dict):
+        return {}
+    if isinstance(x, (list, tuple)):
+        return [0.0] * len(x)
+    if type(x) in _SCALARS:
+        return 0.0
+    return np.zeros_like(x, dtype=_float_dtype(x))
+
+
+def _float_dtype(x: Any) -> Any:
+    dt = getattr(x, "dtype", None)
+    if dt is not None and getattr(dt, "kind", "f") in "fc":
+        return dt
+    return np.float64
+
+
+def add(a: Any, b: Any) -> Any:
+    """Add two adjoints; 0.0 is the zero of every structure, containers add leafwise."""
+    if isinstance(b, (list, tuple)):
+        if isinstance(a, (list, tuple)):
+            return [add(x, y) for x, y in zip(a, b, strict=True)]
+        return list(b) if _is_zero(a) else b
+    if isinstance(b, dict):
+        if isinstance(a, dict):
+            out = dict(a)
+            for k, v in b.items():
+                out[k] = add(out[k], v) if k in out else v
+            return out
+        return dict(b)
+    if isinstance(a, (list, tuple, dict)):
+        return a if _is_zero(b) else add(b, a)
+    return a + b
+
+
+def _is_zero(a: Any) -> bool:
+    return type(a) in _SCALARS and a == 0
+
+
+def add_at(d: Any, index: Any, g: Any) -> Any:
+    """Accumulate `g` into the adjoint `d` at `index`, in place (`d` is owned by the caller)."""
+    if isinstance(d, dict):
+        d[index] = add(d[index], g) if index in d else g
+        return d
+    if isinstance(d, list):
+        d[index] = add(d[index], g)
+        return d
+    if _has_array_index(index):
+        np.add.at(d, index, g)
+    else:
+        d[index] += g
+    return d
+
+
+def _has_array_index(index: Any) -> bool:
+    if isinstance(index, tuple):
+        return any(_is_array_index(i) for i in index)
+    return _is_array_index(index)
+
+
+def _is_array_index(i: Any) -> bool:
+    return hasattr(i, "shape") and getattr(i, "dtype", None) is not None and i.dtype != bool \
+        or isinstance(i, list)
+
+
+def copy_value(v: Any) -> Any:
+    """A copy of a value about to be overwritten in place (arrays copied, others as they are)."""
+    copy = getattr(v, "copy", None)
+    return copy() if copy is not None and not isinstance(v, (list, dict)) else (
+        list(v) if isinstance(v, list) else dict(v) if isinstance(v, dict) else v)
+
+
+def unstack(g: Any, n: int, axis: int = 0) -> list:
+    """Split the adjoint of np.stack into the adjoints of its `n` inputs."""
+    if axis == 0:
+        return [g[i] for i in range(n)]
+    return [np.take(g, i, axis=axis) for i in range(n)]
+
+
+def grad_like(g: Any, x: Any) -> Any:
+    """The final gradient for argument `x`: same structure, shape and dtype as `x`."""
+    if isinstance(x, dict):
+        gd = g if isinstance(g, dict) else {}
+        return {k: grad_like(gd.get(k, 0.0), v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        gl = g if isinstance(g, (list, tuple)) else [0.0] * len(x)
+        out = [grad_like(a, b) for a, b in zip(gl, x, strict=True)]
+        return tuple(out) if isinstance(x, tuple) else out
+    if type(x) in _SCALARS or isinstance(x, numbers.Number) and not hasattr(x, "shape"):
+        if hasattr(g, "shape"):
+            g = g.sum() if g.ndim else g
+            return float(g)
+        return float(g)
+    if hasattr(x, "shape"):
+        dtype = _float_dtype(x)
+        if type(g) in _SCALARS or not hasattr(g, "shape"):
+            return np.full_like(x, g, dtype=dtype) if x.shape else np.asarray(g, dtype=dtype)[()] \
+                if False else _full(x, g, dtype)
+        if g.shape != x.shape:
+            g = unbroadcast(g, x)
+            if g.shape != x.shape:
+                g = np.broadcast_to(g, x.shape).copy()
+        if g.dtype != dtype:
+            g = g.astype(dtype)
+        if isinstance(x, np.generic) or (not x.shape and not isinstance(x, np.ndarray)):
+            return g
+        return g
+    return g
+
+
+def _full(x: Any, value: Any, dtype: Any) -> Any:
+    out = np.zeros_like(x, dtype=dtype)
+    if value:
+        out = out + value
+    return out
+
+
+def seed(y: Any, fname: str) -> Any:
+    """The cotangent 1.0 of a scalar output; anything else is an error."""
+    from s2s.errors import NonScalarOutputError
+
+    if type(y) in _SCALARS:
+        return 1.0
+    shape = getattr(y, "shape", None)
+    if shape == () or (shape is not None and len(shape) == 0):
+        return np.ones_like(y) if hasattr(y, "dtype") and y.dtype.kind in "fc" else 1.0
+    if shape is None:
+        raise NonScalarOutputError(
+            f"s2s.grad({fname}) needs a scalar output, but {fname} returned "
+            f"{type(y).__name__}", hint=f"use s2s.vjp({fname}) for non-scalar outputs")
+    raise NonScalarOutputError(
+        f"s2s.grad({fname}) needs a scalar output, but {fname} returned an array of shape "
+        f"{tuple(shape)}", hint=f"use s2s.vjp({fname}) and pass a cotangent of that shape, or "
+        "reduce the output with np.sum or np.mean")
+
+
+def push_len(tape: list, n: int) -> None:  # pragma: no cover - kept for symmetry
+    tape.append(n)
+
+
+HELPERS: dict[str, Any] = {
+    "unbroadcast": unbroadcast,
+    "unreduce": unreduce,
+    "reduction_count": reduction_count,
+    "zeros_like": zeros_like,
+    "add": add,
+    "add_at": add_at,
+    "copy_value": copy_value,
+    "unstack": unstack,
+    "grad_like": grad_like,
+    "seed": seed,
+}
+
+
+def matmul_grad_a(g: Any, a: Any, b: Any) -> Any:
+    """Adjoint of `a` in `a @ b`, for 1-D, 2-D and batched operands."""
+    if a.ndim == 1 and b.ndim == 1:
+        return g * b
+    if b.ndim == 1:
+        out = g[..., None] * b
+    elif a.ndim == 1:
+        out = b @ g if b.ndim == 2 else (b @ g[..., None])[..., 0]
+    elif b.ndim == 2:
+        out = g @ b.T
+    else:
+        out = g @ np.swapaxes(b, -1, -2)
+    return unbroadcast(out, a)
+
+
+def matmul_grad_b(g: Any, a: Any, b: Any) -> Any:
+    """Adjoint of `b` in `a @ b`, for 1-D, 2-D and batched operands."""
+    if a.ndim == 1 and b.ndim == 1:
+        return g * a
+    if a.ndim == 1:
+        out = a[:, None] * g[..., None, :]
+    elif b.ndim == 1:
+        out = (np.swapaxes(a, -1, -2) @ g[..., None])[..., 0] if a.ndim > 2 else a.T @ g
+    elif a.ndim == 2:
+        out = a.T @ g
+    else:
+        out = np.swapaxes(a, -1, -2) @ g
+    return unbroadcast(out, b)
+
+
+def extremum_grad(g: Any, x: Any, y: Any, axis: Any = None, keepdims: bool = False) -> Any:
+    """Adjoint of max/min over `axis`: shared equally among tied extremal entries."""
+    mask = x == unreduce(y, x, axis, keepdims)
+    count = np.sum(mask, axis=axis, keepdims=True)
+    return unreduce(g, x, axis, keepdims) * mask / count
+
+
+def binary_extremum_grad(g: Any, x: Any, other: Any, greater: bool) -> Any:
+    """Adjoint of `x` in maximum(x, other) / minimum(x, other); ties share the gradient."""
+    win = (x > other) if greater else (x < other)
+    tie = x == other
+    return unbroadcast(g * (win + 0.5 * tie), x)
+
+
+def sum_list_grad(g: Any, xs: Any) -> list:
+    """Adjoint of the list `xs` in sum(xs)."""
+    return [unbroadcast(g, x) for x in xs]
+
+
+def transpose_grad(g: Any, axes: Any = None) -> Any:
+    if axes is None:
+        return np.transpose(g)
+    return np.transpose(g, np.argsort(axes))
+
+
+HELPERS.update({
+    "matmul_grad_a": matmul_grad_a,
+    "matmul_grad_b": matmul_grad_b,
+    "extremum_grad": extremum_grad,
+    "binary_extremum_grad": binary_extremum_grad,
+    "sum_list_grad": sum_list_grad,
+    "transpose_grad": transpose_grad,
+})
+
+
+def array_grad(g: Any, obj: Any) -> Any:
+    """Adjoint of the (nested) list `obj` in np.array(obj)."""
+    if isinstance(obj, (list, tuple)):
+        return [array_grad(g[i], o) for i, o in enumerate(obj)]
+    return g
+
+
+def concatenate_grad(g: Any, arrays: Any, axis: int = 0) -> list:
+    sizes = [np.shape(a)[axis] for a in arrays]
+    out = []
+    start = 0
+    for n in sizes:
+        idx = [slice(None)] * g.ndim
+        idx[axis] = slice(start, start + n)
+        out.append(g[tuple(idx)])
+        start += n
+    return out
+
+
+def dot_grad_a(g: Any, a: Any, b: Any) -> Any:
+    if np.ndim(a) == 0 or np.ndim(b) == 0:
+        return unbroadcast(g * b, a)
+    if np.ndim(b) <= 2:
+        return matmul_grad_a(g, a, b)
+    return np.tensordot(g, b, axes=(tuple(range(a.ndim - 1, g.ndim)),
+                                    tuple(i for i in range(b.ndim) if i != b.ndim - 2)))
+
+
+def dot_grad_b(g: Any, a: Any, b: Any) -> Any:
+    if np.ndim(a) == 0 or np.ndim(b) == 0:
+        return unbroadcast(g * a, b)
+    if np.ndim(b) <= 2:
+        return matmul_grad_b(g, a, b)
+    ga = np.tensordot(a, g, axes=(tuple(range(a.ndim - 1)), tuple(range(a.ndim - 1))))
+    return np.moveaxis(ga, 0, b.ndim - 2)
+
+
+HELPERS.update({
+    "array_grad": array_grad,
+    "concatenate_grad": concatenate_grad,
+    "dot_grad_a": dot_grad_a,
+    "dot_grad_b": dot_grad_b,
+})

@@ -1,0 +1,1 @@
+"""Benchmarks: s2s gradients against hand-written NumPy gradients (``python -m benchmarks``)."""

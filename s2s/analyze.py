@@ -1,0 +1,486 @@
+"""Stage 3: facts about a core function that the transformers need.
+
+* `classify`: what each statement does (copy, op call, user call, subscript, setitem, append...)
+* `activity`: the names that depend on the differentiated inputs and reach the output
+* `def_sites`: where each name is assigned, to tell names that never change after their one
+  assignment ("stable": a branch or loop bound that the backward sweep can simply re-read)
+* `kinds`: a light inference of which names are arrays/scalars, containers, or unknown
+* `to_be_recorded`: the forward dataflow deciding which overwritten values the backward sweep
+  reads, so that exactly those are pushed (see docs/architecture.md)
+"""
+
+from __future__ import annotations
+
+import builtins
+from dataclasses import dataclass, field
+from typing import Any
+
+import gast
+
+from s2s import adjoints
+from s2s.adjoints import registry
+
+from .normalize import CoreFunction, is_atom
+from .parse import MISSING
+
+NONDIFF_ATTRS = {"shape", "ndim", "size", "dtype", "itemsize", "nbytes", "strides"}
+#: array methods that mean the NumPy function of the same name, receiver first
+ARRAY_METHODS: dict[str, Any] = {}
+
+
+def _init_methods() -> None:
+    import numpy as np
+
+    for meth in ("sum", "mean", "max", "min", "prod", "reshape", "transpose", "ravel",
+                 "squeeze", "dot", "copy", "cumsum", "cumprod", "var", "std", "clip",
+                 "flatten", "swapaxes", "repeat", "take", "trace", "diagonal", "conj",
+                 "round", "argmax", "argmin", "argsort", "nonzero", "all", "any", "ptp"):
+        fn = getattr(np, meth, None)
+        if meth == "flatten":
+            fn = np.ravel
+        if fn is not None:
+            ARRAY_METHODS[meth] = fn
+
+
+_init_methods()
+
+# statement kinds
+COPY, OP, USER, GETITEM, SETITEM, APPEND, BUILD, NONDIFF, CONST, ATTR = (
+    "copy", "op", "user", "getitem", "setitem", "append", "build", "nondiff", "const", "attr")
+
+
+@dataclass
+class StmtInfo:
+    kind: str
+    target: str | None = None  # the name (fully) defined
+    partial: str | None = None  # the name mutated in place (setitem, append)
+    operands: list[str] = field(default_factory=list)  # local names the op reads
+    op: Any = None  # resolved callable for OP/USER
+    args: list = field(default_factory=list)  # atoms, for OP/USER (receiver first)
+    keywords: dict = field(default_factory=dict)
+
+
+def atom_names(node: Any, local: set[str]) -> list[str]:
+    out = []
+    for n in gast.walk(node):
+        if isinstance(n, gast.Name) and n.id in local and n.id not in out:
+            out.append(n.id)
+    return out
+
+
+def classify(core: CoreFunction, s: Any) -> StmtInfo:
+    """What statement `s` does, with its operands resolved."""
+    local = core.locals
+    if isinstance(s, gast.Assign):
+        tgt = s.targets[0]
+        value = s.value
+        if isinstance(tgt, gast.Subscript):
+            return StmtInfo(SETITEM, partial=tgt.value.id,
+                            operands=atom_names(value, local) + atom_names(tgt.slice, local))
+        target = tgt.id
+        ops = atom_names(value, local)
+        if isinstance(value, gast.Name) and value.id in local:
+            return StmtInfo(COPY, target=target, operands=ops)
+        if isinstance(value, gast.Constant) or (is_atom(value) and not ops):
+            return StmtInfo(CONST, target=target)
+        if isinstance(value, gast.BinOp):
+            op = _BINOPS.get(type(value.op))
+            return StmtInfo(OP, target=target, operands=ops, op=op,
+                            args=[value.left, value.right])
+        if isinstance(value, gast.UnaryOp):
+            if isinstance(value.op, gast.Not):
+                return StmtInfo(NONDIFF, target=target, operands=ops)
+            op = _UNOPS.get(type(value.op))
+            return StmtInfo(OP, target=target, operands=ops, op=op, args=[value.operand])
+        if isinstance(value, (gast.Compare, gast.JoinedStr, gast.BoolOp)):
+            return StmtInfo(NONDIFF, target=target, operands=ops)
+        if isinstance(value, gast.Subscript):
+            return StmtInfo(GETITEM, target=target, operands=ops)
+        if isinstance(value, gast.Attribute):
+            if value.attr in NONDIFF_ATTRS:
+                return StmtInfo(NONDIFF, target=target, operands=ops)
+            if value.attr == "T":
+                import numpy as np
+
+                return StmtInfo(OP, target=target, operands=ops, op=np.transpose,
+                                args=[value.value])
+            if value.attr in ("real",):
+                return StmtInfo(COPY, target=target, operands=ops)
+            return StmtInfo(ATTR, target=target, operands=ops)
+        if isinstance(value, (gast.Tuple, gast.List, gast.Dict)):
+            return StmtInfo(BUILD, target=target, operands=ops)
+        if isinstance(value, gast.Call):
+            return _classify_call(core, value, target)
+        return StmtInfo(NONDIFF, target=target, operands=ops)
+    if isinstance(s, gast.Expr) and isinstance(s.value, gast.Call):
+        call = s.value
+        f = call.func
+        if isinstance(f, gast.Attribute) and isinstance(f.value, gast.Name) and \
+                f.value.id in local and f.attr == "append":
+            return StmtInfo(APPEND, partial=f.value.id, operands=atom_names(call, local),
+                            args=list(call.args))
+        info = _classify_call(core, call, None)
+        return info
+    return StmtInfo(NONDIFF, operands=atom_names(s, local))
+
+
+def _classify_call(core: CoreFunction, call: gast.Call, target: str | None) -> StmtInfo:
+    local = core.locals
+    f = call.func
+    ops = atom_names(call, local)
+    keywords = {k.arg: k.value for k in call.keywords}
+    if isinstance(f, gast.Attribute) and not getattr(f, "s2s_global", False):
+        # a method of a local value
+        recv = f.value
+        if f.attr in ARRAY_METHODS:
+            fn = ARRAY_METHODS[f.attr]
+            args = list(call.args)
+            if f.attr in ("reshape", "transpose") and len(args) > 1:
+                args = [gast.Tuple(elts=args, ctx=gast.Load())]
+            if f.attr == "transpose" and len(args) == 1:
+                keywords = {"axes": args[0], **keywords}
+                args = []
+            if f.attr == "reshape" and len(args) == 1:
+                keywords = {"shape": args[0], **keywords}
+                args = []
+            return StmtInfo(OP, target=target, operands=ops, op=fn, args=[recv] + args,
+                            keywords=keywords)
+        if f.attr == "astype":
+            return StmtInfo(COPY if target else NONDIFF, target=target,
+                            operands=atom_names(recv, local))
+        if f.attr in ("item", "tolist", "__float__"):
+            return StmtInfo(COPY if target else NONDIFF, target=target,
+                            operands=atom_names(recv, local))
+        return StmtInfo(OP, target=target, operands=ops, op=("method", f.attr),
+                        args=[recv] + list(call.args), keywords=keywords)
+    obj = core.namespace.resolve(f)
+    if obj is MISSING:
+        return StmtInfo(OP, target=target, operands=ops, op=("missing", f), args=list(call.args),
+                        keywords=keywords)
+    if adjoints.is_nondiff(obj):
+        return StmtInfo(NONDIFF, target=target, operands=ops, op=obj)
+    rule = adjoints.lookup(obj)
+    if rule is not None and rule.adjoint is not None:
+        return StmtInfo(OP, target=target, operands=ops, op=obj, args=list(call.args),
+                        keywords=keywords)
+    if is_user_function(obj):
+        return StmtInfo(USER, target=target, operands=ops, op=obj, args=list(call.args),
+                        keywords=keywords)
+    if obj in _SPECIAL_NONDIFF_TYPES or getattr(obj, "__module__", "") in (
+            "numpy.random", "random") or _is_random(obj):
+        return StmtInfo(NONDIFF, target=target, operands=ops, op=obj)
+    return StmtInfo(OP, target=target, operands=ops, op=obj, args=list(call.args),
+                    keywords=keywords)
+
+
+def _is_random(obj: Any) -> bool:
+    mod = getattr(obj, "__module__", "") or ""
+    qual = getattr(obj, "__qualname__", "") or ""
+    return mod.startswith("numpy.random") or "Generator" in qual or "RandomState" in qual
+
+
+_SPECIAL_NONDIFF_TYPES: tuple = ()
+
+
+def is_user_function(obj: Any) -> bool:
+    import inspect
+
+    if not inspect.isfunction(obj):
+        return False
+    mod = getattr(obj, "__module__", "") or ""
+    return not (mod.startswith("numpy") or mod.startswith("s2s") or mod.startswith("scipy"))
+
+
+_BINOPS: dict = {}
+_UNOPS: dict = {}
+
+
+def _init_ops() -> None:
+    import operator
+
+    _BINOPS.update({
+        gast.Add: operator.add, gast.Sub: operator.sub, gast.Mult: operator.mul,
+        gast.Div: operator.truediv, gast.Pow: operator.pow, gast.MatMult: operator.matmul,
+        gast.FloorDiv: operator.floordiv, gast.Mod: operator.mod,
+        gast.BitAnd: operator.and_, gast.BitOr: operator.or_, gast.BitXor: operator.xor,
+        gast.LShift: operator.lshift, gast.RShift: operator.rshift,
+    })
+    _UNOPS.update({gast.USub: operator.neg, gast.UAdd: operator.pos,
+                   gast.Invert: operator.invert})
+    registry.nondiff(operator.and_, operator.or_, operator.xor, operator.lshift,
+                     operator.rshift, operator.invert, reason="bitwise")
+
+
+_init_ops()
+
+
+def walk_stmts(stmts: list):
+    for s in stmts:
+        yield s
+        if isinstance(s, gast.If):
+            yield from walk_stmts(s.body)
+            yield from walk_stmts(s.orelse)
+        elif isinstance(s, (gast.For, gast.While)):
+            yield from walk_stmts(s.body)
+
+
+def propagates(info: StmtInfo) -> bool:
+    """Does a gradient flow from this statement's operands to its target?"""
+    if info.kind in (NONDIFF, CONST, ATTR):
+        return False
+    if info.kind == OP and adjoints.is_nondiff(info.op):
+        return False
+    return True
+
+
+def activity(core: CoreFunction, wrt: list[str], infos: dict[int, StmtInfo]) -> set[str]:
+    """Names that depend on `wrt` (varied) and influence the result (useful)."""
+    stmts = [s for s in walk_stmts(core.body)]
+    varied = set(wrt)
+    changed = True
+    while changed:
+        changed = False
+        for s in stmts:
+            info = infos[id(s)]
+            if not propagates(info):
+                continue
+            dest = info.target or info.partial
+            if dest and dest not in varied and any(o in varied for o in info.operands
+                                                    if o != dest):
+                varied.add(dest)
+                changed = True
+    useful = {core.result}
+    changed = True
+    while changed:
+        changed = False
+        for s in stmts:
+            info = infos[id(s)]
+            if not propagates(info):
+                continue
+            dest = info.target or info.partial
+            if dest in useful:
+                for o in info.operands:
+                    if o not in useful:
+                        useful.add(o)
+                        changed = True
+    return varied & useful
+
+
+def def_sites(core: CoreFunction) -> tuple[dict[str, int], set[str]]:
+    """How many times each name is assigned, and the names assigned inside a loop."""
+    counts: dict[str, int] = {p: 1 for p in core.params}
+    in_loop: set[str] = set()
+
+    def visit(stmts: list, loop: bool) -> None:
+        for s in stmts:
+            names: list[str] = []
+            if isinstance(s, gast.Assign):
+                t = s.targets[0]
+                names = [t.value.id] if isinstance(t, gast.Subscript) else [t.id]
+            elif isinstance(s, gast.Expr) and isinstance(s.value, gast.Call):
+                f = s.value.func
+                if isinstance(f, gast.Attribute) and isinstance(f.value, gast.Name):
+                    names = [f.value.id]
+            elif isinstance(s, gast.For):
+                names = [s.target.id]
+            for n in names:
+                counts[n] = counts.get(n, 0) + 1
+                if loop:
+                    in_loop.add(n)
+            if isinstance(s, gast.If):
+                visit(s.body, loop)
+                visit(s.orelse, loop)
+            elif isinstance(s, (gast.For, gast.While)):
+                visit(s.body, True)
+
+    visit(core.body, False)
+    return counts, in_loop
+
+
+def stable_names(core: CoreFunction) -> set[str]:
+    """Names assigned once, outside any loop: their value never changes after it is set."""
+    counts, in_loop = def_sites(core)
+    return {n for n, c in counts.items() if c == 1 and n not in in_loop}
+
+
+def kinds(core: CoreFunction, infos: dict[int, StmtInfo]) -> dict[str, str]:
+    """'array' (NumPy values and scalars: + adds), 'container' (list/tuple/dict) or 'unknown'."""
+    seen: dict[str, set[str]] = {}
+    for s in walk_stmts(core.body):
+        info = infos[id(s)]
+        if info.target is None:
+            continue
+        value = s.value
+        if info.kind in (OP,) and not isinstance(info.op, tuple):
+            k = "container" if getattr(info.op, "__name__", "") in _CONTAINER_RESULTS \
+                else "array"
+        elif info.kind == NONDIFF:
+            k = "array" if isinstance(value, (gast.Compare, gast.UnaryOp)) else "unknown"
+        elif info.kind == BUILD:
+            k = "container"
+        elif info.kind == CONST:
+            v = getattr(value, "value", None)
+            k = "array" if isinstance(v, (int, float)) and not isinstance(v, bool) else "unknown"
+        else:
+            k = "unknown"
+        seen.setdefault(info.target, set()).add(k)
+    out = {n: (ks.pop() if len(ks) == 1 else "unknown") for n, ks in seen.items()}
+    for n in scalar_names(core, infos):
+        out[n] = "array"
+    # parameters used as arithmetic operands are arrays or scalars
+    for s in walk_stmts(core.body):
+        if isinstance(s, gast.Assign) and isinstance(s.value, (gast.BinOp, gast.UnaryOp)):
+            for n in atom_names(s.value, core.locals):
+                if n in core.params and n not in seen:
+                    out[n] = "array"
+        if isinstance(s, gast.Assign) and isinstance(s.value, gast.Attribute) and \
+                isinstance(s.value.value, gast.Name) and s.value.attr in ("T", "shape", "ndim"):
+            n = s.value.value.id
+            if n in core.params and n not in seen:
+                out[n] = "array"
+    return out
+
+
+def scalar_names(core: CoreFunction, infos: dict[int, StmtInfo]) -> set[str]:
+    """Names that always hold a Python number: every assignment gives a number."""
+    import math
+
+    defs: dict[str, list] = {}
+    for s in walk_stmts(core.body):
+        if isinstance(s, gast.For):
+            defs.setdefault(s.target.id, []).append(("range", None))
+            continue
+        info = infos.get(id(s))
+        if info is None or info.target is None:
+            if info is not None and info.partial:
+                defs.setdefault(info.partial, []).append(("other", None))
+            continue
+        defs.setdefault(info.target, []).append((info.kind, s))
+    for p in core.params:
+        defs.setdefault(p, []).append(("param", None))
+    scalar_fns = {len, int, float, abs, round, min, max} | {
+        getattr(math, n) for n in dir(math) if callable(getattr(math, n))}
+    scalars: set[str] = set()
+
+    def is_scalar_atom(a: Any) -> bool:
+        if isinstance(a, gast.Constant):
+            return type(a.value) in (int, float)
+        return isinstance(a, gast.Name) and a.id in scalars
+
+    changed = True
+    while changed:
+        changed = False
+        for n, ds in defs.items():
+            if n in scalars:
+                continue
+            ok = True
+            for kind, s in ds:
+                if kind == "range":
+                    continue
+                if kind == "param" or s is None:
+                    ok = False
+                    break
+                v = s.value
+                if kind == CONST:
+                    ok = isinstance(v, gast.Constant) and type(v.value) in (int, float)
+                elif kind == COPY:
+                    ok = is_scalar_atom(v)
+                elif kind == OP and isinstance(v, gast.BinOp):
+                    ok = is_scalar_atom(v.left) and is_scalar_atom(v.right)
+                elif kind == OP and isinstance(v, gast.UnaryOp):
+                    ok = is_scalar_atom(v.operand)
+                elif kind in (OP, NONDIFF) and isinstance(v, gast.Call):
+                    obj = core.namespace.resolve(v.func) if getattr(
+                        v.func, "s2s_global", isinstance(v.func, gast.Name)) else None
+                    ok = obj in scalar_fns and (obj is len or all(
+                        is_scalar_atom(a) for a in v.args))
+                else:
+                    ok = False
+                if not ok:
+                    break
+            if ok:
+                scalars.add(n)
+                changed = True
+    return scalars
+
+
+_CONTAINER_RESULTS = {"split", "array_split", "hsplit", "vsplit", "dsplit"}
+
+
+@dataclass
+class Flow:
+    """Result of the to-be-recorded analysis."""
+
+    restore: set[int] = field(default_factory=set)  # ids of statements whose target is pushed
+    loopvar_restore: set[int] = field(default_factory=set)  # ids of For loops pushing their var
+    end_state: set[str] = field(default_factory=set)  # names the backward reads at the end
+    maybe_undefined: set[str] = field(default_factory=set)
+
+
+def to_be_recorded(core: CoreFunction, infos: dict[int, StmtInfo],
+                   reads: dict[int, tuple[set[str], set[str]]],
+                   control_reads: dict[int, set[str]]) -> Flow:
+    """Forward dataflow: R = names read by the backward sweep since their last assignment.
+
+    A statement that assigns `v` while `v` is in R overwrites a value the backward sweep still
+    needs, so the old value is pushed before it and popped after its adjoint.
+    `reads[id(s)]` is (names read as operands, names read as the statement's own result);
+    `control_reads[id(s)]` are names an `if`/`for` re-reads at its end in the backward sweep.
+    """
+    flow = Flow()
+    params = set(core.params)
+
+    def step(s: Any, R: set[str], D: set[str]) -> tuple[set[str], set[str]]:
+        info = infos.get(id(s))
+        arg_reads, own_reads = reads.get(id(s), (set(), set()))
+        if isinstance(s, gast.If):
+            R1, D1 = block(s.body, set(R), set(D))
+            R2, D2 = block(s.orelse, set(R), set(D))
+            return R1 | R2 | control_reads.get(id(s), set()), D1 & D2
+        if isinstance(s, gast.For):
+            var = s.target.id
+            if var in R:
+                flow.loopvar_restore.add(id(s))
+                if var not in D:
+                    flow.maybe_undefined.add(var)
+            back: set[str] = set()
+            while True:
+                Rb, _ = block(s.body, (R | back) - {var}, D | {var})
+                if Rb <= back:
+                    break
+                back |= Rb
+            return R | back | control_reads.get(id(s), set()), D
+        if isinstance(s, gast.While):
+            back = set()
+            while True:
+                Rb, _ = block(s.body, R | back, set(D))
+                if Rb <= back:
+                    break
+                back |= Rb
+            return R | back, D
+        R = R | arg_reads
+        if info is not None:
+            if info.target is not None:
+                if info.target in R:
+                    flow.restore.add(id(s))
+                    if info.target not in D:
+                        flow.maybe_undefined.add(info.target)
+                R = R - {info.target}
+                D = D | {info.target}
+            elif info.partial is not None:
+                if info.partial in R or info.kind == SETITEM:
+                    flow.restore.add(id(s))
+        return R | own_reads, D
+
+    def block(stmts: list, R: set[str], D: set[str]) -> tuple[set[str], set[str]]:
+        for s in stmts:
+            R, D = step(s, R, D)
+        return R, D
+
+    R, _ = block(core.body, set(), set(params))
+    flow.end_state = R
+    return flow
+
+
+def is_builtin_range(core: CoreFunction) -> bool:
+    return core.namespace.lookup("range") is builtins.range

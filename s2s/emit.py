@@ -1,0 +1,134 @@
+"""Stage 6: gast -> Python source text, with comments naming primal lines, temporaries
+renumbered in order of appearance, and compilation into live functions."""
+
+from __future__ import annotations
+
+import ast
+import re
+from typing import Any
+
+import gast
+
+_MARK = "__s2s_comment__:"
+_TEMP = re.compile(r"^(d)?_(\d+)$")
+
+
+def comment(text: str) -> gast.Expr:
+    return gast.Expr(value=gast.Constant(value=_MARK + text, kind=None))
+
+
+def add_comments(stmts: list, lines: Any, *, top: bool = True) -> list:
+    """Head each run of statements from one primal line with `# <that line>`."""
+    out: list = []
+    last = object()
+    for s in stmts:
+        line = getattr(s, "s2s_line", None)
+        if isinstance(s, (gast.If, gast.For, gast.While)):
+            s.body = add_comments(s.body, lines, top=False)
+            if getattr(s, "orelse", None):
+                s.orelse = add_comments(s.orelse, lines, top=False)
+        if line is not None and line != last:
+            text = lines(line)
+            if text:
+                out.append(comment(text))
+        last = line
+        out.append(s)
+    return out
+
+
+def renumber(fns: list[gast.FunctionDef]) -> None:
+    """Rename temporaries `_k` (and their adjoints `d_k`) to `_1, _2, ...` in order of first
+    appearance, across the given functions."""
+    for fn in fns:
+        mapping: dict[str, str] = {}
+        for node in _ordered_names(fn):
+            m = _TEMP.match(node)
+            if m and m.group(2) not in mapping:
+                mapping[m.group(2)] = str(len(mapping) + 1)
+        for n in gast.walk(fn):
+            if isinstance(n, gast.Name):
+                m = _TEMP.match(n.id)
+                if m:
+                    n.id = f"{m.group(1) or ''}_{mapping[m.group(2)]}"
+
+
+def _ordered_names(fn: Any):
+    """Names in source order (ast.walk is breadth-first; this is depth-first, textual)."""
+    out = []
+
+    def visit(node: Any) -> None:
+        if isinstance(node, gast.Name):
+            out.append(node.id)
+            return
+        if isinstance(node, gast.Assign):
+            visit(node.value)  # the value is written after the target, but read first
+            for t in node.targets:
+                visit(t)
+            return
+        for child in gast.iter_child_nodes(node):
+            visit(child)
+
+    # statements in order; within an assignment the target first, as it reads
+    def visit_stmt(node: Any) -> None:
+        if isinstance(node, gast.Assign):
+            for t in node.targets:
+                visit(t)
+            visit(node.value)
+            return
+        if isinstance(node, (gast.If, gast.While)):
+            visit(node.test)
+            for s in node.body:
+                visit_stmt(s)
+            for s in node.orelse:
+                visit_stmt(s)
+            return
+        if isinstance(node, gast.For):
+            visit(node.target)
+            visit(node.iter)
+            for s in node.body:
+                visit_stmt(s)
+            return
+        visit(node)
+
+    for s in fn.body:
+        visit_stmt(s)
+    return out
+
+
+def to_source(node: Any) -> str:
+    tree = gast.gast_to_ast(node)
+    tree = ast.fix_missing_locations(tree)
+    text = ast.unparse(tree)
+    out_lines = []
+    for line in text.splitlines():
+        stripped = line.strip()
+        if stripped.startswith(("'" + _MARK, '"' + _MARK)):
+            indent = line[: len(line) - len(line.lstrip())]
+            body = ast.literal_eval(stripped)[len(_MARK):]
+            out_lines.append(f"{indent}# {body}")
+        else:
+            out_lines.append(line)
+    return "\n".join(out_lines) + "\n"
+
+
+def compile_functions(source: str, names: list[str], globals_: dict, closure: dict,
+                      filename: str) -> dict[str, Any]:
+    """Compile `source` (function definitions) so that the functions read the user's module
+    globals live and `closure` names (helpers, other generated functions) from cells."""
+    free = sorted(closure)
+    header = "def __s2s_factory__():\n"
+    if free:
+        header += "    " + " = ".join(free) + " = None\n"
+    body = "".join("    " + line + "\n" if line else "\n" for line in source.splitlines())
+    ret = "    return (" + "".join(f"{n}, " for n in names) + ")\n"
+    code = compile(header + body + ret, filename, "exec")
+    scope: dict[str, Any] = {}
+    exec(code, globals_, scope)  # noqa: S102 - this is the compiler's job
+    fns = scope["__s2s_factory__"]()
+    out = dict(zip(names, fns, strict=True))
+    for fn in fns:
+        cells = dict(zip(fn.__code__.co_freevars, fn.__closure__ or (), strict=True))
+        for n, cell in cells.items():
+            if n in closure:
+                cell.cell_contents = closure[n]
+    return out

@@ -1,0 +1,220 @@
+"""Stage 5: make generated code read like a careful person wrote it.
+
+Conservative, local rewrites on a finished function body:
+* a temporary used once, in the very next statement, is substituted into it (the forward
+  sweep gets the user's expressions back where the backward sweep does not need the parts);
+* `1.0 * e`, `e * 1.0`, `e / 1.0`, `0.0 + e`, `e + 0.0`, `-(-e)` fold away;
+* assignments whose name is never read, and that have no side effect, are removed.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import gast
+
+_TEMP = re.compile(r"^_\d+$")
+_IMPURE_METHODS = {"pop", "append", "insert", "extend"}
+_IMPURE_FUNCS = {"add_at", "print"}
+
+
+def optimize(fn: gast.FunctionDef, pure_calls: set[str]) -> gast.FunctionDef:
+    for _ in range(4):
+        changed = _fold(fn)
+        changed |= _inline_single_use(fn, pure_calls)
+        changed |= _dead_code(fn, pure_calls)
+        if not changed:
+            break
+    return fn
+
+
+def _reads(node: Any) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for n in gast.walk(node):
+        if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load):
+            counts[n.id] = counts.get(n.id, 0) + 1
+    return counts
+
+
+def _is_pure(expr: Any, pure_calls: set[str]) -> bool:
+    for n in gast.walk(expr):
+        if isinstance(n, gast.Call):
+            f = n.func
+            if isinstance(f, gast.Attribute) and f.attr in _IMPURE_METHODS:
+                return False
+            if isinstance(f, gast.Name) and f.id not in pure_calls:
+                return False
+            if isinstance(f, gast.Attribute) and not _is_module_chain(f):
+                return False
+    return True
+
+
+def _is_module_chain(f: Any) -> bool:
+    while isinstance(f, gast.Attribute):
+        f = f.value
+    return isinstance(f, gast.Name) and f.id in ("np", "numpy", "math")
+
+
+def _blocks(fn: Any):
+    """Every statement list in the function."""
+    stack = [fn.body]
+    while stack:
+        block = stack.pop()
+        yield block
+        for s in block:
+            if isinstance(s, (gast.If,)):
+                stack.append(s.body)
+                stack.append(s.orelse)
+            elif isinstance(s, (gast.For, gast.While)):
+                stack.append(s.body)
+
+
+def _inline_single_use(fn: Any, pure_calls: set[str]) -> bool:
+    reads = _reads(fn)
+    stores: dict[str, int] = {}
+    for n in gast.walk(fn):
+        if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store):
+            stores[n.id] = stores.get(n.id, 0) + 1
+    changed = False
+    for block in _blocks(fn):
+        i = 0
+        while i < len(block) - 1:
+            s = block[i]
+            nxt = block[i + 1]
+            if (isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name)
+                    and _TEMP.match(s.targets[0].id) and reads.get(s.targets[0].id) == 1
+                    and stores.get(s.targets[0].id) == 1):
+                tmp = s.targets[0].id
+                slot = _use_slot(nxt, tmp)
+                if slot is not None and _safe_to_move(s.value, slot, pure_calls):
+                    _Replace(tmp, s.value).visit(slot)
+                    _put_slot(nxt, slot.value)
+                    nxt.s2s_line = getattr(nxt, "s2s_line", None) or getattr(s, "s2s_line",
+                                                                             None)
+                    del block[i]
+                    changed = True
+                    continue
+            i += 1
+    return changed
+
+
+def _safe_to_move(value: Any, slot: Any, pure_calls: set[str]) -> bool:
+    """Moving `value` into `slot` keeps the order of every side effect."""
+    mutated = set()
+    for n in gast.walk(slot):
+        if isinstance(n, gast.Call) and isinstance(n.func, gast.Name) and n.func.id == "add_at":
+            if n.args and isinstance(n.args[0], gast.Name):
+                mutated.add(n.args[0].id)
+    if mutated & set(_reads(value)):
+        return False
+    return _is_pure(slot, pure_calls | {"add_at"}) or _is_pure(value, pure_calls) and \
+        not _has_pop(slot)
+
+
+def _has_pop(node: Any) -> bool:
+    return any(isinstance(n, gast.Call) and isinstance(n.func, gast.Attribute)
+               and n.func.attr in _IMPURE_METHODS for n in gast.walk(node))
+
+
+def _use_slot(stmt: Any, tmp: str) -> Any:
+    """The part of `stmt` evaluated once, right away, that reads `tmp`; None if unsafe."""
+    if isinstance(stmt, gast.Assign):
+        part = stmt.value
+        if isinstance(stmt.targets[0], gast.Subscript) and _mentions(stmt.targets[0], tmp):
+            return None
+    elif isinstance(stmt, gast.Expr):
+        part = stmt.value
+    elif isinstance(stmt, gast.Return):
+        part = stmt.value
+    elif isinstance(stmt, gast.If):
+        part = stmt.test
+    elif isinstance(stmt, gast.For):
+        part = stmt.iter
+    else:
+        return None
+    if part is None or not _mentions(part, tmp):
+        return None
+    holder = gast.Expr(value=part)
+    return holder
+
+
+def _put_slot(stmt: Any, value: Any) -> None:
+    if isinstance(stmt, (gast.Assign, gast.Expr, gast.Return)):
+        stmt.value = value
+    elif isinstance(stmt, gast.If):
+        stmt.test = value
+    elif isinstance(stmt, gast.For):
+        stmt.iter = value
+
+
+def _mentions(node: Any, tmp: str) -> bool:
+    return any(isinstance(n, gast.Name) and n.id == tmp for n in gast.walk(node))
+
+
+class _Replace(gast.NodeTransformer):
+    def __init__(self, tmp: str, value: Any) -> None:
+        self.tmp = tmp
+        self.value = value
+
+    def visit_Name(self, node: gast.Name) -> Any:
+        if node.id == self.tmp and isinstance(node.ctx, gast.Load):
+            return self.value
+        return node
+
+
+def _dead_code(fn: Any, pure_calls: set[str]) -> bool:
+    reads = _reads(fn)
+    changed = False
+    for block in _blocks(fn):
+        keep = []
+        for s in block:
+            if (isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name)
+                    and s.targets[0].id not in reads and _removable(s.targets[0].id)
+                    and _is_pure(s.value, pure_calls)):
+                changed = True
+                continue
+            keep.append(s)
+        block[:] = keep
+    return changed
+
+
+def _removable(name: str) -> bool:
+    return bool(_TEMP.match(name)) or name.startswith("d_") or bool(re.match(r"^d_?\d+$", name))
+
+
+def _is_const(node: Any, value: float) -> bool:
+    return isinstance(node, gast.Constant) and type(node.value) in (int, float) and \
+        node.value == value
+
+
+class _Folder(gast.NodeTransformer):
+    changed = False
+
+    def visit_BinOp(self, node: gast.BinOp) -> Any:
+        self.generic_visit(node)
+        if isinstance(node.op, gast.Mult):
+            if _is_const(node.left, 1.0) and isinstance(node.left.value, float):
+                self.changed = True
+                return node.right
+            if _is_const(node.right, 1.0) and isinstance(node.right.value, float):
+                self.changed = True
+                return node.left
+        if isinstance(node.op, gast.Div) and _is_const(node.right, 1.0):
+            self.changed = True
+            return node.left
+        return node
+
+    def visit_UnaryOp(self, node: gast.UnaryOp) -> Any:
+        self.generic_visit(node)
+        if isinstance(node.op, gast.USub) and isinstance(node.operand, gast.UnaryOp) and \
+                isinstance(node.operand.op, gast.USub):
+            self.changed = True
+            return node.operand.operand
+        return node
+
+
+def _fold(fn: Any) -> bool:
+    f = _Folder()
+    f.visit(fn)
+    return f.changed

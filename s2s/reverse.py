@@ -1,0 +1,685 @@
+"""Stage 4: reverse mode. Turns a core function into its forward sweep and backward sweep.
+
+Passes (see docs/architecture.md):
+  A. for each active statement, instantiate its op's adjoint template: the *contributions* it
+     makes to the adjoints of its operands and the primal names it reads;
+  B. the to-be-recorded dataflow (analyze.to_be_recorded) decides which overwritten values
+     are pushed;
+  C. the backward sweep is written in reverse order, tracking which adjoints are known to be
+     zero, so the first contribution is an assignment and no zeros are allocated needlessly;
+  D. the forward sweep is the primal core plus exactly the pushes the backward sweep pops.
+"""
+
+from __future__ import annotations
+
+import copy
+import inspect
+from dataclasses import dataclass, field
+from typing import Any
+
+import gast
+
+from s2s import adjoints
+
+from . import analyze as A
+from .errors import NoRuleError, UnsupportedSyntaxError
+from .normalize import CoreFunction, assign, const, is_atom, load_copy, name, store
+
+
+def call(fn: str, *args: Any, **kwargs: Any) -> gast.Call:
+    return gast.Call(func=name(fn) if isinstance(fn, str) else fn, args=list(args),
+                     keywords=[gast.keyword(arg=k, value=v) for k, v in kwargs.items()])
+
+
+def method(obj: Any, meth: str, *args: Any) -> gast.Call:
+    return gast.Call(func=gast.Attribute(value=obj, attr=meth, ctx=gast.Load()),
+                     args=list(args), keywords=[])
+
+
+def expr_stmt(value: Any) -> gast.Expr:
+    return gast.Expr(value=value)
+
+
+def push(value: Any) -> gast.Expr:
+    return expr_stmt(method(name("tape"), "append", value))
+
+
+def pop() -> gast.Call:
+    return method(name("tape"), "pop")
+
+
+@dataclass
+class Contribution:
+    var: str
+    value: Any
+    index: Any = None  # accumulate at this index (getitem adjoint)
+
+
+@dataclass
+class Spec:
+    """The adjoint of one primal statement."""
+
+    pre: list = field(default_factory=list)  # temporaries, computed before contributions
+    contribs: list[Contribution] = field(default_factory=list)
+    zero_index: Any = None  # setitem: zero d_x at this index after reading it
+    side_effect: bool = False  # must run even if the result's adjoint is zero
+    reads: set[str] = field(default_factory=set)
+
+
+@dataclass
+class UserCall:
+    """A call to a user function that is differentiated in turn."""
+
+    fn: Any
+    active_params: tuple[str, ...]
+
+
+class Reverse:
+    """Reverse-mode transformer for one core function."""
+
+    def __init__(self, core: CoreFunction, wrt: list[str], ctx: Any, *, split: bool) -> None:
+        self.core = core
+        self.wrt = wrt
+        self.ctx = ctx  # the Program: names generated user-call functions
+        self.split = split  # subroutine form: fwd and bwd functions sharing a tape
+        self.infos: dict[int, A.StmtInfo] = {}
+        for s in A.walk_stmts(core.body):
+            self.infos[id(s)] = A.classify(core, s)
+        self.active = A.activity(core, wrt, self.infos)
+        self.kinds = A.kinds(core, self.infos)
+        self.stable = A.stable_names(core)
+        self.scalars = A.scalar_names(core, self.infos)
+        self.specs: dict[int, Spec] = {}
+        self.indexed: set[str] = set()
+        self.counter = core.counter
+        self.adj_names: dict[str, str] = {}
+        taken = set(core.locals) | set(core.params)
+        self.taken = taken
+        self.mutated_params = self._mutated_params()
+
+    # -- names -----------------------------------------------------------------------------
+    def fresh(self) -> str:
+        self.counter += 1
+        return f"_{self.counter}"
+
+    def d(self, var: str) -> str:
+        if var not in self.adj_names:
+            base = f"d{var}" if var.startswith("_") and var[1:].isdigit() else f"d_{var}"
+            while base in self.taken:
+                base = base + "_"
+            self.adj_names[var] = base
+        return self.adj_names[var]
+
+    def error(self, cls: type, node: Any, message: str, hint: str | None = None) -> Exception:
+        return self.core.info.error(cls, node, message, hint)
+
+    def _mutated_params(self) -> set[str]:
+        out = set()
+        for s in A.walk_stmts(self.core.body):
+            info = self.infos[id(s)]
+            if info.partial in self.core.params:
+                out.add(info.partial)
+        return out
+
+    # -- pass A: adjoint specs --------------------------------------------------------------
+    def build_specs(self) -> None:
+        for s in A.walk_stmts(self.core.body):
+            info = self.infos[id(s)]
+            dest = info.target or info.partial
+            if dest is None or dest not in self.active:
+                if info.kind == A.OP and any(o in self.active for o in info.operands) \
+                        and dest is not None and dest in self.active:
+                    pass
+                continue
+            spec = self.spec_for(s, info)
+            if spec is not None:
+                self.specs[id(s)] = spec
+
+    def spec_for(self, s: Any, info: A.StmtInfo) -> Spec | None:
+        kind = info.kind
+        active = self.active
+        if kind == A.COPY:
+            src = info.operands[0]
+            sp = Spec(contribs=[Contribution(src, name(self.d(info.target)))]
+                      if src in active else [])
+            return sp
+        if kind == A.GETITEM:
+            value = s.value
+            base = value.value
+            if not (isinstance(base, gast.Name) and base.id in active):
+                return None
+            self.indexed.add(base.id)
+            idx = _index_expr(value.slice)
+            sp = Spec(contribs=[Contribution(base.id, name(self.d(info.target)), index=idx)])
+            sp.reads = {base.id} | set(A.atom_names(value.slice, self.core.locals))
+            return sp
+        if kind == A.SETITEM:
+            tgt = s.targets[0]
+            x = tgt.value.id
+            self.indexed.add(x)
+            idx = _index_expr(tgt.slice)
+            sp = Spec(zero_index=idx)
+            v = s.value
+            if isinstance(v, gast.Name) and v.id in active:
+                got = call("copy_value", gast.Subscript(value=name(self.d(x)), slice=idx,
+                                                        ctx=gast.Load()))
+                sp.contribs.append(Contribution(v.id, call("unbroadcast", got, name(v.id))))
+                sp.reads.add(v.id)
+            sp.reads |= set(A.atom_names(tgt.slice, self.core.locals))
+            return sp
+        if kind == A.APPEND:
+            x = info.partial
+            self.indexed.add(x)
+            v = info.args[0] if info.args else None
+            sp = Spec(side_effect=True)
+            got = method(name(self.d(x)), "pop")
+            if isinstance(v, gast.Name) and v.id in active:
+                tmp = self.fresh()
+                sp.pre.append(assign(tmp, got, None))
+                sp.contribs.append(Contribution(v.id, name(tmp)))
+            else:
+                sp.pre.append(expr_stmt(got))
+            return sp
+        if kind == A.BUILD:
+            return self.spec_build(s, info)
+        if kind == A.OP:
+            return self.spec_op(s, info)
+        if kind == A.USER:
+            return self.spec_user(s, info)
+        return None
+
+    def spec_build(self, s: Any, info: A.StmtInfo) -> Spec:
+        value = s.value
+        dy = name(self.d(info.target))
+        sp = Spec()
+        if isinstance(value, gast.Dict):
+            pairs = list(zip(value.keys, value.values, strict=True))
+            for k, v in pairs:
+                if isinstance(v, gast.Name) and v.id in self.active:
+                    got = method(dy, "get", load_copy(k), const(0.0))
+                    sp.contribs.append(Contribution(v.id, got))
+        else:
+            for i, v in enumerate(value.elts):
+                if isinstance(v, gast.Name) and v.id in self.active:
+                    got = gast.Subscript(value=dy, slice=const(i), ctx=gast.Load())
+                    sp.contribs.append(Contribution(v.id, got))
+        return sp
+
+    def spec_op(self, s: Any, info: A.StmtInfo) -> Spec | None:
+        op = info.op
+        if not any(o in self.active for o in info.operands):
+            return None
+        rule = adjoints.lookup(op) if not isinstance(op, tuple) else None
+        if rule is None or rule.adjoint is None:
+            raise self._no_rule(s, info)
+        return self.instantiate(rule.adjoint, s, info)
+
+    def _no_rule(self, s: Any, info: A.StmtInfo) -> Exception:
+        op = info.op
+        if isinstance(op, tuple) and op[0] == "method":
+            return self.error(NoRuleError, s, f"no derivative rule for the method `.{op[1]}()`",
+                              "use the NumPy function form (np.<name>(x, ...)) if it has a "
+                              "rule, or register one with @s2s.adjoint")
+        if isinstance(op, tuple) and op[0] == "missing":
+            return self.error(NoRuleError, s, "cannot resolve the called function",
+                              "call module-level functions by name")
+        qual = adjoints.registry._qualname(op)
+        return self.error(NoRuleError, s, f"no derivative rule for `{qual}`",
+                          f"register one with @s2s.adjoint({qual}), or use "
+                          "s2s.stop_gradient if its output needs no gradient")
+
+    def instantiate(self, tpl: Any, s: Any, info: A.StmtInfo) -> Spec:
+        """Inline a reverse template for statement `s`."""
+        params = tpl.params
+        try:
+            bound = tpl.signature.bind(None, *info.args, **info.keywords)
+        except TypeError as exc:
+            raise self.error(UnsupportedSyntaxError, s,
+                             f"the call does not match {tpl.fn.__name__}'s signature: {exc}")
+        bound.apply_defaults()
+        env: dict[str, Any] = {}
+        for p in params[1:]:
+            v = bound.arguments[p]
+            if isinstance(v, gast.AST):
+                env[p] = v
+            else:
+                env[p] = const(v)
+        result = params[0]
+        y = info.target
+        env[result] = name(y)
+        local_renames: dict[str, str] = {}
+        sp = Spec()
+        for stmt in tpl.body:
+            if not isinstance(stmt, gast.Assign):
+                raise TypeError(f"template {tpl.fn.__name__}: only assignments allowed")
+            tgt = stmt.targets[0]
+            value = _Subst(env, local_renames, self.d(y), result).visit(copy.deepcopy(stmt.value))
+            if _is_d(tgt):
+                pname = tgt.slice.id
+                atom = env.get(pname)
+                if isinstance(atom, gast.Name) and atom.id in self.active:
+                    sp.contribs.append(Contribution(atom.id, value))
+            else:
+                new = self.fresh()
+                local_renames[tgt.id] = new
+                sp.pre.append(assign(new, value, None))
+        for c in sp.contribs:
+            c.value = self._elide_unbroadcast(c.value, c.var, info)
+        # keep only temporaries that contributions use
+        sp.pre = _live_pre(sp.pre, sp.contribs)
+        reads: set[str] = set()
+        for node in sp.pre + [c.value for c in sp.contribs]:
+            reads |= set(A.atom_names(node, self.core.locals))
+        sp.reads = reads
+        return sp
+
+    def _is_scalar(self, a: Any) -> bool:
+        if isinstance(a, gast.Constant):
+            return type(a.value) in (int, float)
+        return isinstance(a, gast.Name) and a.id in self.scalars
+
+    def _elide_unbroadcast(self, value: Any, var: str, info: A.StmtInfo) -> Any:
+        """`unbroadcast(g, x)` is `g` when every other operand is a Python number: the result
+        then has the shape of `x`."""
+        if not (isinstance(value, gast.Call) and isinstance(value.func, gast.Name)
+                and value.func.id == "unbroadcast" and len(value.args) == 2):
+            return value
+        target = value.args[1]
+        if not (isinstance(target, gast.Name) and target.id == var):
+            return value
+        others = [a for a in info.args if not (isinstance(a, gast.Name) and a.id == var)]
+        if all(self._is_scalar(a) for a in others) and (
+                len(others) < len(info.args) - 0 or True):
+            if var in self.scalars or not all(self._is_scalar(a) for a in info.args):
+                return value.args[0]
+        return value
+
+    def spec_user(self, s: Any, info: A.StmtInfo) -> Spec | None:
+        fn = info.op
+        sig_params = _user_params(fn)
+        try:
+            bound = inspect.signature(fn).bind(*info.args, **info.keywords)
+        except TypeError as exc:
+            raise self.error(UnsupportedSyntaxError, s, f"bad call of {fn.__name__}: {exc}")
+        active_params = tuple(p for p in sig_params
+                              if isinstance(bound.arguments.get(p), gast.Name)
+                              and bound.arguments[p].id in self.active)
+        if not active_params:
+            return None
+        fwd_name, bwd_name = self.ctx.request(fn, active_params, s, self.core.info)
+        sp = Spec(side_effect=True)
+        sp.user = (fwd_name, bwd_name, active_params, bound)  # type: ignore[attr-defined]
+        outs = [self.fresh() for _ in active_params]
+        args = [load_copy(a) for a in info.args]
+        kws = [gast.keyword(arg=k, value=load_copy(v)) for k, v in info.keywords.items()]
+        bwd_call = gast.Call(func=name(bwd_name),
+                             args=[name("tape"), name(self.d(info.target))] + args,
+                             keywords=kws)
+        if len(outs) == 1:
+            sp.pre.append(assign(outs[0], bwd_call, None))
+        else:
+            tup = gast.Tuple(elts=[store(o) for o in outs], ctx=gast.Store())
+            sp.pre.append(gast.Assign(targets=[tup], value=bwd_call, type_comment=None))
+        for p, o in zip(active_params, outs, strict=True):
+            sp.contribs.append(Contribution(bound.arguments[p].id, name(o)))
+        sp.reads = set(A.atom_names(s.value, self.core.locals))
+        return sp
+
+    # -- pass B -----------------------------------------------------------------------------
+    def control_reads(self) -> dict[int, set[str]]:
+        out = {}
+        for s in A.walk_stmts(self.core.body):
+            if isinstance(s, gast.If) and isinstance(s.test, gast.Name) and \
+                    s.test.id in self.stable:
+                out[id(s)] = {s.test.id}
+            elif isinstance(s, gast.For):
+                names = set(A.atom_names(s.iter, self.core.locals))
+                if names <= self.stable:
+                    out[id(s)] = names
+        return out
+
+    def analyze(self) -> None:
+        self.build_specs()
+        reads = {}
+        for sid, sp in self.specs.items():
+            info = self.infos[sid]
+            own = {info.target} & sp.reads if info.target else set()
+            reads[sid] = (sp.reads - own, own)
+        self.flow = A.to_be_recorded(self.core, self.infos, reads, self.control_reads())
+
+    # -- pass C: backward sweep -------------------------------------------------------------
+    def backward(self, stmts: list, Z: set[str]) -> tuple[list, set[str]]:
+        out: list = []
+        for s in reversed(stmts):
+            code, Z = self.backward_stmt(s, Z)
+            out.extend(code)
+        return out, Z
+
+    def materialize(self, var: str, line: int | None) -> gast.Assign:
+        if var in self.indexed:
+            node = assign(self.d(var), call("zeros_like", name(var)), line)
+        else:
+            node = assign(self.d(var), const(0.0), line)
+        return node
+
+    def backward_stmt(self, s: Any, Z: set[str]) -> tuple[list, set[str]]:
+        line = getattr(s, "s2s_line", None)
+        if isinstance(s, gast.If):
+            then, Z1 = self.backward(s.body, set(Z))
+            orelse, Z2 = self.backward(s.orelse, set(Z))
+            Zafter = Z1 & Z2
+            then += [self.materialize(v, line) for v in sorted(Z1 - Zafter)]
+            orelse += [self.materialize(v, line) for v in sorted(Z2 - Zafter)]
+            if not then and not orelse:
+                s.s2s_reversed = False
+                return [], Zafter
+            s.s2s_reversed = True
+            if isinstance(s.test, gast.Name) and s.test.id in self.stable:
+                test: Any = name(s.test.id)
+                s.s2s_push_test = False
+            else:
+                test = pop()
+                s.s2s_push_test = True
+            if not then:
+                test = gast.UnaryOp(op=gast.Not(), operand=test)
+                then, orelse = orelse, []
+            node = gast.If(test=test, body=then, orelse=orelse)
+            node.s2s_line = line
+            return [node], Zafter
+        if isinstance(s, (gast.For, gast.While)):
+            return self.backward_loop(s, Z)
+        sp = self.specs.get(id(s))
+        info = self.infos.get(id(s))
+        out: list = []
+        if sp is not None:
+            y = info.target
+            dest = y or info.partial
+            zero = dest in Z
+            if zero and not sp.side_effect and info.kind != A.SETITEM:
+                pass
+            elif info.kind == A.SETITEM and zero:
+                pass
+            else:
+                if zero:  # a call whose backward must run (it pops the tape)
+                    out.append(self.materialize(dest, line))
+                    Z = Z - {dest}
+                out.extend(copy.deepcopy(sp.pre))
+                for c in sp.contribs:
+                    out.extend(self.accumulate(c, Z, line))
+                    Z = Z - {c.var}
+                if sp.zero_index is not None:
+                    tgt = gast.Subscript(value=name(self.d(dest)),
+                                         slice=copy.deepcopy(sp.zero_index), ctx=gast.Store())
+                    out.append(gast.Assign(targets=[tgt], value=const(0.0), type_comment=None))
+            if y is not None:
+                Z = Z | {y}
+        elif info is not None and info.target is not None and info.target in self.active:
+            Z = Z | {info.target}
+        elif info is not None and info.target is not None:
+            Z = Z | {info.target}
+        if id(s) in self.flow.restore:
+            out.extend(self.restore(s, info))
+        for node in out:
+            node.s2s_line = line
+        return out, Z
+
+    def restore(self, s: Any, info: A.StmtInfo) -> list:
+        if info.kind == A.SETITEM:
+            tgt = s.targets[0]
+            sub = gast.Subscript(value=name(tgt.value.id), slice=_index_expr(tgt.slice),
+                                 ctx=gast.Store())
+            return [gast.Assign(targets=[sub], value=pop(), type_comment=None)]
+        if info.kind == A.APPEND:
+            return [expr_stmt(method(name(info.partial), "pop"))]
+        return [assign(info.target, pop(), None)]
+
+    def accumulate(self, c: Contribution, Z: set[str], line: int | None) -> list:
+        var = c.var
+        dv = self.d(var)
+        out: list = []
+        if c.index is not None:
+            if var in Z:
+                out.append(self.materialize(var, line))
+            out.append(expr_stmt(call("add_at", name(dv), copy.deepcopy(c.index), c.value)))
+            return out
+        if var in Z:
+            if var in self.indexed:
+                out.append(self.materialize(var, line))
+                out.append(assign(dv, call("add", name(dv), c.value), line))
+            else:
+                out.append(assign(dv, c.value, line))
+            return out
+        if self.kinds.get(var) == "array" and var not in self.indexed:
+            out.append(assign(dv, gast.BinOp(left=name(dv), op=gast.Add(), right=c.value),
+                              line))
+        else:
+            out.append(assign(dv, call("add", name(dv), c.value), line))
+        return out
+
+    def backward_loop(self, s: Any, Z: set[str]) -> tuple[list, set[str]]:
+        line = getattr(s, "s2s_line", None)
+        body = s.body
+        Zstart = set(Z)
+        while True:
+            code, Zend = self.backward(body, set(Zstart))
+            if Zstart <= Zend:
+                break
+            Zstart &= Zend
+        if not code:
+            s.s2s_reversed = False
+            return [], Z
+        s.s2s_reversed = True
+        code += [self.materialize(v, line) for v in sorted(Zend - Zstart)]
+        before = [self.materialize(v, line) for v in sorted(Z - Zstart)]
+        out: list = []
+        if isinstance(s, gast.For):
+            has_break = bool(body) and _is_break_tail(body[-1])
+            names = set(A.atom_names(s.iter, self.core.locals))
+            s.s2s_has_break = has_break
+            if not has_break and names <= self.stable:
+                s.s2s_push_range = False
+                it = call("reversed", copy.deepcopy(s.iter))
+            else:
+                s.s2s_push_range = True
+                it = call("reversed", pop())
+            loop = gast.For(target=store(s.target.id), iter=it, body=code, orelse=[],
+                            type_comment=None)
+            loop.s2s_line = line
+            # the body's adjoint comes first in reverse; the loop statement itself has none
+            # so the header of the reversed body shows the loop line
+            out = before + [loop]
+            if id(s) in self.flow.loopvar_restore:
+                out.append(assign(s.target.id, pop(), line))
+        else:
+            loop = gast.For(target=store("_"), iter=call("range", pop()), body=code,
+                            orelse=[], type_comment=None)
+            loop.s2s_line = line
+            out = before + [loop]
+        for node in before:
+            node.s2s_line = line
+        return out, Zstart
+
+    # -- pass D: forward sweep ----------------------------------------------------------------
+    def forward(self, stmts: list) -> list:
+        out: list = []
+        for s in stmts:
+            out.extend(self.forward_stmt(s))
+        return out
+
+    def forward_stmt(self, s: Any) -> list:
+        line = getattr(s, "s2s_line", None)
+        if isinstance(s, gast.If):
+            node = gast.If(test=copy.deepcopy(s.test), body=self.forward(s.body),
+                           orelse=self.forward(s.orelse))
+            node.s2s_line = line
+            out = []
+            if getattr(s, "s2s_reversed", False) and getattr(s, "s2s_push_test", False):
+                out.append(push(copy.deepcopy(s.test)))
+            return out + [node]
+        if isinstance(s, gast.For):
+            return self.forward_for(s, line)
+        if isinstance(s, gast.While):
+            body = self.forward(s.body)
+            node = gast.While(test=copy.deepcopy(s.test), body=body, orelse=[])
+            node.s2s_line = line
+            if not getattr(s, "s2s_reversed", False):
+                return [node]
+            n = self.fresh()
+            inc = assign(n, gast.BinOp(left=name(n), op=gast.Add(), right=const(1)), line)
+            if body and _is_break_tail(body[-1]):
+                body.insert(len(body) - 1, inc)
+            else:
+                body.append(inc)
+            return [assign(n, const(0), line), node, push(name(n))]
+        info = self.infos.get(id(s))
+        out = []
+        if id(s) in self.flow.restore:
+            if info.kind == A.SETITEM:
+                tgt = s.targets[0]
+                sub = gast.Subscript(value=name(tgt.value.id), slice=_index_expr(tgt.slice),
+                                     ctx=gast.Load())
+                out.append(push(call("copy_value", sub)))
+            elif info.kind == A.APPEND:
+                pass
+            else:
+                out.append(push(name(info.target)))
+        sp = self.specs.get(id(s))
+        if sp is not None and getattr(sp, "user", None) is not None:
+            fwd_name = sp.user[0]
+            c = s.value if isinstance(s, gast.Assign) else s.value
+            newcall = gast.Call(func=name(fwd_name), args=[name("tape")] + [
+                load_copy(a) for a in c.args], keywords=copy.deepcopy(c.keywords))
+            node = copy.deepcopy(s)
+            node.value = newcall
+            node.s2s_line = line
+            out.append(node)
+            return out
+        node = copy.deepcopy(s)
+        node.s2s_line = line
+        out.append(node)
+        return out
+
+    def forward_for(self, s: gast.For, line: int | None) -> list:
+        body = self.forward(s.body)
+        out: list = []
+        if id(s) in self.flow.loopvar_restore and getattr(s, "s2s_reversed", False):
+            out.append(push(name(s.target.id)))
+        if not getattr(s, "s2s_reversed", False):
+            node = gast.For(target=store(s.target.id), iter=copy.deepcopy(s.iter), body=body,
+                            orelse=[], type_comment=None)
+            node.s2s_line = line
+            return out + [node]
+        if not getattr(s, "s2s_push_range", False):
+            node = gast.For(target=store(s.target.id), iter=copy.deepcopy(s.iter), body=body,
+                            orelse=[], type_comment=None)
+            node.s2s_line = line
+            return out + [node]
+        r = self.fresh()
+        out.append(assign(r, copy.deepcopy(s.iter), line))
+        node = gast.For(target=store(s.target.id), iter=name(r), body=body, orelse=[],
+                        type_comment=None)
+        node.s2s_line = line
+        if getattr(s, "s2s_has_break", False):
+            n = self.fresh()
+            out.append(assign(n, const(0), line))
+            body.insert(len(body) - 1, assign(n, gast.BinOp(left=name(n), op=gast.Add(),
+                                                            right=const(1)), line))
+            out.append(node)
+            sl = gast.Subscript(value=name(r), slice=gast.Slice(lower=None, upper=name(n),
+                                                                step=None), ctx=gast.Load())
+            out.append(push(sl))
+        else:
+            out.append(node)
+            out.append(push(name(r)))
+        return out
+
+    # -- assembling -------------------------------------------------------------------------
+    def run(self) -> None:
+        for w in self.wrt:
+            if w not in self.core.params:
+                raise ValueError(w)
+        self.analyze()
+        end = set(self.core.params) - self.active if False else set()
+        del end
+        Z0 = set(self.active) - {self.core.result}
+        self.bwd, self.Zfinal = self.backward(self.core.body, Z0)
+        self.fwd = self.forward(self.core.body)
+
+    def prologue(self) -> list:
+        out = []
+        for v in sorted(self.flow.maybe_undefined):
+            if v not in self.core.params:
+                out.append(assign(v, const(None), None))
+        for p in self.core.params:
+            if p in self.mutated_params:
+                out.append(assign(p, call("copy_value", name(p)), None))
+        return out
+
+    def grads(self, params: list[str]) -> list:
+        return [name(self.d(p)) if p not in self.Zfinal else const(0.0) for p in params]
+
+
+@dataclass
+class _Subst(gast.NodeTransformer):
+    env: dict[str, Any]
+    renames: dict[str, str]
+    dy: str
+    result: str
+
+    def __post_init__(self) -> None:
+        super().__init__()
+
+    def visit_Subscript(self, node: gast.Subscript) -> Any:
+        if _is_d(node):
+            p = node.slice.id
+            if p == self.result:
+                return name(self.dy)
+            raise TypeError(f"reverse template reads d[{p}]")
+        return self.generic_visit(node)
+
+    def visit_Name(self, node: gast.Name) -> Any:
+        if node.id in self.env:
+            return load_copy(self.env[node.id])
+        if node.id in self.renames:
+            return name(self.renames[node.id])
+        return node
+
+
+def _is_d(node: Any) -> bool:
+    return (isinstance(node, gast.Subscript) and isinstance(node.value, gast.Name)
+            and node.value.id == "d" and isinstance(node.slice, gast.Name))
+
+
+def _live_pre(pre: list, contribs: list) -> list:
+    used = set()
+    for c in contribs:
+        used |= {n.id for n in gast.walk(c.value) if isinstance(n, gast.Name)}
+    kept = []
+    for s in reversed(pre):
+        tgt = s.targets[0].id if isinstance(s, gast.Assign) else None
+        if tgt is None or tgt in used:
+            kept.append(s)
+            used |= {n.id for n in gast.walk(s.value) if isinstance(n, gast.Name)}
+    return list(reversed(kept))
+
+
+def _index_expr(index: Any) -> Any:
+    """A Load-context copy of a core index (atoms, slices, tuples)."""
+    if isinstance(index, gast.Slice):
+        return gast.Slice(lower=index.lower and load_copy(index.lower),
+                          upper=index.upper and load_copy(index.upper),
+                          step=index.step and load_copy(index.step))
+    if isinstance(index, gast.Tuple):
+        return gast.Tuple(elts=[_index_expr(e) for e in index.elts], ctx=gast.Load())
+    if is_atom(index):
+        return load_copy(index)
+    return copy.deepcopy(index)
+
+
+def _is_break_tail(s: Any) -> bool:
+    return (isinstance(s, gast.If) and len(s.body) == 1 and isinstance(s.body[0], gast.Break)
+            and not s.orelse)
+
+
+def _user_params(fn: Any) -> list[str]:
+    return list(inspect.signature(fn).parameters)

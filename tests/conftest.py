@@ -1,0 +1,32 @@
+"""Shared pytest configuration: hypothesis profiles.
+
+`ci` (the default) keeps the suite fast and reproducible: few examples, no deadline (the first
+call of a gradient generates code), derandomized so a failure reproduces on every machine.
+`long` explores much more: `HYPOTHESIS_PROFILE=long pytest tests`.
+"""
+
+import os
+import sys
+
+from hypothesis import HealthCheck, settings
+
+# The helpers (fd.py, strategies.py, helper_module.py) sit next to the tests and are imported
+# by name; pytest's default rootdir-relative import mode already puts this folder on sys.path,
+# but make it explicit so `python -m pytest` from anywhere behaves the same.
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+settings.register_profile(
+    "ci",
+    max_examples=15,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.register_profile(
+    "long",
+    max_examples=500,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))

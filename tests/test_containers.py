@@ -1,0 +1,220 @@
+"""Issue 2: tuples, lists (built, indexed, appended to in loops, then `np.stack`ed), dicts with
+string keys; parameters that are nested dicts/lists/tuples of arrays, whose gradient has exactly
+their structure (keys, lengths, container types, leaf kinds, shapes, dtypes); unused parameters
+get zeros of their shape."""
+
+import numpy as np
+from hypothesis import given
+from hypothesis import strategies as st
+
+from fd import assert_grad_matches, leaves
+from strategies import arrays, matrices, reals, sides
+
+
+def same_shape(n, lo=-2.0, hi=2.0):
+    return sides(1, 5).flatmap(lambda size: st.tuples(*(arrays(size, lo, hi) for _ in range(n))))
+
+
+# --- local containers -----------------------------------------------------------------------------------
+
+
+def tuple_ops(x, y):
+    t = (x, y * 2.0, x * y)
+    a, b, c = t
+    u = t + (np.sin(x),)
+    return np.sum(t[0] * t[2]) + np.sum(b**2) + np.sum(u[-1] * a) + np.sum(c) * len(u)
+
+
+def list_append_then_stack(x):
+    hs = []
+    h = np.zeros(x.shape[1])
+    for i in range(x.shape[0]):
+        h = np.tanh(h + x[i])
+        hs.append(h)
+    stacked = np.stack(hs)
+    return np.sum(stacked * stacked) + np.sum(hs[-1]) * np.sum(hs[0]) + np.sum(np.stack(hs, 1))
+
+
+def list_indexed_and_written(x, y):
+    ys = [x, y * 2.0, x * y]
+    ys[0] = ys[0] * ys[1]
+    ys[2] = np.sin(ys[2])
+    total = 0.0
+    for i in range(len(ys)):
+        total = total + np.sum(ys[i] * ys[i - 1])
+    return total
+
+
+def list_of_floats(x):
+    vals = []
+    for i in range(len(x)):
+        vals.append(x[i] * (i + 1.0))
+    vals.append(np.sum(x))
+    arr = np.array(vals)
+    return np.sum(arr * arr) + vals[0] * vals[-1]
+
+
+def dict_local(x, y):
+    d = {"a": x * y, "b": np.sin(x)}
+    d["c"] = d["a"] + d["b"] * y
+    d["a"] = d["a"] * 2.0
+    return np.sum(d["a"] * d["c"]) + np.sum(d["b"])
+
+
+def dict_items_iteration(params):
+    total = 0.0
+    for name, value in params.items():
+        total = total + np.sum(value * value * value) * len(name)
+    for value in params.values():
+        total = total * 0.5 + np.sum(np.sin(value))
+    return total
+
+
+# --- structured parameters --------------------------------------------------------------------------------
+
+
+def mlp_dict(params, x):
+    h = np.tanh(x @ params["w1"] + params["b1"])
+    return np.sum((h @ params["w2"] + params["b2"]) ** 2)
+
+
+def nested_params(params, x):
+    h = x
+    for layer in params["layers"]:
+        h = np.tanh(h @ layer["w"] + layer["b"])
+    a, b = params["pair"]
+    out = np.sum(h * a) * params["scale"] + np.sum(b * b)
+    return out + params["extras"][0] * params["extras"][1]
+
+
+def tuple_parameter(p, x):
+    w, b = p
+    return np.sum(np.sin(x * w + b))
+
+
+def list_of_tuples(pairs):
+    total = 0.0
+    for w, b in pairs:
+        total = total + np.sum(w * b) * np.sum(w)
+    return total
+
+
+def unused_parameter(x, y):
+    return np.sum(x * x)
+
+
+def partly_used(params, x):
+    return np.sum(params["used"] * x) + params["scalar_used"] * np.sum(x)
+
+
+# --- strategies ---------------------------------------------------------------------------------------------
+
+
+@st.composite
+def mlp_params(draw):
+    d, h, o = draw(sides(1, 3)), draw(sides(1, 3)), draw(sides(1, 2))
+    params = {
+        "w1": draw(arrays((d, h), -1.0, 1.0)),
+        "b1": draw(arrays(h, -1.0, 1.0)),
+        "w2": draw(arrays((h, o), -1.0, 1.0)),
+        "b2": draw(arrays(o, -1.0, 1.0)),
+    }
+    x = draw(arrays((draw(sides(1, 3)), d), -1.0, 1.0))
+    return params, x
+
+
+@st.composite
+def nested(draw):
+    widths = draw(st.lists(sides(1, 3), min_size=2, max_size=3))
+    layers = [
+        {"w": draw(arrays((a, b), -1.0, 1.0)), "b": draw(arrays(b, -1.0, 1.0))}
+        for a, b in zip(widths, widths[1:])
+    ]
+    params = {
+        "layers": layers,
+        "pair": (draw(arrays(widths[-1])), draw(arrays((2, 2)))),
+        "scale": draw(reals()),
+        "extras": [draw(reals()), draw(arrays(()))],
+    }
+    return params, draw(arrays(widths[0], -1.0, 1.0))
+
+
+# --- tests ------------------------------------------------------------------------------------------------
+
+
+@given(same_shape(2))
+def test_tuples(xy):
+    assert_grad_matches(tuple_ops, *xy, wrt=(0, 1))
+
+
+@given(matrices())
+def test_list_appended_in_loop_then_stacked(x):
+    assert_grad_matches(list_append_then_stack, x)
+
+
+@given(same_shape(2, -1.0, 1.0))
+def test_list_indexed_and_written(xy):
+    assert_grad_matches(list_indexed_and_written, *xy, wrt=(0, 1))
+
+
+@given(arrays(sides(1, 5)))
+def test_list_of_floats_to_array(x):
+    assert_grad_matches(list_of_floats, x)
+
+
+@given(same_shape(2))
+def test_dict_with_string_keys(xy):
+    assert_grad_matches(dict_local, *xy, wrt=(0, 1))
+
+
+@given(st.dictionaries(st.sampled_from(["a", "b", "w", "zeta"]), arrays(sides(1, 3)), min_size=1))
+def test_dict_items_and_values_iteration(params):
+    assert_grad_matches(dict_items_iteration, params)
+
+
+@given(mlp_params())
+def test_dict_parameter_gradient_is_a_dict(px):
+    g = assert_grad_matches(mlp_dict, *px)
+    assert list(g) == list(px[0])
+
+
+@given(nested())
+def test_nested_parameter_gradient_has_the_same_structure(px):
+    params, x = px
+    g = assert_grad_matches(nested_params, params, x, wrt="params")
+    # assert_grad_matches checked the structure leaf by leaf; spell the promise out once more.
+    assert [p for p, _ in leaves(g)] == [p for p, _ in leaves(params)]
+    assert isinstance(g["pair"], tuple) and isinstance(g["layers"], list)
+    assert type(g["scale"]) is not np.ndarray and isinstance(g["scale"], float)
+    assert isinstance(g["extras"][1], np.ndarray) and g["extras"][1].shape == ()
+
+
+@given(sides(1, 4).flatmap(lambda n: st.tuples(st.tuples(arrays(n), arrays(n)), arrays(n))))
+def test_tuple_parameter(px):
+    assert_grad_matches(tuple_parameter, *px)
+
+
+@given(st.lists(sides(1, 3).flatmap(lambda n: st.tuples(arrays(n), arrays(n))), max_size=3))
+def test_list_of_tuples_parameter(pairs):
+    assert_grad_matches(list_of_tuples, pairs)
+
+
+@given(arrays(sides(1, 4)), arrays(st.sampled_from([(), (2,), (2, 3)])))
+def test_unused_parameter_gets_zeros_of_its_shape(x, y):
+    g = assert_grad_matches(unused_parameter, x, y, wrt=1)
+    assert np.all(g == 0.0)
+
+
+@given(arrays(sides(1, 4)), arrays((2, 3)), reals())
+def test_unused_leaves_get_zeros_in_the_structure(x, unused, scalar_unused):
+    params = {
+        "used": x * 2.0,
+        "unused": unused,
+        "scalar_used": 1.5,
+        "scalar_unused": scalar_unused,
+        "nested": [unused * 2.0, (scalar_unused,)],
+    }
+    g = assert_grad_matches(partly_used, params, x)
+    assert np.all(g["unused"] == 0.0) and g["unused"].shape == (2, 3)
+    assert g["scalar_unused"] == 0.0 and isinstance(g["scalar_unused"], float)
+    assert np.all(g["nested"][0] == 0.0) and g["nested"][1] == (0.0,)
