@@ -27,6 +27,28 @@ def float_t(y, x):
     d[y] = float(d[x])
 
 
+@adjoint(builtins.max)
+def max_(y, a, b):
+    d[a] = binary_extremum_grad(d[y], a, b, True)
+    d[b] = binary_extremum_grad(d[y], b, a, True)
+
+
+@tangent(builtins.max)
+def max_t(y, a, b):
+    d[y] = d[a] if a >= b else d[b]
+
+
+@adjoint(builtins.min)
+def min_(y, a, b):
+    d[a] = binary_extremum_grad(d[y], a, b, False)
+    d[b] = binary_extremum_grad(d[y], b, a, False)
+
+
+@tangent(builtins.min)
+def min_t(y, a, b):
+    d[y] = d[a] if a <= b else d[b]
+
+
 nondiff(
     builtins.len, builtins.int, builtins.bool, builtins.print, builtins.isinstance,
     builtins.range, builtins.str, builtins.repr, builtins.type, builtins.hasattr,

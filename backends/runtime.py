@@ -161,31 +161,24 @@ def grad_like(g: Any, x: Any) -> Any:
     if hasattr(x, "shape"):
         dtype = _float_dtype(x)
         if type(g) in _SCALARS or not hasattr(g, "shape"):
-            return np.full_like(x, g, dtype=dtype) if x.shape else np.asarray(g, dtype=dtype)[()] \
-                if False else _full(x, g, dtype)
+            return np.full_like(x, g, dtype=dtype)
         if g.shape != x.shape:
             g = unbroadcast(g, x)
             if g.shape != x.shape:
                 g = np.broadcast_to(g, x.shape).copy()
         if g.dtype != dtype:
             g = g.astype(dtype)
-        if isinstance(x, np.generic) or (not x.shape and not isinstance(x, np.ndarray)):
-            return g
+        if isinstance(x, np.ndarray) and not isinstance(g, np.ndarray):
+            g = np.asarray(g, dtype=dtype)  # a NumPy scalar for a 0-d array
         return g
     return g
 
 
-def _full(x: Any, value: Any, dtype: Any) -> Any:
-    out = np.zeros_like(x, dtype=dtype)
-    if value:
-        out = out + value
-    return out
-
-
-def seed(y: Any, fname: str) -> Any:
+def seed(y: Any, where: str) -> Any:
     """The cotangent 1.0 of a scalar output; anything else is an error."""
     from s2s.errors import NonScalarOutputError
 
+    fname = where.split(" ", 1)[0]
     if type(y) in _SCALARS:
         return 1.0
     shape = getattr(y, "shape", None)
@@ -193,10 +186,11 @@ def seed(y: Any, fname: str) -> Any:
         return np.ones_like(y) if hasattr(y, "dtype") and y.dtype.kind in "fc" else 1.0
     if shape is None:
         raise NonScalarOutputError(
-            f"s2s.grad({fname}) needs a scalar output, but {fname} returned "
+            f"{where}: s2s.grad({fname}) needs a scalar output, but {fname} returned "
             f"{type(y).__name__}", hint=f"use s2s.vjp({fname}) for non-scalar outputs")
     raise NonScalarOutputError(
-        f"s2s.grad({fname}) needs a scalar output, but {fname} returned an array of shape "
+        f"{where}: s2s.grad({fname}) needs a scalar output, but {fname} returned an array of "
+        "shape "
         f"{tuple(shape)}", hint=f"use s2s.vjp({fname}) and pass a cotangent of that shape, or "
         "reduce the output with np.sum or np.mean")
 
@@ -327,3 +321,22 @@ HELPERS.update({
     "dot_grad_a": dot_grad_a,
     "dot_grad_b": dot_grad_b,
 })
+
+
+_ABSENT = object()
+
+
+def save_item(d: dict, key: Any) -> Any:
+    """The value at `key` about to be overwritten, or a marker that there was none."""
+    return copy_value(d[key]) if key in d else _ABSENT
+
+
+def restore_item(d: dict, key: Any, old: Any) -> None:
+    """Undo `d[key] = ...`: put back the saved value, or remove a key that was new."""
+    if old is _ABSENT:
+        del d[key]
+    else:
+        d[key] = old
+
+
+HELPERS.update({"save_item": save_item, "restore_item": restore_item})

@@ -477,8 +477,9 @@ def to_be_recorded(core: CoreFunction, infos: dict[int, StmtInfo],
             R, D = step(s, R, D)
         return R, D
 
-    R, _ = block(core.body, set(), set(params))
+    R, D = block(core.body, set(), set(params))
     flow.end_state = R
+    flow.maybe_undefined |= R - D
     return flow
 
 

@@ -45,8 +45,10 @@ def renumber(fns: list[gast.FunctionDef]) -> None:
             m = _TEMP.match(node)
             if m and m.group(2) not in mapping:
                 mapping[m.group(2)] = str(len(mapping) + 1)
+        seen: set[int] = set()
         for n in gast.walk(fn):
-            if isinstance(n, gast.Name):
+            if isinstance(n, gast.Name) and id(n) not in seen:
+                seen.add(id(n))
                 m = _TEMP.match(n.id)
                 if m:
                     n.id = f"{m.group(1) or ''}_{mapping[m.group(2)]}"

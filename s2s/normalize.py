@@ -179,7 +179,7 @@ class Normalizer:
                         if ctx.brk is None:
                             ctx.brk = self.flag("break")
                         out.append(assign(ctx.brk, const(True), line))
-                    elif rest:
+                    elif not last:
                         if self.ret_flag is None:
                             self.ret_flag = self.flag("return")
                         out.append(assign(self.ret_flag, const(True), line))

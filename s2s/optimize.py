@@ -26,7 +26,32 @@ def optimize(fn: gast.FunctionDef, pure_calls: set[str]) -> gast.FunctionDef:
         changed |= _dead_code(fn, pure_calls)
         if not changed:
             break
+    for block in _blocks(fn):
+        _drop_dangling_comments(block)
+    for block in _blocks(fn):
+        if not block or all(_is_comment(s) for s in block):
+            block.append(gast.Pass())
+    for block in _blocks(fn):
+        for s in block:
+            if isinstance(s, gast.If) and len(s.orelse) == 1 and isinstance(s.orelse[0],
+                                                                            gast.Pass):
+                s.orelse = []
     return fn
+
+
+def _is_comment(s: Any) -> bool:
+    return isinstance(s, gast.Expr) and isinstance(s.value, gast.Constant) and \
+        isinstance(s.value.value, str) and s.value.value.startswith("__s2s_comment__:")
+
+
+def _drop_dangling_comments(block: list) -> None:
+    """A comment heading nothing (its statements were optimized away) goes too."""
+    keep = []
+    for i, s in enumerate(block):
+        if _is_comment(s) and (i + 1 == len(block) or _is_comment(block[i + 1])):
+            continue
+        keep.append(s)
+    block[:] = keep
 
 
 def _reads(node: Any) -> dict[str, int]:
@@ -203,6 +228,16 @@ class _Folder(gast.NodeTransformer):
         if isinstance(node.op, gast.Div) and _is_const(node.right, 1.0):
             self.changed = True
             return node.left
+        if isinstance(node.op, gast.Pow) and _is_const(node.right, 1):
+            self.changed = True
+            return node.left
+        if isinstance(node.left, gast.Constant) and isinstance(node.right, gast.Constant) \
+                and type(node.left.value) is int and type(node.right.value) is int \
+                and isinstance(node.op, (gast.Add, gast.Sub)):
+            self.changed = True
+            value = node.left.value + node.right.value if isinstance(node.op, gast.Add) \
+                else node.left.value - node.right.value
+            return gast.Constant(value=value, kind=None)
         return node
 
     def visit_UnaryOp(self, node: gast.UnaryOp) -> Any:

@@ -32,8 +32,8 @@ class SourceInfo:
         return self.lines[lineno - 1]
 
     def error(self, cls: type, node: Any, message: str, hint: str | None = None) -> Exception:
-        lineno = getattr(node, "lineno", None)
-        col = getattr(node, "col_offset", None)
+        lineno = getattr(node, "lineno", None) or getattr(node, "s2s_line", None)
+        col = getattr(node, "col_offset", None) if hasattr(node, "lineno") else None
         return cls(
             message,
             filename=self.filename,

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import inspect
+import operator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -96,6 +97,9 @@ class Reverse:
         taken = set(core.locals) | set(core.params)
         self.taken = taken
         self.mutated_params = self._mutated_params()
+        self.dicts = {s.targets[0].id for s in A.walk_stmts(core.body)
+                      if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name)
+                      and isinstance(s.value, gast.Dict)}
 
     # -- names -----------------------------------------------------------------------------
     def fresh(self) -> str:
@@ -161,8 +165,11 @@ class Reverse:
             sp = Spec(zero_index=idx)
             v = s.value
             if isinstance(v, gast.Name) and v.id in active:
-                got = call("copy_value", gast.Subscript(value=name(self.d(x)), slice=idx,
-                                                        ctx=gast.Load()))
+                if x in self.dicts:
+                    got = method(name(self.d(x)), "get", copy.deepcopy(idx), const(0.0))
+                else:
+                    got = call("copy_value", gast.Subscript(value=name(self.d(x)), slice=idx,
+                                                            ctx=gast.Load()))
                 sp.contribs.append(Contribution(v.id, call("unbroadcast", got, name(v.id))))
                 sp.reads.add(v.id)
             sp.reads |= set(A.atom_names(tgt.slice, self.core.locals))
@@ -209,10 +216,31 @@ class Reverse:
         op = info.op
         if not any(o in self.active for o in info.operands):
             return None
+        if op is operator.add and any(
+                isinstance(a, gast.Name) and self.kinds.get(a.id) == "container"
+                for a in info.args):
+            return self.spec_concat(info)
         rule = adjoints.lookup(op) if not isinstance(op, tuple) else None
         if rule is None or rule.adjoint is None:
             raise self._no_rule(s, info)
         return self.instantiate(rule.adjoint, s, info)
+
+    def spec_concat(self, info: A.StmtInfo) -> Spec:
+        """`y = a + b` on lists or tuples: each side gets its slice of d_y."""
+        a, b = info.args
+        dy = self.d(info.target)
+        sp = Spec()
+        split = call("len", load_copy(a))
+        if isinstance(a, gast.Name) and a.id in self.active:
+            sp.contribs.append(Contribution(a.id, call("list", gast.Subscript(
+                value=name(dy), slice=gast.Slice(lower=None, upper=split, step=None),
+                ctx=gast.Load()))))
+        if isinstance(b, gast.Name) and b.id in self.active:
+            sp.contribs.append(Contribution(b.id, call("list", gast.Subscript(
+                value=name(dy), slice=gast.Slice(lower=copy.deepcopy(split), upper=None,
+                                                 step=None), ctx=gast.Load()))))
+        sp.reads = set(A.atom_names(a, self.core.locals))
+        return sp
 
     def _no_rule(self, s: Any, info: A.StmtInfo) -> Exception:
         op = info.op
@@ -426,6 +454,9 @@ class Reverse:
     def restore(self, s: Any, info: A.StmtInfo) -> list:
         if info.kind == A.SETITEM:
             tgt = s.targets[0]
+            if tgt.value.id in self.dicts:
+                return [expr_stmt(call("restore_item", name(tgt.value.id),
+                                       _index_expr(tgt.slice), pop()))]
             sub = gast.Subscript(value=name(tgt.value.id), slice=_index_expr(tgt.slice),
                                  ctx=gast.Store())
             return [gast.Assign(targets=[sub], value=pop(), type_comment=None)]
@@ -440,20 +471,21 @@ class Reverse:
         if c.index is not None:
             if var in Z:
                 out.append(self.materialize(var, line))
-            out.append(expr_stmt(call("add_at", name(dv), copy.deepcopy(c.index), c.value)))
+            out.append(expr_stmt(call("add_at", name(dv), _index_value(c.index),
+                                      copy.deepcopy(c.value))))
             return out
         if var in Z:
             if var in self.indexed:
                 out.append(self.materialize(var, line))
-                out.append(assign(dv, call("add", name(dv), c.value), line))
+                out.append(assign(dv, call("add", name(dv), copy.deepcopy(c.value)), line))
             else:
-                out.append(assign(dv, c.value, line))
+                out.append(assign(dv, copy.deepcopy(c.value), line))
             return out
         if self.kinds.get(var) == "array" and var not in self.indexed:
-            out.append(assign(dv, gast.BinOp(left=name(dv), op=gast.Add(), right=c.value),
-                              line))
+            out.append(assign(dv, gast.BinOp(left=name(dv), op=gast.Add(),
+                                             right=copy.deepcopy(c.value)), line))
         else:
-            out.append(assign(dv, call("add", name(dv), c.value), line))
+            out.append(assign(dv, call("add", name(dv), copy.deepcopy(c.value)), line))
         return out
 
     def backward_loop(self, s: Any, Z: set[str]) -> tuple[list, set[str]]:
@@ -509,13 +541,15 @@ class Reverse:
     def forward_stmt(self, s: Any) -> list:
         line = getattr(s, "s2s_line", None)
         if isinstance(s, gast.If):
-            node = gast.If(test=copy.deepcopy(s.test), body=self.forward(s.body),
-                           orelse=self.forward(s.orelse))
-            node.s2s_line = line
-            out = []
+            body = self.forward(s.body)
+            orelse = self.forward(s.orelse)
             if getattr(s, "s2s_reversed", False) and getattr(s, "s2s_push_test", False):
-                out.append(push(copy.deepcopy(s.test)))
-            return out + [node]
+                # the branch taken is the last thing pushed, so it is the first popped
+                body.append(push(const(True)))
+                orelse.append(push(const(False)))
+            node = gast.If(test=copy.deepcopy(s.test), body=body, orelse=orelse)
+            node.s2s_line = line
+            return [node]
         if isinstance(s, gast.For):
             return self.forward_for(s, line)
         if isinstance(s, gast.While):
@@ -536,9 +570,13 @@ class Reverse:
         if id(s) in self.flow.restore:
             if info.kind == A.SETITEM:
                 tgt = s.targets[0]
-                sub = gast.Subscript(value=name(tgt.value.id), slice=_index_expr(tgt.slice),
-                                     ctx=gast.Load())
-                out.append(push(call("copy_value", sub)))
+                if tgt.value.id in self.dicts:
+                    out.append(push(call("save_item", name(tgt.value.id),
+                                         _index_expr(tgt.slice))))
+                else:
+                    sub = gast.Subscript(value=name(tgt.value.id),
+                                         slice=_index_expr(tgt.slice), ctx=gast.Load())
+                    out.append(push(call("copy_value", sub)))
             elif info.kind == A.APPEND:
                 pass
             else:
@@ -616,7 +654,8 @@ class Reverse:
         return out
 
     def grads(self, params: list[str]) -> list:
-        return [name(self.d(p)) if p not in self.Zfinal else const(0.0) for p in params]
+        return [name(self.d(p)) if p not in self.Zfinal and p in self.active else const(0.0)
+                for p in params]
 
 
 @dataclass
@@ -673,6 +712,23 @@ def _index_expr(index: Any) -> Any:
         return gast.Tuple(elts=[_index_expr(e) for e in index.elts], ctx=gast.Load())
     if is_atom(index):
         return load_copy(index)
+    return copy.deepcopy(index)
+
+
+def _index_value(index: Any) -> Any:
+    """An index as a value that can be passed to a function: slices become slice(...)."""
+    if isinstance(index, gast.Slice):
+        parts = [p if p is not None else const(None)
+                 for p in (index.lower, index.upper, index.step)]
+        while len(parts) > 2 and isinstance(parts[-1], gast.Constant) and \
+                parts[-1].value is None:
+            parts.pop()
+        if all(isinstance(p, gast.Constant) and p.value is None for p in parts[:1]) and \
+                isinstance(parts[1], gast.Constant) and parts[1].value is None and len(parts) == 2:
+            parts = [const(None)]
+        return call("slice", *[copy.deepcopy(p) for p in parts])
+    if isinstance(index, gast.Tuple):
+        return gast.Tuple(elts=[_index_value(e) for e in index.elts], ctx=gast.Load())
     return copy.deepcopy(index)
 
 

@@ -155,17 +155,19 @@ def call_expr_pop() -> gast.Call:
                      args=[], keywords=[])
 
 
-def build_grad(rev: Reverse, fname: str, with_value: bool) -> gast.FunctionDef:
+def build_grad(rev: Reverse, fname: str, with_value: bool,
+               as_tuple: bool = False) -> gast.FunctionDef:
     core = rev.core
     body = rev.prologue() + rev.fwd
     ret = body.pop()
     result = core.result
-    seed = assign(rev.d(result), call("seed", name(result), const(core.name)),
+    seed = assign(rev.d(result), call("seed", name(result), const(_where(core))),
                   getattr(ret, "s2s_line", None))
     body += emit.add_comments([seed] + rev.bwd, _lines(core))
     grads = [call("grad_like", g, name(p)) for g, p in zip(rev.grads(rev.wrt), rev.wrt,
                                                              strict=True)]
-    g = grads[0] if len(grads) == 1 else gast.Tuple(elts=grads, ctx=gast.Load())
+    g = grads[0] if len(grads) == 1 and not as_tuple else gast.Tuple(elts=grads,
+                                                                     ctx=gast.Load())
     if with_value:
         g = gast.Tuple(elts=[name(result), g], ctx=gast.Load())
     body.append(gast.Return(value=g))
@@ -238,7 +240,7 @@ def generate(fn: Any, wrt: Any, mode: str) -> tuple[Generated, list[str], bool]:
                                 + core.name)
         rev = Reverse(core, wrt_names, program, split=False)
         rev.run()
-        main_defs = [build_grad(rev, fname, mode == "value_and_grad")]
+        main_defs = [build_grad(rev, fname, mode == "value_and_grad", is_tuple)]
         entry_names = [fname]
     all_defs = list(main_defs)
     owners = [fn] * len(main_defs)

@@ -1,14 +1,16 @@
 """Shared pytest configuration: hypothesis profiles.
 
 `ci` (the default) keeps the suite fast and reproducible: few examples, no deadline (the first
-call of a gradient generates code), derandomized so a failure reproduces on every machine.
-`long` explores much more: `HYPOTHESIS_PROFILE=long pytest tests`.
+call of a gradient generates code), derandomized so a failure reproduces on every machine, and no
+shrinking, so a suite with many failing tests still finishes quickly (the failing example is
+still printed). `long` explores much more and shrinks failures to minimal examples:
+`HYPOTHESIS_PROFILE=long pytest tests`.
 """
 
 import os
 import sys
 
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, settings
 
 # The helpers (fd.py, strategies.py, helper_module.py) sit next to the tests and are imported
 # by name; pytest's default rootdir-relative import mode already puts this folder on sys.path,
@@ -21,6 +23,7 @@ settings.register_profile(
     deadline=None,
     derandomize=True,
     database=None,
+    phases=[Phase.explicit, Phase.reuse, Phase.generate],
     suppress_health_check=[HealthCheck.too_slow],
 )
 settings.register_profile(

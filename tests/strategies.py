@@ -62,7 +62,12 @@ def sides(lo: int = 1, hi: int = 4) -> st.SearchStrategy[int]:
 
 
 def matrices(
-    rows=None, cols=None, lo: float = -2.0, hi: float = 2.0, min_mag: float = 0.1
+    rows=None,
+    cols=None,
+    lo: float = -2.0,
+    hi: float = 2.0,
+    min_mag: float = 0.1,
+    unique: bool = False,
 ) -> st.SearchStrategy[np.ndarray]:
     """2-D arrays; `rows` / `cols` are ints or strategies (default 1..4)."""
     rows = sides() if rows is None else rows
@@ -71,7 +76,7 @@ def matrices(
         rows if isinstance(rows, st.SearchStrategy) else st.just(rows),
         cols if isinstance(cols, st.SearchStrategy) else st.just(cols),
     )
-    return arrays(shape, lo, hi, min_mag)
+    return arrays(shape, lo, hi, min_mag, unique=unique)
 
 
 def separated(values, gap: float = 1e-3) -> bool:

@@ -4,11 +4,10 @@ results, loops around calls), recursion, and calls of functions in another modul
 import helper_module
 import helper_module as hm
 import numpy as np
+from fd import assert_grad_matches
 from helper_module import softplus as sp
 from hypothesis import assume, given
 from hypothesis import strategies as st
-
-from fd import assert_grad_matches
 from strategies import apart, arrays, matrices, reals, sides
 
 
@@ -16,7 +15,7 @@ def same_shape(n, lo=-2.0, hi=2.0):
     return sides(1, 5).flatmap(lambda size: st.tuples(*(arrays(size, lo, hi) for _ in range(n))))
 
 
-# --- the user's helpers ----------------------------------------------------------------------------
+# --- the user's helpers ---------------------------------------------------------------------------
 
 
 def scaled_sin(x, scale=2.0, shift=0.0):
@@ -82,7 +81,7 @@ def pong(x, n):
     return np.sin(ping(x, n)) + x * 0.5
 
 
-# --- functions under test ----------------------------------------------------------------------------
+# --- functions under test -------------------------------------------------------------------------
 
 
 def keyword_arguments(x, y):
@@ -195,8 +194,7 @@ def test_recursion_power_on_arrays(x, n):
 
 trees = st.recursive(
     arrays(sides(1, 3)),
-    lambda children: st.lists(children, min_size=1, max_size=3)
-    | st.tuples(children, children),
+    lambda children: st.lists(children, min_size=1, max_size=3) | st.tuples(children, children),
     max_leaves=5,
 )
 

@@ -6,10 +6,9 @@ Inputs are kept away from branch points (`apart`), so finite differences never s
 """
 
 import numpy as np
+from fd import assert_grad_matches
 from hypothesis import assume, given
 from hypothesis import strategies as st
-
-from fd import assert_grad_matches
 from strategies import apart, arrays, matrices, reals, shift_sum, sides
 
 vectors = arrays(sides(1, 6))
@@ -19,7 +18,7 @@ def same_shape(n, lo=-2.0, hi=2.0):
     return sides(1, 5).flatmap(lambda size: st.tuples(*(arrays(size, lo, hi) for _ in range(n))))
 
 
-# --- branches ----------------------------------------------------------------------------------
+# --- branches -------------------------------------------------------------------------------------
 
 
 def branch_elif(x):
@@ -85,7 +84,7 @@ def boolean_operators(x, y):
     return z
 
 
-# --- for loops ---------------------------------------------------------------------------------
+# --- for loops ------------------------------------------------------------------------------------
 
 
 def design_example(x, n):
@@ -166,9 +165,9 @@ def loop_enumerate(x):
 
 def loop_zip(x, y):
     s = 0.0
-    for a, b in zip(x, y):
+    for a, b in zip(x, y):  # noqa: B905
         s = s * b + a * np.sin(b)
-    for a, b, c in zip(x, y[::-1], range(len(x))):
+    for a, b, c in zip(x, y[::-1], range(len(x))):  # noqa: B905
         s = s + a * b * c
     return s
 
@@ -195,7 +194,7 @@ def loop_with_branch(x):
     return s
 
 
-# --- while -------------------------------------------------------------------------------------
+# --- while ----------------------------------------------------------------------------------------
 
 
 def while_sqrt(x):
@@ -228,7 +227,7 @@ def while_true_break(x):
     return np.sum(y)
 
 
-# --- break, continue, early return ---------------------------------------------------------------
+# --- break, continue, early return ----------------------------------------------------------------
 
 
 def loop_break(x):
@@ -374,7 +373,7 @@ def test_and_or_not(x, y):
     assert_grad_matches(boolean_operators, x, y, wrt=(0, 1))
 
 
-# --- tests: for ------------------------------------------------------------------------------------
+# --- tests: for -----------------------------------------------------------------------------------
 
 
 @given(reals(), st.integers(0, 6))
@@ -442,7 +441,7 @@ def test_branch_inside_loop(x):
     assert_grad_matches(loop_with_branch, x)
 
 
-# --- tests: while ----------------------------------------------------------------------------------
+# --- tests: while ---------------------------------------------------------------------------------
 
 
 def _sqrt_iterates(x):
@@ -489,7 +488,7 @@ def test_early_return_inside_while(x):
     assert_grad_matches(early_return_while, x)
 
 
-# --- tests: break / continue / return ---------------------------------------------------------------
+# --- tests: break / continue / return -------------------------------------------------------------
 
 
 @given(vectors)

@@ -7,10 +7,9 @@ import math
 
 import numpy as np
 import pytest
+from fd import assert_tree_close, numerical_grad, resolve_wrt
 from hypothesis import given
 from hypothesis import strategies as st
-
-from fd import assert_tree_close, numerical_grad, resolve_wrt
 from strategies import arrays, reals
 
 

@@ -4,10 +4,9 @@ and integer arrays (repeated indices included); writing `x[i] = v`, `x[i, j] += 
 restored correctly in the backward sweep (Tangent issue 69)."""
 
 import numpy as np
+from fd import assert_grad_matches
 from hypothesis import assume, given
 from hypothesis import strategies as st
-
-from fd import assert_grad_matches
 from strategies import arrays, matrices, reals, separated, shift_sum, sides
 
 IDX = np.array([2, 0, 0, 1, 2])
@@ -15,7 +14,7 @@ ROWS = [0, 1, 1]
 COLS = np.array([2, 0, 2])
 
 
-# --- reading ----------------------------------------------------------------------------------------
+# --- reading --------------------------------------------------------------------------------------
 
 
 def read_ints(x):
@@ -68,7 +67,7 @@ def read_integer_array_from_data(x):
     return np.sum(y * np.arange(len(x)) * y)
 
 
-# --- writing ------------------------------------------------------------------------------------------
+# --- writing --------------------------------------------------------------------------------------
 
 
 def write_into_zeros(x):
@@ -158,7 +157,7 @@ def issue69_rows(x):
     return np.sum(np.sin(out) * out)
 
 
-# --- tests: reading -------------------------------------------------------------------------------------
+# --- tests: reading -------------------------------------------------------------------------------
 
 
 @given(matrices(sides(2, 4), sides(3, 4)))
@@ -202,7 +201,7 @@ def test_read_integer_array_computed_from_data(x):
     assert_grad_matches(read_integer_array_from_data, x)
 
 
-# --- tests: writing -------------------------------------------------------------------------------------
+# --- tests: writing -------------------------------------------------------------------------------
 
 
 @given(arrays(sides(1, 5)))

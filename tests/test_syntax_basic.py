@@ -2,10 +2,9 @@
 arithmetic operators (`+ - * / @ **`, unary minus), module-level constants and arrays."""
 
 import numpy as np
+from fd import assert_grad_matches
 from hypothesis import given
 from hypothesis import strategies as st
-
-from fd import assert_grad_matches
 from strategies import arrays, matrices, positive, positive_arrays, reals, sides
 
 SCALE = 1.7
@@ -23,7 +22,7 @@ def same_shape(n, lo=-2.0, hi=2.0, min_mag=0.1):
     )
 
 
-# --- user functions ---------------------------------------------------------------------------
+# --- user functions -------------------------------------------------------------------------------
 
 
 def assign_chain(x):
@@ -163,7 +162,7 @@ def uses_globals(x):
     return np.sum(WEIGHTS.T @ y) + SCALE * np.sum(x * OFFSET)
 
 
-# --- tests -------------------------------------------------------------------------------------
+# --- tests ----------------------------------------------------------------------------------------
 
 
 @given(vectors)
