@@ -1,15 +1,16 @@
-import s2s
-import pytest
 """Issue 2: tuples, lists (built, indexed, appended to in loops, then `np.stack`ed), dicts with
 string keys; parameters that are nested dicts/lists/tuples of arrays, whose gradient has exactly
 their structure (keys, lengths, container types, leaf kinds, shapes, dtypes); unused parameters
 get zeros of their shape."""
 
 import numpy as np
+import pytest
 from fd import assert_grad_matches, leaves
 from hypothesis import given
 from hypothesis import strategies as st
 from strategies import arrays, matrices, reals, sides
+
+import s2s
 
 
 def same_shape(n, lo=-2.0, hi=2.0):
@@ -169,8 +170,11 @@ def test_dict_with_string_keys(xy):
 
 
 @given(st.dictionaries(st.sampled_from(["a", "b", "w", "zeta"]), arrays(sides(1, 3)), min_size=1))
-@pytest.mark.xfail(strict=True, raises=s2s.S2SError,
-                   reason="loops over dict views (.items/.values) are not lowered yet")
+@pytest.mark.xfail(
+    strict=True,
+    raises=s2s.S2SError,
+    reason="loops over dict views (.items/.values) are not lowered yet",
+)
 def test_dict_items_and_values_iteration(params):
     assert_grad_matches(dict_items_iteration, params)
 

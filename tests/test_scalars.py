@@ -1,5 +1,3 @@
-import s2s
-import pytest
 """Issue 2: Python floats and ints throughout; `math.sin/cos/exp/log/sqrt/tanh`; builtins `abs`,
 `min`, `max`, `sum`, `len`, `float`, `int`; list comprehensions and generator expressions inside
 `sum(...)`, `np.array([...])` and `np.stack([...])`."""
@@ -7,10 +5,13 @@ import pytest
 import math
 
 import numpy as np
+import pytest
 from fd import assert_grad_matches
 from hypothesis import assume, given
 from hypothesis import strategies as st
 from strategies import apart, arrays, matrices, positive, reals, separated, sides
+
+import s2s
 
 floats_list = st.lists(reals(), min_size=1, max_size=5)
 
@@ -125,8 +126,11 @@ def test_abs(x, y):
 
 
 @given(reals(), reals())
-@pytest.mark.xfail(strict=True, raises=s2s.S2SError,
-                   reason="builtin min/max with 3+ arguments or one iterable have no rule yet")
+@pytest.mark.xfail(
+    strict=True,
+    raises=s2s.S2SError,
+    reason="builtin min/max with 3+ arguments or one iterable have no rule yet",
+)
 def test_min_max(x, y):
     assume(separated([x, y, 0.5]) and apart(x * y - (x - y), x * x - 1.0))
     assert_grad_matches(builtin_min_max, x, y, wrt=(0, 1))
