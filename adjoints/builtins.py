@@ -1,4 +1,5 @@
 """Python builtins: sum, min, max, float, and the non-differentiable ones."""
+# ruff: noqa: F821  (templates name the runtime helpers that generated code binds)
 
 import builtins
 import logging

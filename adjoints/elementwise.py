@@ -1,4 +1,5 @@
 """Elementwise ops: Python's arithmetic operators and NumPy's unary and binary ufuncs."""
+# ruff: noqa: F821  (templates name the runtime helpers that generated code binds)
 
 import math
 import operator

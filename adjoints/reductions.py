@@ -1,4 +1,5 @@
 """Reductions: sum, mean, max/min, prod."""
+# ruff: noqa: F821  (templates name the runtime helpers that generated code binds)
 
 import numpy as np
 

@@ -1,4 +1,5 @@
 """Shape and assembly ops: reshape, transpose, stack, concatenate, array of lists."""
+# ruff: noqa: F821  (templates name the runtime helpers that generated code binds)
 
 import numpy as np
 
