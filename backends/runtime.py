@@ -195,10 +195,6 @@ def seed(y: Any, where: str) -> Any:
         "reduce the output with np.sum or np.mean")
 
 
-def push_len(tape: list, n: int) -> None:  # pragma: no cover - kept for symmetry
-    tape.append(n)
-
-
 HELPERS: dict[str, Any] = {
     "unbroadcast": unbroadcast,
     "unreduce": unreduce,

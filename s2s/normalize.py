@@ -216,7 +216,6 @@ class Normalizer:
                 if s.orelse:
                     raise self.error(s, "`else` clauses on loops are not supported",
                                      "use a flag set before `break`")
-                had_ret = self.ret_flag is not None and self._contains_return(s)
                 inner = LoopCtx(depth=(ctx.depth + 1) if ctx else 1)
                 body = self.lower_jumps(s.body, inner, False)
                 if inner.cnt is not None:
@@ -249,7 +248,6 @@ class Normalizer:
                     out.append(tag(gast.If(test=name(self.ret_flag),
                                            body=[assign(ctx.brk, const(True), line)],
                                            orelse=[]), line))
-                del had_ret
                 continue
             out.append(s)
         return out
@@ -953,9 +951,6 @@ def normalize(parsed: ParsedFunction) -> CoreFunction:
     params = [a.id for a in params_nodes]
     defaults = list(args.defaults)
     kw_defaults = list(args.kw_defaults)
-    if args.kwonlyargs:
-        if any(d is None for d in kw_defaults) and defaults:
-            pass
     for n in gast.walk(tree):
         for cls, (msg, hint) in _UNSUPPORTED_EXPR.items():
             if isinstance(n, cls) and cls is not gast.Starred:

@@ -131,9 +131,6 @@ class Reverse:
             info = self.infos[id(s)]
             dest = info.target or info.partial
             if dest is None or dest not in self.active:
-                if info.kind == A.OP and any(o in self.active for o in info.operands) \
-                        and dest is not None and dest in self.active:
-                    pass
                 continue
             spec = self.spec_for(s, info)
             if spec is not None:
@@ -316,11 +313,7 @@ class Reverse:
         if not (isinstance(target, gast.Name) and target.id == var):
             return value
         others = [a for a in info.args if not (isinstance(a, gast.Name) and a.id == var)]
-        if all(self._is_scalar(a) for a in others) and (
-                len(others) < len(info.args) - 0 or True):
-            if var in self.scalars or not all(self._is_scalar(a) for a in info.args):
-                return value.args[0]
-        return value
+        return value.args[0] if all(self._is_scalar(a) for a in others) else value
 
     def spec_user(self, s: Any, info: A.StmtInfo) -> Spec | None:
         fn = info.op
@@ -441,8 +434,6 @@ class Reverse:
                     out.append(gast.Assign(targets=[tgt], value=const(0.0), type_comment=None))
             if y is not None:
                 Z = Z | {y}
-        elif info is not None and info.target is not None and info.target in self.active:
-            Z = Z | {info.target}
         elif info is not None and info.target is not None:
             Z = Z | {info.target}
         if id(s) in self.flow.restore:
@@ -637,8 +628,6 @@ class Reverse:
             if w not in self.core.params:
                 raise ValueError(w)
         self.analyze()
-        end = set(self.core.params) - self.active if False else set()
-        del end
         Z0 = set(self.active) - {self.core.result}
         self.bwd, self.Zfinal = self.backward(self.core.body, Z0)
         self.fwd = self.forward(self.core.body)

@@ -19,6 +19,7 @@ from s2s.backends.runtime import HELPERS
 
 from . import emit
 from .errors import UnsupportedSyntaxError, WrtError
+from .analyze import def_sites
 from .normalize import CoreFunction, assign, const, name, normalize
 from .optimize import optimize
 from .parse import parse_function
@@ -110,9 +111,6 @@ def _uses_tape(stmts: list) -> bool:
 
 def build_split(rev: Reverse, fwd_name: str, bwd_name: str) -> list:
     core = rev.core
-    counts = {}
-    from .analyze import def_sites
-
     counts, _ = def_sites(core)
     end = sorted(v for v in rev.flow.end_state
                  if not (v in core.params and counts.get(v, 0) <= 1))
@@ -171,7 +169,6 @@ def build_grad(rev: Reverse, fname: str, with_value: bool,
     if with_value:
         g = gast.Tuple(elts=[name(result), g], ctx=gast.Load())
     body.append(gast.Return(value=g))
-    del ret
     if _uses_tape(body):
         body.insert(0, assign("tape", gast.List(elts=[], ctx=gast.Load()), None))
     what = "Value and gradient" if with_value else "Gradient"
