@@ -303,6 +303,70 @@ def stable_names(core: CoreFunction) -> set[str]:
     return {n for n, c in counts.items() if c == 1 and n not in in_loop}
 
 
+def assigned_in(stmts: list, infos: dict[int, StmtInfo]) -> set[str]:
+    """Every name assigned or mutated in place anywhere in `stmts` (loop variables included)."""
+    out: set[str] = set()
+    for s in walk_stmts(stmts):
+        if isinstance(s, gast.For):
+            out.add(s.target.id)
+            continue
+        info = infos.get(id(s))
+        if info is not None:
+            out |= {n for n in (info.target, info.partial) if n}
+    return out
+
+
+_PURE_KINDS = (OP, GETITEM, NONDIFF, CONST, COPY, ATTR)
+
+
+def loop_invariants(core: CoreFunction, infos: dict[int, StmtInfo]) -> dict[int, Any]:
+    """Statements that give their name the same value every time they run.
+
+    `v = op(atoms)` directly in a loop body is invariant when `v` has no other assignment and
+    is never mutated in place, `op` is pure, and, for every loop around it, each operand is
+    either not assigned anywhere in that loop or the name of an earlier invariant statement.
+    Its value is then the same in every iteration of every enclosing loop (and after them):
+    the forward sweep need not save it, and its adjoint can be summed over all iterations and
+    propagated once, after the outermost loop. Returns {id(statement): outermost loop}.
+    """
+    counts, _ = def_sites(core)
+    partial = {i.partial for i in infos.values() if i.partial}
+    out: dict[int, Any] = {}
+    invariant: set[str] = set()
+
+    def visit(stmts: list, loops: list[tuple[Any, set[str]]]) -> None:
+        for s in stmts:
+            if isinstance(s, (gast.For, gast.While)):
+                changing = assigned_in(s.body, infos)
+                if isinstance(s, gast.For):
+                    changing.add(s.target.id)
+                visit(s.body, loops + [(s, changing)])
+                continue
+            if isinstance(s, gast.If):
+                visit(s.body, loops)
+                visit(s.orelse, loops)
+                continue
+            if not loops or not any(s is b for b in loops[-1][0].body):
+                continue
+            info = infos.get(id(s))
+            if info is None or info.target is None or info.kind not in _PURE_KINDS:
+                continue
+            v = info.target
+            if counts.get(v, 0) != 1 or v in partial or v in core.params:
+                continue
+            if info.kind in (OP, NONDIFF) and (isinstance(info.op, tuple)
+                                               or is_user_function(info.op)
+                                               or _is_random(info.op)):
+                continue
+            if all(o in invariant or all(o not in ch for _, ch in loops)
+                   for o in info.operands):
+                invariant.add(v)
+                out[id(s)] = loops[0][0]
+
+    visit(core.body, [])
+    return out
+
+
 def kinds(core: CoreFunction, infos: dict[int, StmtInfo]) -> dict[str, str]:
     """'array' (NumPy values and scalars: + adds), 'container' (list/tuple/dict) or 'unknown'."""
     seen: dict[str, set[str]] = {}
@@ -414,18 +478,22 @@ class Flow:
     restore: set[int] = field(default_factory=set)  # ids of statements whose target is pushed
     loopvar_restore: set[int] = field(default_factory=set)  # ids of For loops pushing their var
     end_state: set[str] = field(default_factory=set)  # names the backward reads at the end
-    maybe_undefined: set[str] = field(default_factory=set)
+    maybe_undefined: set[str] = field(default_factory=set)  # pushed before any assignment
+    end_undefined: set[str] = field(default_factory=set)  # end state maybe never assigned
 
 
 def to_be_recorded(core: CoreFunction, infos: dict[int, StmtInfo],
                    reads: dict[int, tuple[set[str], set[str]]],
-                   control_reads: dict[int, set[str]]) -> Flow:
+                   control_reads: dict[int, set[str]],
+                   invariant: Any = frozenset()) -> Flow:
     """Forward dataflow: R = names read by the backward sweep since their last assignment.
 
     A statement that assigns `v` while `v` is in R overwrites a value the backward sweep still
     needs, so the old value is pushed before it and popped after its adjoint.
     `reads[id(s)]` is (names read as operands, names read as the statement's own result);
     `control_reads[id(s)]` are names an `if`/`for` re-reads at its end in the backward sweep.
+    Statements in `invariant` (see `loop_invariants`) write the value their name already
+    holds, so they never need a push.
     """
     flow = Flow()
     params = set(core.params)
@@ -461,7 +529,7 @@ def to_be_recorded(core: CoreFunction, infos: dict[int, StmtInfo],
         R = R | arg_reads
         if info is not None:
             if info.target is not None:
-                if info.target in R:
+                if info.target in R and id(s) not in invariant:
                     flow.restore.add(id(s))
                     if info.target not in D:
                         flow.maybe_undefined.add(info.target)
@@ -479,7 +547,7 @@ def to_be_recorded(core: CoreFunction, infos: dict[int, StmtInfo],
 
     R, D = block(core.body, set(), set(params))
     flow.end_state = R
-    flow.maybe_undefined |= R - D
+    flow.end_undefined = R - D
     return flow
 
 

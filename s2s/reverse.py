@@ -90,6 +90,8 @@ class Reverse:
         self.kinds = A.kinds(core, self.infos)
         self.stable = A.stable_names(core)
         self.scalars = A.scalar_names(core, self.infos)
+        self.invariant = A.loop_invariants(core, self.infos)
+        self.hoisted: dict[int, list] = {}  # id(loop) -> invariant statements, in body order
         self.specs: dict[int, Spec] = {}
         self.indexed: set[str] = set()
         self.counter = core.counter
@@ -259,8 +261,8 @@ class Reverse:
         try:
             bound = tpl.signature.bind(None, *info.args, **info.keywords)
         except TypeError as exc:
-            raise self.error(UnsupportedSyntaxError, s,
-                             f"the call does not match {tpl.fn.__name__}'s signature: {exc}")
+            raise self.error(UnsupportedSyntaxError, s, f"the call does not match "
+                             f"{tpl.fn.__name__}'s signature: {exc}") from None
         bound.apply_defaults()
         env: dict[str, Any] = {}
         for p in params[1:]:
@@ -321,7 +323,8 @@ class Reverse:
         try:
             bound = inspect.signature(fn).bind(*info.args, **info.keywords)
         except TypeError as exc:
-            raise self.error(UnsupportedSyntaxError, s, f"bad call of {fn.__name__}: {exc}")
+            raise self.error(UnsupportedSyntaxError, s,
+                             f"bad call of {fn.__name__}: {exc}") from None
         active_params = tuple(p for p in sig_params
                               if isinstance(bound.arguments.get(p), gast.Name)
                               and bound.arguments[p].id in self.active)
@@ -366,7 +369,26 @@ class Reverse:
             info = self.infos[sid]
             own = {info.target} & sp.reads if info.target else set()
             reads[sid] = (sp.reads - own, own)
-        self.flow = A.to_be_recorded(self.core, self.infos, reads, self.control_reads())
+        self.flow = A.to_be_recorded(self.core, self.infos, reads, self.control_reads(),
+                                     set(self.invariant))
+        self.plan_hoisting()
+
+    def plan_hoisting(self) -> None:
+        """Invariant statements whose adjoint reads only names fixed before the function's
+        first loop get their adjoint summed over the iterations and propagated once, after
+        the reversed loop (a weight read inside a loop gets one accumulation, not one per
+        step)."""
+        fixed = set(self.core.params) | {
+            s.targets[0].id for s in self.core.body
+            if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name)
+            and s.targets[0].id in self.stable}
+        for sid, loop in self.invariant.items():
+            sp = self.specs.get(sid)
+            info = self.infos[sid]
+            if sp is None or sp.side_effect or info.kind not in (A.OP, A.GETITEM, A.COPY):
+                continue
+            if sp.reads <= fixed:
+                self.hoisted.setdefault(id(loop), []).append(sid)
 
     # -- pass C: backward sweep -------------------------------------------------------------
     def backward(self, stmts: list, Z: set[str]) -> tuple[list, set[str]]:
@@ -412,6 +434,8 @@ class Reverse:
         sp = self.specs.get(id(s))
         info = self.infos.get(id(s))
         out: list = []
+        if getattr(s, "s2s_hoisted", False):
+            return [], Z  # its adjoint runs once, after the reversed loop
         if sp is not None:
             y = info.target
             dest = y or info.partial
@@ -482,6 +506,20 @@ class Reverse:
     def backward_loop(self, s: Any, Z: set[str]) -> tuple[list, set[str]]:
         line = getattr(s, "s2s_line", None)
         body = s.body
+        mine = self.hoisted.get(id(s), ())
+        hoisted = [h for h in A.walk_stmts(body) if id(h) in mine]
+        for h in hoisted:
+            h.s2s_hoisted = True
+        code, Z = self._backward_loop(s, Z, line, body)
+        for h in hoisted:
+            h.s2s_hoisted = False
+        for h in reversed(hoisted):
+            more, Z = self.backward_stmt(h, Z)
+            code.extend(more)
+        return code, Z
+
+    def _backward_loop(self, s: Any, Z: set[str], line: int | None,
+                       body: list) -> tuple[list, set[str]]:
         Zstart = set(Z)
         while True:
             code, Zend = self.backward(body, set(Zstart))
@@ -634,7 +672,9 @@ class Reverse:
 
     def prologue(self) -> list:
         out = []
-        for v in sorted(self.flow.maybe_undefined):
+        undefined = self.flow.maybe_undefined | (self.flow.end_undefined if self.split
+                                                 else set())
+        for v in sorted(undefined):
             if v not in self.core.params:
                 out.append(assign(v, const(None), None))
         for p in self.core.params:
