@@ -51,9 +51,23 @@ def min_t(y, a, b):
 
 
 nondiff(
-    builtins.len, builtins.int, builtins.bool, builtins.print, builtins.isinstance,
-    builtins.range, builtins.str, builtins.repr, builtins.type, builtins.hasattr,
-    builtins.callable, builtins.id, builtins.hash, builtins.format,
-    logging.debug, logging.info, logging.warning, logging.error,
+    builtins.len,
+    builtins.int,
+    builtins.bool,
+    builtins.print,
+    builtins.isinstance,
+    builtins.range,
+    builtins.str,
+    builtins.repr,
+    builtins.type,
+    builtins.hasattr,
+    builtins.callable,
+    builtins.id,
+    builtins.hash,
+    builtins.format,
+    logging.debug,
+    logging.info,
+    logging.warning,
+    logging.error,
     reason="no derivative",
 )

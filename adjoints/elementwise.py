@@ -86,17 +86,6 @@ def pos_t(y, x):
     d[y] = d[x]
 
 
-@adjoint(operator.matmul, np.matmul)
-def matmul(z, x, y):
-    d[x] = matmul_grad_a(d[z], x, y)
-    d[y] = matmul_grad_b(d[z], x, y)
-
-
-@tangent(operator.matmul, np.matmul)
-def matmul_t(z, x, y):
-    d[z] = d[x] @ y + x @ d[y]
-
-
 @adjoint(operator.mod, np.mod, np.remainder)
 def mod(z, x, y):
     d[x] = unbroadcast(d[z], x)
@@ -223,6 +212,332 @@ def minimum_t(z, x, y):
     d[z] = np.where(x <= y, d[x], d[y])
 
 
+@adjoint(np.fmod)
+def fmod(z, x, y):
+    d[x] = unbroadcast(d[z], x)
+    d[y] = unbroadcast(-d[z] * np.trunc(x / y), y)
+
+
+@tangent(np.fmod)
+def fmod_t(z, x, y):
+    d[z] = d[x] - d[y] * np.trunc(x / y)
+
+
+@adjoint(np.float_power)
+def float_power(z, x, y):
+    d[x] = unbroadcast(d[z] * y * np.float_power(x, y - 1), x)
+    d[y] = unbroadcast(d[z] * z * np.log(x), y)
+
+
+@tangent(np.float_power)
+def float_power_t(z, x, y):
+    d[z] = d[x] * y * np.float_power(x, y - 1) + d[y] * z * np.log(x)
+
+
+@adjoint(np.arctan2)
+def arctan2(z, x1, x2):
+    d[x1] = unbroadcast(d[z] * x2 / (x1 * x1 + x2 * x2), x1)
+    d[x2] = unbroadcast(-d[z] * x1 / (x1 * x1 + x2 * x2), x2)
+
+
+@tangent(np.arctan2)
+def arctan2_t(z, x1, x2):
+    d[z] = (d[x1] * x2 - d[x2] * x1) / (x1 * x1 + x2 * x2)
+
+
+@adjoint(np.hypot)
+def hypot(z, x1, x2):
+    d[x1] = unbroadcast(d[z] * x1 / z, x1)
+    d[x2] = unbroadcast(d[z] * x2 / z, x2)
+
+
+@tangent(np.hypot)
+def hypot_t(z, x1, x2):
+    d[z] = (d[x1] * x1 + d[x2] * x2) / z
+
+
+@adjoint(np.logaddexp)
+def logaddexp(z, x1, x2):
+    d[x1] = unbroadcast(d[z] * np.exp(x1 - z), x1)
+    d[x2] = unbroadcast(d[z] * np.exp(x2 - z), x2)
+
+
+@tangent(np.logaddexp)
+def logaddexp_t(z, x1, x2):
+    d[z] = d[x1] * np.exp(x1 - z) + d[x2] * np.exp(x2 - z)
+
+
+@adjoint(np.logaddexp2)
+def logaddexp2(z, x1, x2):
+    d[x1] = unbroadcast(d[z] * np.exp2(x1 - z), x1)
+    d[x2] = unbroadcast(d[z] * np.exp2(x2 - z), x2)
+
+
+@tangent(np.logaddexp2)
+def logaddexp2_t(z, x1, x2):
+    d[z] = d[x1] * np.exp2(x1 - z) + d[x2] * np.exp2(x2 - z)
+
+
+@adjoint(np.copysign, notes="w.r.t. the magnitude only")
+def copysign(z, x1, x2):
+    d[x1] = unbroadcast(d[z] * np.sign(x1) * np.copysign(1.0, x2), x1)
+
+
+@tangent(np.copysign)
+def copysign_t(z, x1, x2):
+    d[z] = d[x1] * np.sign(x1) * np.copysign(1.0, x2)
+
+
+@adjoint(np.ldexp, notes="w.r.t. the mantissa")
+def ldexp(y, x1, x2):
+    d[x1] = unbroadcast(d[y] * np.exp2(x2), x1)
+
+
+@tangent(np.ldexp)
+def ldexp_t(y, x1, x2):
+    d[y] = d[x1] * np.exp2(x2)
+
+
+@adjoint(np.divmod, notes="w.r.t. the remainder's operands (the quotient is an integer)")
+def divmod_(y, x1, x2):
+    d[x1] = unbroadcast(d[y][1], x1)
+    d[x2] = unbroadcast(-d[y][1] * np.floor_divide(x1, x2), x2)
+
+
+@tangent(np.divmod)
+def divmod_t(y, x1, x2):
+    d[y] = (np.zeros_like(y[0]), d[x1] - d[x2] * np.floor_divide(x1, x2))
+
+
+@adjoint(np.modf)
+def modf(y, x):
+    d[x] = d[y][0]
+
+
+@tangent(np.modf)
+def modf_t(y, x):
+    d[y] = (d[x], np.zeros_like(y[1]))
+
+
+# -- NumPy unary, continued ----------------------------------------------------------------
+
+
+@adjoint(np.exp2)
+def exp2(y, x):
+    d[x] = d[y] * y * math.log(2.0)
+
+
+@tangent(np.exp2)
+def exp2_t(y, x):
+    d[y] = d[x] * y * math.log(2.0)
+
+
+@adjoint(np.expm1)
+def expm1(y, x):
+    d[x] = d[y] * (y + 1.0)
+
+
+@tangent(np.expm1)
+def expm1_t(y, x):
+    d[y] = d[x] * (y + 1.0)
+
+
+@adjoint(np.log2)
+def log2(y, x):
+    d[x] = d[y] / (x * math.log(2.0))
+
+
+@tangent(np.log2)
+def log2_t(y, x):
+    d[y] = d[x] / (x * math.log(2.0))
+
+
+@adjoint(np.log10)
+def log10(y, x):
+    d[x] = d[y] / (x * math.log(10.0))
+
+
+@tangent(np.log10)
+def log10_t(y, x):
+    d[y] = d[x] / (x * math.log(10.0))
+
+
+@adjoint(np.log1p)
+def log1p(y, x):
+    d[x] = d[y] / (1.0 + x)
+
+
+@tangent(np.log1p)
+def log1p_t(y, x):
+    d[y] = d[x] / (1.0 + x)
+
+
+@adjoint(np.cbrt)
+def cbrt(y, x):
+    d[x] = d[y] / (3.0 * y * y)
+
+
+@tangent(np.cbrt)
+def cbrt_t(y, x):
+    d[y] = d[x] / (3.0 * y * y)
+
+
+@adjoint(np.reciprocal)
+def reciprocal(y, x):
+    d[x] = -d[y] * y * y
+
+
+@tangent(np.reciprocal)
+def reciprocal_t(y, x):
+    d[y] = -d[x] * y * y
+
+
+@adjoint(np.arcsin)
+def arcsin(y, x):
+    d[x] = d[y] / np.sqrt(1.0 - x * x)
+
+
+@tangent(np.arcsin)
+def arcsin_t(y, x):
+    d[y] = d[x] / np.sqrt(1.0 - x * x)
+
+
+@adjoint(np.arccos)
+def arccos(y, x):
+    d[x] = -d[y] / np.sqrt(1.0 - x * x)
+
+
+@tangent(np.arccos)
+def arccos_t(y, x):
+    d[y] = -d[x] / np.sqrt(1.0 - x * x)
+
+
+@adjoint(np.arctan)
+def arctan(y, x):
+    d[x] = d[y] / (1.0 + x * x)
+
+
+@tangent(np.arctan)
+def arctan_t(y, x):
+    d[y] = d[x] / (1.0 + x * x)
+
+
+@adjoint(np.sinh)
+def sinh(y, x):
+    d[x] = d[y] * np.cosh(x)
+
+
+@tangent(np.sinh)
+def sinh_t(y, x):
+    d[y] = d[x] * np.cosh(x)
+
+
+@adjoint(np.cosh)
+def cosh(y, x):
+    d[x] = d[y] * np.sinh(x)
+
+
+@tangent(np.cosh)
+def cosh_t(y, x):
+    d[y] = d[x] * np.sinh(x)
+
+
+@adjoint(np.arcsinh)
+def arcsinh(y, x):
+    d[x] = d[y] / np.sqrt(x * x + 1.0)
+
+
+@tangent(np.arcsinh)
+def arcsinh_t(y, x):
+    d[y] = d[x] / np.sqrt(x * x + 1.0)
+
+
+@adjoint(np.arccosh)
+def arccosh(y, x):
+    d[x] = d[y] / np.sqrt(x * x - 1.0)
+
+
+@tangent(np.arccosh)
+def arccosh_t(y, x):
+    d[y] = d[x] / np.sqrt(x * x - 1.0)
+
+
+@adjoint(np.arctanh)
+def arctanh(y, x):
+    d[x] = d[y] / (1.0 - x * x)
+
+
+@tangent(np.arctanh)
+def arctanh_t(y, x):
+    d[y] = d[x] / (1.0 - x * x)
+
+
+@adjoint(np.sinc)
+def sinc(y, x):
+    d[x] = d[y] * sinc_derivative(x, y)
+
+
+@tangent(np.sinc)
+def sinc_t(y, x):
+    d[y] = d[x] * sinc_derivative(x, y)
+
+
+@adjoint(np.deg2rad, np.radians)
+def deg2rad(y, x):
+    d[x] = d[y] * (math.pi / 180.0)
+
+
+@tangent(np.deg2rad, np.radians)
+def deg2rad_t(y, x):
+    d[y] = d[x] * (math.pi / 180.0)
+
+
+@adjoint(np.rad2deg, np.degrees)
+def rad2deg(y, x):
+    d[x] = d[y] * (180.0 / math.pi)
+
+
+@tangent(np.rad2deg, np.degrees)
+def rad2deg_t(y, x):
+    d[y] = d[x] * (180.0 / math.pi)
+
+
+@adjoint(np.real, np.conjugate, notes="real inputs")
+def real(y, val):
+    d[val] = d[y]
+
+
+@tangent(np.real, np.conjugate)
+def real_t(y, val):
+    d[y] = d[val]
+
+
+@adjoint(np.nan_to_num, notes="NaN and infinite entries get no gradient")
+def nan_to_num(y, x, copy=True, nan=0.0, posinf=None, neginf=None):
+    d[x] = d[y] * np.isfinite(x)
+
+
+@tangent(np.nan_to_num)
+def nan_to_num_t(y, x, copy=True, nan=0.0, posinf=None, neginf=None):
+    d[y] = d[x] * np.isfinite(x)
+
+
+@adjoint(np.clip, notes="w.r.t. the bounds where they clip")
+def clip(y, a, a_min=None, a_max=None, out=None):
+    d[a] = d[y] * clip_mask(a, a_min, a_max)
+    d[a_min] = unbroadcast(d[y] * (a < a_min), a_min)
+    d[a_max] = unbroadcast(d[y] * (a > a_max), a_max)
+
+
+@tangent(np.clip)
+def clip_t(y, a, a_min=None, a_max=None, out=None):
+    d[y] = (
+        d[a] * clip_mask(a, a_min, a_max)
+        + d[a_min] * clip_mask(a, None, a_min, False)
+        + d[a_max] * clip_mask(a, a_max, None, False)
+    )
+
+
 # -- math (Python floats) ------------------------------------------------------------------
 
 
@@ -317,11 +632,256 @@ def babs_t(y, x):
     d[y] = d[x] * np.sign(x)
 
 
+@adjoint(math.asin)
+def masin(y, x):
+    d[x] = d[y] / math.sqrt(1.0 - x * x)
+
+
+@tangent(math.asin)
+def masin_t(y, x):
+    d[y] = d[x] / math.sqrt(1.0 - x * x)
+
+
+@adjoint(math.acos)
+def macos(y, x):
+    d[x] = -d[y] / math.sqrt(1.0 - x * x)
+
+
+@tangent(math.acos)
+def macos_t(y, x):
+    d[y] = -d[x] / math.sqrt(1.0 - x * x)
+
+
+@adjoint(math.atan)
+def matan(y, x):
+    d[x] = d[y] / (1.0 + x * x)
+
+
+@tangent(math.atan)
+def matan_t(y, x):
+    d[y] = d[x] / (1.0 + x * x)
+
+
+@adjoint(math.atan2)
+def matan2(z, y, x):
+    d[y] = d[z] * x / (x * x + y * y)
+    d[x] = -d[z] * y / (x * x + y * y)
+
+
+@tangent(math.atan2)
+def matan2_t(z, y, x):
+    d[z] = (d[y] * x - d[x] * y) / (x * x + y * y)
+
+
+@adjoint(math.sinh)
+def msinh(y, x):
+    d[x] = d[y] * math.cosh(x)
+
+
+@tangent(math.sinh)
+def msinh_t(y, x):
+    d[y] = d[x] * math.cosh(x)
+
+
+@adjoint(math.cosh)
+def mcosh(y, x):
+    d[x] = d[y] * math.sinh(x)
+
+
+@tangent(math.cosh)
+def mcosh_t(y, x):
+    d[y] = d[x] * math.sinh(x)
+
+
+@adjoint(math.asinh)
+def masinh(y, x):
+    d[x] = d[y] / math.sqrt(x * x + 1.0)
+
+
+@tangent(math.asinh)
+def masinh_t(y, x):
+    d[y] = d[x] / math.sqrt(x * x + 1.0)
+
+
+@adjoint(math.acosh)
+def macosh(y, x):
+    d[x] = d[y] / math.sqrt(x * x - 1.0)
+
+
+@tangent(math.acosh)
+def macosh_t(y, x):
+    d[y] = d[x] / math.sqrt(x * x - 1.0)
+
+
+@adjoint(math.atanh)
+def matanh(y, x):
+    d[x] = d[y] / (1.0 - x * x)
+
+
+@tangent(math.atanh)
+def matanh_t(y, x):
+    d[y] = d[x] / (1.0 - x * x)
+
+
+@adjoint(math.log2)
+def mlog2(y, x):
+    d[x] = d[y] / (x * math.log(2.0))
+
+
+@tangent(math.log2)
+def mlog2_t(y, x):
+    d[y] = d[x] / (x * math.log(2.0))
+
+
+@adjoint(math.log10)
+def mlog10(y, x):
+    d[x] = d[y] / (x * math.log(10.0))
+
+
+@tangent(math.log10)
+def mlog10_t(y, x):
+    d[y] = d[x] / (x * math.log(10.0))
+
+
+@adjoint(math.log1p)
+def mlog1p(y, x):
+    d[x] = d[y] / (1.0 + x)
+
+
+@tangent(math.log1p)
+def mlog1p_t(y, x):
+    d[y] = d[x] / (1.0 + x)
+
+
+@adjoint(math.expm1)
+def mexpm1(y, x):
+    d[x] = d[y] * (y + 1.0)
+
+
+@tangent(math.expm1)
+def mexpm1_t(y, x):
+    d[y] = d[x] * (y + 1.0)
+
+
+@adjoint(math.hypot)
+def mhypot(z, x, y):
+    d[x] = d[z] * x / z
+    d[y] = d[z] * y / z
+
+
+@tangent(math.hypot)
+def mhypot_t(z, x, y):
+    d[z] = (d[x] * x + d[y] * y) / z
+
+
+@adjoint(math.erf)
+def merf(y, x):
+    d[x] = d[y] * 2.0 / math.sqrt(math.pi) * math.exp(-x * x)
+
+
+@tangent(math.erf)
+def merf_t(y, x):
+    d[y] = d[x] * 2.0 / math.sqrt(math.pi) * math.exp(-x * x)
+
+
+@adjoint(math.erfc)
+def merfc(y, x):
+    d[x] = -d[y] * 2.0 / math.sqrt(math.pi) * math.exp(-x * x)
+
+
+@tangent(math.erfc)
+def merfc_t(y, x):
+    d[y] = -d[x] * 2.0 / math.sqrt(math.pi) * math.exp(-x * x)
+
+
+@adjoint(math.radians)
+def mradians(y, x):
+    d[x] = d[y] * (math.pi / 180.0)
+
+
+@tangent(math.radians)
+def mradians_t(y, x):
+    d[y] = d[x] * (math.pi / 180.0)
+
+
+@adjoint(math.degrees)
+def mdegrees(y, x):
+    d[x] = d[y] * (180.0 / math.pi)
+
+
+@tangent(math.degrees)
+def mdegrees_t(y, x):
+    d[y] = d[x] * (180.0 / math.pi)
+
+
+@adjoint(math.copysign, notes="w.r.t. the magnitude only")
+def mcopysign(z, x, y):
+    d[x] = d[z] * math.copysign(1.0, x) * math.copysign(1.0, y)
+
+
+@tangent(math.copysign)
+def mcopysign_t(z, x, y):
+    d[z] = d[x] * math.copysign(1.0, x) * math.copysign(1.0, y)
+
+
+@adjoint(math.fmod, notes="w.r.t. the dividend and the divisor")
+def mfmod(z, x, y):
+    d[x] = d[z]
+    d[y] = -d[z] * math.trunc(x / y)
+
+
+@tangent(math.fmod)
+def mfmod_t(z, x, y):
+    d[z] = d[x] - d[y] * math.trunc(x / y)
+
+
 nondiff(
-    operator.floordiv, np.floor_divide, np.floor, np.ceil, np.round, np.rint, np.trunc,
-    np.sign, math.floor, math.ceil, math.trunc, round, operator.not_, operator.eq,
-    operator.ne, operator.lt, operator.le, operator.gt, operator.ge, np.greater, np.less,
-    np.equal, np.not_equal, np.greater_equal, np.less_equal, np.isfinite, np.isnan, np.isinf,
-    np.logical_and, np.logical_or, np.logical_not,
+    operator.floordiv,
+    np.floor_divide,
+    np.floor,
+    np.ceil,
+    np.round,
+    np.rint,
+    np.trunc,
+    np.sign,
+    math.floor,
+    math.ceil,
+    math.trunc,
+    round,
+    operator.not_,
+    operator.eq,
+    operator.ne,
+    operator.lt,
+    operator.le,
+    operator.gt,
+    operator.ge,
+    np.greater,
+    np.less,
+    np.equal,
+    np.not_equal,
+    np.greater_equal,
+    np.less_equal,
+    np.isfinite,
+    np.isnan,
+    np.isinf,
+    np.logical_and,
+    np.logical_or,
+    np.logical_not,
+    np.logical_xor,
+    np.fix,
+    np.signbit,
+    np.isclose,
+    np.allclose,
+    np.array_equal,
+    np.isreal,
+    np.iscomplex,
+    np.isneginf,
+    np.isposinf,
+    np.heaviside,
+    np.imag,
+    math.isnan,
+    math.isinf,
+    math.isfinite,
+    math.isclose,
     reason="piecewise constant or boolean",
 )

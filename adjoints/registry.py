@@ -107,6 +107,11 @@ def tangent(*ops: Any, family: str = "", notes: str = "") -> Callable:
     return register
 
 
+def present(module: Any, *names: str) -> tuple:
+    """The functions of `module` among `names` that this NumPy version has (for decorators)."""
+    return tuple(getattr(module, n) for n in names if hasattr(module, n))
+
+
 def nondiff(*ops: Any, reason: str = "no derivative") -> None:
     """Mark `ops` as non-differentiable: their results carry no gradient."""
     for op in ops:
@@ -114,11 +119,39 @@ def nondiff(*ops: Any, reason: str = "no derivative") -> None:
         NONDIFF[id(op)] = reason
 
 
+#: op-library modules for optional dependencies: loaded the first time the registry is asked
+#: about an op it does not know while that dependency is imported (s2s never imports it)
+LAZY: dict[str, str] = {"scipy": "s2s.adjoints.special"}
+_LOADED: set[str] = set()
+
+
+def load_lazy(force: bool = False) -> None:
+    """Register the rules of every optional dependency that is imported (or importable, with
+    `force`)."""
+    import importlib
+    import sys
+
+    for dep, module in LAZY.items():
+        if dep in _LOADED or not (force or dep in sys.modules):
+            continue
+        try:
+            importlib.import_module(module)
+        except ImportError:
+            continue
+        _LOADED.add(dep)
+
+
 def lookup(op: Any) -> Rule | None:
-    return RULES.get(id(op))
+    rule = RULES.get(id(op))
+    if rule is None and len(_LOADED) < len(LAZY):
+        load_lazy()
+        rule = RULES.get(id(op))
+    return rule
 
 
 def is_nondiff(op: Any) -> bool:
+    if id(op) not in NONDIFF and len(_LOADED) < len(LAZY):
+        load_lazy()
     return id(op) in NONDIFF
 
 

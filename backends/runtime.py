@@ -1,8 +1,18 @@
 """The handful of helpers generated gradients call.
 
 They are written against NumPy's function API, which dispatches to CuPy (and other array
-libraries implementing ``__array_function__``) for their arrays, and never convert an array to
-NumPy implicitly.
+libraries implementing ``__array_ufunc__`` / ``__array_function__``) for their arrays. Rules every
+helper keeps, so that an adjoint computed on a device stays there:
+
+* new arrays are made "like" an existing one (``np.zeros_like``, ``np.full_like``,
+  ``np.broadcast_to``), never from a shape alone (``np.zeros(shape)`` would allocate on the host);
+* no implicit conversion to NumPy (``np.asarray`` of an argument's array) and no host value of an
+  array (``float``, ``int``, ``bool``, ``.item()``), except where the result must be a Python
+  float because the user's argument was one (``grad_like``);
+* what dispatch cannot route (scatter-add at repeated indices) goes to the backend module of the
+  array's library, found by ``namespace_of`` (see ``namespace.py``).
+
+``tests/strict_array.py`` holds a test double that enforces these rules on every CI run.
 """
 
 from __future__ import annotations
@@ -11,6 +21,8 @@ import numbers
 from typing import Any
 
 import numpy as np
+
+from .namespace import namespace_of
 
 _SCALARS = (float, int, bool, complex)
 
@@ -28,10 +40,13 @@ def unbroadcast(g: Any, x: Any) -> Any:
     if not hasattr(g, "shape"):  # a Python scalar adjoint of an array
         return np.full_like(x, g) if shape else g
     extra = len(gshape) - len(shape)
+    if extra < 0:  # a lower-rank adjoint (a gradient given for a broadcast argument)
+        return np.broadcast_to(g, shape)
     if extra > 0:
         g = g.sum(axis=tuple(range(extra)))
-    axes = tuple(i for i, (a, b) in enumerate(zip(g.shape, shape, strict=True))
-                 if b == 1 and a != 1)
+    axes = tuple(
+        i for i, (a, b) in enumerate(zip(g.shape, shape, strict=True)) if b == 1 and a != 1
+    )
     if axes:
         g = g.sum(axis=axes, keepdims=True)
     return g
@@ -40,6 +55,8 @@ def unbroadcast(g: Any, x: Any) -> Any:
 def unreduce(g: Any, x: Any, axis: Any = None, keepdims: bool = False) -> Any:
     """Broadcast the adjoint of a reduction over `axis` back to the shape of `x`."""
     shape = np.shape(x)
+    if not hasattr(g, "shape") and type(x) not in _SCALARS:
+        return np.full_like(x, g, dtype=_float_dtype(x))  # a Python number: made where x lives
     if axis is not None and not keepdims and getattr(g, "ndim", 0) != len(shape):
         axes = (axis,) if isinstance(axis, numbers.Integral) else tuple(axis)
         axes = tuple(a % len(shape) for a in axes)
@@ -113,7 +130,7 @@ def add_at(d: Any, index: Any, g: Any) -> Any:
         d[index] = add(d[index], g)
         return d
     if _has_array_index(index):
-        np.add.at(d, index, g)
+        namespace_of(d).scatter_add(d, index, g)
     else:
         d[index] += g
     return d
@@ -126,15 +143,22 @@ def _has_array_index(index: Any) -> bool:
 
 
 def _is_array_index(i: Any) -> bool:
-    return hasattr(i, "shape") and getattr(i, "dtype", None) is not None and i.dtype != bool \
+    return (
+        hasattr(i, "shape")
+        and getattr(i, "dtype", None) is not None
+        and i.dtype != bool
         or isinstance(i, list)
+    )
 
 
 def copy_value(v: Any) -> Any:
     """A copy of a value about to be overwritten in place (arrays copied, others as they are)."""
     copy = getattr(v, "copy", None)
-    return copy() if copy is not None and not isinstance(v, (list, dict)) else (
-        list(v) if isinstance(v, list) else dict(v) if isinstance(v, dict) else v)
+    return (
+        copy()
+        if copy is not None and not isinstance(v, (list, dict))
+        else (list(v) if isinstance(v, list) else dict(v) if isinstance(v, dict) else v)
+    )
 
 
 def unstack(g: Any, n: int, axis: int = 0) -> list:
@@ -187,12 +211,16 @@ def seed(y: Any, where: str) -> Any:
     if shape is None:
         raise NonScalarOutputError(
             f"{where}: s2s.grad({fname}) needs a scalar output, but {fname} returned "
-            f"{type(y).__name__}", hint=f"use s2s.vjp({fname}) for non-scalar outputs")
+            f"{type(y).__name__}",
+            hint=f"use s2s.vjp({fname}) for non-scalar outputs",
+        )
     raise NonScalarOutputError(
         f"{where}: s2s.grad({fname}) needs a scalar output, but {fname} returned an array of "
         "shape "
-        f"{tuple(shape)}", hint=f"use s2s.vjp({fname}) and pass a cotangent of that shape, or "
-        "reduce the output with np.sum or np.mean")
+        f"{tuple(shape)}",
+        hint=f"use s2s.vjp({fname}) and pass a cotangent of that shape, or "
+        "reduce the output with np.sum or np.mean",
+    )
 
 
 HELPERS: dict[str, Any] = {
@@ -261,17 +289,22 @@ def sum_list_grad(g: Any, xs: Any) -> list:
 def transpose_grad(g: Any, axes: Any = None) -> Any:
     if axes is None:
         return np.transpose(g)
-    return np.transpose(g, np.argsort(axes))
+    inverse = [0] * len(axes)
+    for i, a in enumerate(axes):
+        inverse[a % len(axes)] = i
+    return np.transpose(g, tuple(inverse))
 
 
-HELPERS.update({
-    "matmul_grad_a": matmul_grad_a,
-    "matmul_grad_b": matmul_grad_b,
-    "extremum_grad": extremum_grad,
-    "binary_extremum_grad": binary_extremum_grad,
-    "sum_list_grad": sum_list_grad,
-    "transpose_grad": transpose_grad,
-})
+HELPERS.update(
+    {
+        "matmul_grad_a": matmul_grad_a,
+        "matmul_grad_b": matmul_grad_b,
+        "extremum_grad": extremum_grad,
+        "binary_extremum_grad": binary_extremum_grad,
+        "sum_list_grad": sum_list_grad,
+        "transpose_grad": transpose_grad,
+    }
+)
 
 
 def array_grad(g: Any, obj: Any) -> Any:
@@ -298,8 +331,11 @@ def dot_grad_a(g: Any, a: Any, b: Any) -> Any:
         return unbroadcast(g * b, a)
     if np.ndim(b) <= 2:
         return matmul_grad_a(g, a, b)
-    return np.tensordot(g, b, axes=(tuple(range(a.ndim - 1, g.ndim)),
-                                    tuple(i for i in range(b.ndim) if i != b.ndim - 2)))
+    return np.tensordot(
+        g,
+        b,
+        axes=(tuple(range(a.ndim - 1, g.ndim)), tuple(i for i in range(b.ndim) if i != b.ndim - 2)),
+    )
 
 
 def dot_grad_b(g: Any, a: Any, b: Any) -> Any:
@@ -311,12 +347,14 @@ def dot_grad_b(g: Any, a: Any, b: Any) -> Any:
     return np.moveaxis(ga, 0, b.ndim - 2)
 
 
-HELPERS.update({
-    "array_grad": array_grad,
-    "concatenate_grad": concatenate_grad,
-    "dot_grad_a": dot_grad_a,
-    "dot_grad_b": dot_grad_b,
-})
+HELPERS.update(
+    {
+        "array_grad": array_grad,
+        "concatenate_grad": concatenate_grad,
+        "dot_grad_a": dot_grad_a,
+        "dot_grad_b": dot_grad_b,
+    }
+)
 
 
 _ABSENT = object()
@@ -336,3 +374,7 @@ def restore_item(d: dict, key: Any, old: Any) -> None:
 
 
 HELPERS.update({"save_item": save_item, "restore_item": restore_item})
+
+from .op_helpers import OP_HELPERS  # noqa: E402  (the op library's helpers)
+
+HELPERS.update(OP_HELPERS)

@@ -4,7 +4,7 @@
     print(s2s.source(f))        # ...which you can read
 """
 
-from .api import differentiate, grad, source, value_and_grad, vjp
+from .api import differentiate, grad, jvp, source, value_and_grad, vjp
 from .errors import (
     ArgumentError,
     NameResolutionError,
@@ -29,6 +29,7 @@ __all__ = [
     "WrtError",
     "differentiate",
     "grad",
+    "jvp",
     "source",
     "value_and_grad",
     "vjp",

@@ -367,8 +367,12 @@ def loop_invariants(core: CoreFunction, infos: dict[int, StmtInfo]) -> dict[int,
     return out
 
 
-def kinds(core: CoreFunction, infos: dict[int, StmtInfo]) -> dict[str, str]:
-    """'array' (NumPy values and scalars: + adds), 'container' (list/tuple/dict) or 'unknown'."""
+def kinds(core: CoreFunction, infos: dict[int, StmtInfo],
+          numbers: Any = frozenset()) -> dict[str, str]:
+    """'array' (NumPy values and scalars: + adds), 'container' (list/tuple/dict) or 'unknown'.
+
+    `numbers`: parameters known to be Python numbers (the call's own arguments).
+    """
     seen: dict[str, set[str]] = {}
     for s in walk_stmts(core.body):
         info = infos[id(s)]
@@ -389,7 +393,7 @@ def kinds(core: CoreFunction, infos: dict[int, StmtInfo]) -> dict[str, str]:
             k = "unknown"
         seen.setdefault(info.target, set()).add(k)
     out = {n: (ks.pop() if len(ks) == 1 else "unknown") for n, ks in seen.items()}
-    for n in scalar_names(core, infos):
+    for n in scalar_names(core, infos, numbers):
         out[n] = "array"
     # parameters used as arithmetic operands are arrays or scalars
     for s in walk_stmts(core.body):
@@ -397,6 +401,32 @@ def kinds(core: CoreFunction, infos: dict[int, StmtInfo]) -> dict[str, str]:
             for n in atom_names(s.value, core.locals):
                 if n in core.params and n not in seen:
                     out[n] = "array"
+    # an operand of `@`, or of arithmetic with an array or number, is an array or a number
+    # (lists do not support `@`; list + array is an array)
+    changed = True
+    while changed:
+        changed = False
+        for s in walk_stmts(core.body):
+            if not (isinstance(s, gast.Assign) and isinstance(s.value, gast.BinOp)):
+                continue
+            left, right = s.value.left, s.value.right
+            sides = [a.id for a in (left, right)
+                     if isinstance(a, gast.Name) and a.id in core.locals
+                     and out.get(a.id, "unknown") == "unknown"]
+            if not sides:
+                continue
+            if isinstance(s.value.op, gast.Mult):  # list * int repeats the list
+                known = any(isinstance(a, gast.Constant) and type(a.value) is float
+                            for a in (left, right))
+            else:
+                known = isinstance(s.value.op, gast.MatMult) or any(
+                    isinstance(a, gast.Constant) and type(a.value) in (int, float)
+                    or isinstance(a, gast.Name) and out.get(a.id) == "array"
+                    for a in (left, right))
+            if known:
+                for n in sides:
+                    out[n] = "array"
+                    changed = True
         if isinstance(s, gast.Assign) and isinstance(s.value, gast.Attribute) and \
                 isinstance(s.value.value, gast.Name) and s.value.attr in ("T", "shape", "ndim"):
             n = s.value.value.id
@@ -405,8 +435,29 @@ def kinds(core: CoreFunction, infos: dict[int, StmtInfo]) -> dict[str, str]:
     return out
 
 
-def scalar_names(core: CoreFunction, infos: dict[int, StmtInfo]) -> set[str]:
-    """Names that always hold a Python number: every assignment gives a number."""
+def number_globals(core: CoreFunction) -> set[str]:
+    """Module globals the function reads that hold a Python number now (`DAMPING = 0.1`).
+
+    Code is specialized to them; the API checks on every call that they still hold numbers,
+    and generates the code again when one does not.
+    """
+    out = set()
+    local = set(core.locals) | set(core.params)
+    for s in walk_stmts(core.body):
+        for n in gast.walk(s):
+            if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load) and \
+                    n.id not in local and n.id not in core.namespace.closure and \
+                    type(core.namespace.globals.get(n.id)) in (int, float):
+                out.add(n.id)
+    return out
+
+
+def scalar_names(core: CoreFunction, infos: dict[int, StmtInfo],
+                 numbers: Any = frozenset()) -> set[str]:
+    """Names that always hold a Python number: every assignment gives a number.
+
+    `numbers`: parameters known to be Python numbers (the call's own arguments).
+    """
     import math
 
     defs: dict[str, list] = {}
@@ -421,49 +472,45 @@ def scalar_names(core: CoreFunction, infos: dict[int, StmtInfo]) -> set[str]:
             continue
         defs.setdefault(info.target, []).append((info.kind, s))
     for p in core.params:
-        defs.setdefault(p, []).append(("param", None))
+        defs.setdefault(p, []).append(("range", None) if p in numbers else ("param", None))
     scalar_fns = {len, int, float, abs, round, min, max} | {
         getattr(math, n) for n in dir(math) if callable(getattr(math, n))}
-    scalars: set[str] = set()
+    fixed = number_globals(core)
+    # greatest fixpoint: assume every name is a number, then drop the names with an
+    # assignment that may give something else (so `x = x + dt * v` in a loop stays a number)
+    scalars: set[str] = fixed | set(defs)
 
     def is_scalar_atom(a: Any) -> bool:
         if isinstance(a, gast.Constant):
             return type(a.value) in (int, float)
         return isinstance(a, gast.Name) and a.id in scalars
 
+    def gives_number(kind: str, s: Any) -> bool:
+        if kind == "range":
+            return True
+        if kind == "param" or s is None:
+            return False
+        v = s.value
+        if kind == CONST:
+            return isinstance(v, gast.Constant) and type(v.value) in (int, float)
+        if kind == COPY:
+            return is_scalar_atom(v)
+        if kind == OP and isinstance(v, gast.BinOp):
+            return is_scalar_atom(v.left) and is_scalar_atom(v.right)
+        if kind == OP and isinstance(v, gast.UnaryOp):
+            return is_scalar_atom(v.operand)
+        if kind in (OP, NONDIFF) and isinstance(v, gast.Call):
+            obj = core.namespace.resolve(v.func) if getattr(
+                v.func, "s2s_global", isinstance(v.func, gast.Name)) else None
+            return obj in scalar_fns and (obj is len or all(is_scalar_atom(a) for a in v.args))
+        return False
+
     changed = True
     while changed:
         changed = False
         for n, ds in defs.items():
-            if n in scalars:
-                continue
-            ok = True
-            for kind, s in ds:
-                if kind == "range":
-                    continue
-                if kind == "param" or s is None:
-                    ok = False
-                    break
-                v = s.value
-                if kind == CONST:
-                    ok = isinstance(v, gast.Constant) and type(v.value) in (int, float)
-                elif kind == COPY:
-                    ok = is_scalar_atom(v)
-                elif kind == OP and isinstance(v, gast.BinOp):
-                    ok = is_scalar_atom(v.left) and is_scalar_atom(v.right)
-                elif kind == OP and isinstance(v, gast.UnaryOp):
-                    ok = is_scalar_atom(v.operand)
-                elif kind in (OP, NONDIFF) and isinstance(v, gast.Call):
-                    obj = core.namespace.resolve(v.func) if getattr(
-                        v.func, "s2s_global", isinstance(v.func, gast.Name)) else None
-                    ok = obj in scalar_fns and (obj is len or all(
-                        is_scalar_atom(a) for a in v.args))
-                else:
-                    ok = False
-                if not ok:
-                    break
-            if ok:
-                scalars.add(n)
+            if n in scalars and n not in fixed and not all(gives_number(k, s) for k, s in ds):
+                scalars.discard(n)
                 changed = True
     return scalars
 

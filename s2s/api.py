@@ -1,4 +1,4 @@
-"""The public API: grad, value_and_grad, vjp, source, differentiate."""
+"""The public API: grad, value_and_grad, vjp, jvp, source, differentiate."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from s2s.backends.namespace import argument_checker
+
 from .errors import S2SError
 from .transform import Generated, generate
 
@@ -15,19 +17,57 @@ _CACHE: dict[tuple, tuple[Generated, list[str], bool]] = {}
 _LOCK = threading.RLock()
 
 
-def _key(fn: Any, wrt: Any, mode: str) -> tuple:
+def _key(fn: Any, wrt: Any, mode: str, numbers: frozenset = frozenset()) -> tuple:
     wrt_key = tuple(wrt) if isinstance(wrt, (list, tuple)) else wrt
     code = getattr(fn, "__code__", None)
-    return (fn, code, wrt_key, mode)
+    return (fn, code, wrt_key, mode, numbers)
 
 
-def _generated(fn: Any, wrt: Any, mode: str) -> tuple[Generated, list[str], bool]:
-    key = _key(fn, wrt, mode)
+def _generated(fn: Any, wrt: Any, mode: str,
+               numbers: frozenset = frozenset()) -> tuple[Generated, list[str], bool]:
+    key = _key(fn, wrt, mode, numbers)
     with _LOCK:
         hit = _CACHE.get(key)
+        if hit is not None and hit[0].assumed and not hit[0].still_valid():
+            hit = None  # a module global it was specialized to no longer holds a number
         if hit is None:
-            hit = _CACHE[key] = generate(fn, wrt, mode)
+            hit = _CACHE[key] = (generate(fn, wrt, mode, numbers=numbers) if numbers
+                                 else generate(fn, wrt, mode))
         return hit
+
+
+_NUMBER_TYPES = (float, int)
+
+
+class _Specializations:
+    """The generated code for each call: specialized to the parameters that the call passes
+    Python numbers for (then no broadcasting helper is called where every operand is a
+    number), looked up by the argument types, so a call costs one dict lookup."""
+
+    def __init__(self, fn: Any, wrt: Any, mode: str) -> None:
+        self.fn, self.wrt, self.mode = fn, wrt, mode
+        self.generic = _generated(fn, wrt, mode)  # errors surface here, at grad(f) time
+        self.signature = inspect.signature(fn)
+        self.table: dict[tuple, Generated] = {}
+
+    def __call__(self, args: tuple, kwargs: dict) -> Generated:
+        key = tuple(map(type, args))
+        if kwargs:
+            key += tuple(sorted((k, type(v)) for k, v in kwargs.items()))
+        gen = self.table.get(key)
+        if gen is None or (gen.assumed and not gen.still_valid()):
+            gen = self.table[key] = self._lookup(args, kwargs)
+        return gen
+
+    def _lookup(self, args: tuple, kwargs: dict) -> Generated:
+        try:
+            bound = self.signature.bind(*args, **kwargs)
+        except TypeError:
+            return self.generic[0]  # the call itself raises the user's TypeError
+        bound.apply_defaults()
+        numbers = frozenset(p for p, v in bound.arguments.items()
+                            if type(v) in _NUMBER_TYPES)
+        return _generated(self.fn, self.wrt, self.mode, numbers)[0]
 
 
 def _unwrap(fn: Any) -> Any:
@@ -41,12 +81,14 @@ def grad(fn: Callable, wrt: Any = 0) -> Callable:
     Each gradient has the structure, shape and dtype of its argument.
     """
     fn = _unwrap(fn)
-    gen, _, _ = _generated(fn, wrt, "grad")
-    entry = gen.entry[0]
+    pick = _Specializations(fn, wrt, "grad")
+    gen = pick.generic[0]
+    check = argument_checker(fn)
 
     @functools.wraps(fn)
     def df(*args: Any, **kwargs: Any) -> Any:
-        return entry(*args, **kwargs)
+        check(args, kwargs)
+        return pick(args, kwargs).entry[0](*args, **kwargs)
 
     df.__name__ = gen.names[0]
     df.__qualname__ = gen.names[0]
@@ -57,12 +99,14 @@ def grad(fn: Callable, wrt: Any = 0) -> Callable:
 def value_and_grad(fn: Callable, wrt: Any = 0) -> Callable:
     """Like `grad`, but returns `(value, gradient)`."""
     fn = _unwrap(fn)
-    gen, _, _ = _generated(fn, wrt, "value_and_grad")
-    entry = gen.entry[0]
+    pick = _Specializations(fn, wrt, "value_and_grad")
+    gen = pick.generic[0]
+    check = argument_checker(fn)
 
     @functools.wraps(fn)
     def vg(*args: Any, **kwargs: Any) -> Any:
-        return entry(*args, **kwargs)
+        check(args, kwargs)
+        return pick(args, kwargs).entry[0](*args, **kwargs)
 
     vg.__name__ = gen.names[0]
     return vg
@@ -74,12 +118,15 @@ def vjp(fn: Callable, wrt: Any = 0) -> Callable:
     from s2s.backends.runtime import grad_like
 
     fn = _unwrap(fn)
-    gen, wrt_names, is_tuple = _generated(fn, wrt, "vjp")
-    fwd, bwd = gen.entry
-    sig = inspect.signature(fn)
+    pick = _Specializations(fn, wrt, "vjp")
+    _, wrt_names, is_tuple = pick.generic
+    sig = pick.signature
+    check = argument_checker(fn)
 
     @functools.wraps(fn)
     def f_vjp(*args: Any, **kwargs: Any) -> Any:
+        check(args, kwargs)
+        fwd, bwd = pick(args, kwargs).entry
         tape: list = []
         value = fwd(tape, *args, **kwargs)
         bound = sig.bind(*args, **kwargs)
@@ -103,6 +150,41 @@ def vjp(fn: Callable, wrt: Any = 0) -> Callable:
     return f_vjp
 
 
+def jvp(fn: Callable, wrt: Any = 0) -> Callable:
+    """Forward mode: `jvp(fn)(*args, tangent)` returns `(value, tangent_out)`, the
+    Jacobian-vector product of `fn` at `args` in the direction `tangent`.
+
+    `tangent` has the structure of the `wrt` argument (a tuple of them, in order, when `wrt` is a
+    tuple); `tangent_out` has the structure, shapes and dtypes of `fn`'s output.
+    """
+    fn = _unwrap(fn)
+    gen, wrt_names, is_tuple = _generated(fn, wrt, "jvp")
+    entry = gen.entry[0]
+    tparams = gen.tangent_params  # type: ignore[attr-defined]
+    check = argument_checker(fn)
+
+    @functools.wraps(fn)
+    def fj(*args: Any, **kwargs: Any) -> Any:
+        if not args:
+            raise TypeError(f"{gen.names[0]}() needs the tangent as its last positional "
+                            "argument")
+        *primals, tangent = args
+        check(tuple(primals), kwargs)
+        if is_tuple:
+            if not isinstance(tangent, (tuple, list)) or len(tangent) != len(tparams):
+                raise TypeError(f"wrt is a tuple of {len(tparams)} arguments: pass a tuple of "
+                                f"{len(tparams)} tangents")
+            tangents = dict(zip(tparams, tangent, strict=True))
+        else:
+            tangents = {tparams[0]: tangent}
+        return entry(*primals, **kwargs, **tangents)
+
+    fj.__name__ = gen.names[0]
+    fj.__qualname__ = gen.names[0]
+    fj.s2s_source = gen.source  # type: ignore[attr-defined]
+    return fj
+
+
 def source(fn: Callable, mode: str = "reverse", wrt: Any = 0) -> str:
     """The generated Python source of `fn`'s derivative, as a string."""
     fn = _unwrap(fn)
@@ -115,9 +197,9 @@ def source(fn: Callable, mode: str = "reverse", wrt: Any = 0) -> str:
     if mode == "value_and_grad":
         gen, _, _ = _generated(fn, wrt, "value_and_grad")
         return gen.source
-    if mode == "forward":
-        raise S2SError("forward mode (s2s.jvp) is not built yet",
-                       hint="use mode='reverse' for now")
+    if mode in ("forward", "jvp"):
+        gen, _, _ = _generated(fn, wrt, "jvp")
+        return gen.source
     raise S2SError(f"unknown mode {mode!r}: use 'reverse' or 'forward'")
 
 
@@ -146,6 +228,10 @@ class Differentiable:
     @property
     def vjp(self) -> Callable:
         return vjp(self.__wrapped__, self._wrt)
+
+    @property
+    def jvp(self) -> Callable:
+        return jvp(self.__wrapped__, self._wrt)
 
     def source(self, mode: str = "reverse") -> str:
         return source(self.__wrapped__, mode=mode, wrt=self._wrt)

@@ -10,7 +10,7 @@ from typing import Any
 import gast
 
 _MARK = "__s2s_comment__:"
-_TEMP = re.compile(r"^(d)?_(\d+)$")
+_TEMP = re.compile(r"^([dt])?_(\d+)$")
 
 
 def comment(text: str) -> gast.Expr:

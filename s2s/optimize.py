@@ -4,6 +4,8 @@ Conservative, local rewrites on a finished function body:
 * a temporary used once, in the very next statement, is substituted into it (the forward
   sweep gets the user's expressions back where the backward sweep does not need the parts);
 * `1.0 * e`, `e * 1.0`, `e / 1.0`, `0.0 + e`, `e + 0.0`, `-(-e)` fold away;
+* after a copy `d_a = d_b` between generated names, later reads of `d_a` in the same block
+  read `d_b` (until either is assigned again), and `d_a = d_a` goes;
 * assignments whose name is never read, and that have no side effect, are removed.
 """
 
@@ -15,13 +17,15 @@ from typing import Any
 import gast
 
 _TEMP = re.compile(r"^_\d+$")
+_INLINABLE = re.compile(r"^d?_\d+$")  # temporaries and their adjoints
 _IMPURE_METHODS = {"pop", "append", "insert", "extend"}
 _IMPURE_FUNCS = {"add_at", "print"}
 
 
 def optimize(fn: gast.FunctionDef, pure_calls: set[str]) -> gast.FunctionDef:
-    for _ in range(4):
+    for _ in range(6):
         changed = _fold(fn)
+        changed |= _propagate_copies(fn)
         changed |= _inline_single_use(fn, pure_calls)
         changed |= _dead_code(fn, pure_calls)
         if not changed:
@@ -39,6 +43,44 @@ def optimize(fn: gast.FunctionDef, pure_calls: set[str]) -> gast.FunctionDef:
     return fn
 
 
+def _stored(node: Any) -> set[str]:
+    return {n.id for n in gast.walk(node) if isinstance(n, gast.Name)
+            and isinstance(n.ctx, (gast.Store, gast.Del))}
+
+
+def _propagate_copies(fn: Any) -> bool:
+    changed = False
+    for block in _blocks(fn):
+        keep = []
+        for s in block:
+            if (isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name)
+                    and isinstance(s.value, gast.Name)
+                    and s.targets[0].id == s.value.id):
+                changed = True  # `d_a = d_a`
+                continue
+            keep.append(s)
+        block[:] = keep
+        for i, s in enumerate(block):
+            if not (isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name)
+                    and isinstance(s.value, gast.Name) and _removable(s.targets[0].id)):
+                continue
+            src, dst = s.value.id, s.targets[0].id
+            for later in block[i + 1:]:
+                stops = bool(_stored(later) & {src, dst})
+                if stops and not isinstance(later, gast.Assign):
+                    break  # a loop or branch that rebinds one of them
+                parts = [later.value] if stops else [later]
+                for part in parts:
+                    for n in gast.walk(part):
+                        if isinstance(n, gast.Name) and n.id == dst and \
+                                isinstance(n.ctx, gast.Load):
+                            n.id = src
+                            changed = True
+                if stops:
+                    break
+    return changed
+
+
 def _is_comment(s: Any) -> bool:
     return isinstance(s, gast.Expr) and isinstance(s.value, gast.Constant) and \
         isinstance(s.value.value, str) and s.value.value.startswith("__s2s_comment__:")
@@ -48,7 +90,8 @@ def _drop_dangling_comments(block: list) -> None:
     """A comment heading nothing (its statements were optimized away) goes too."""
     keep = []
     for i, s in enumerate(block):
-        if _is_comment(s) and (i + 1 == len(block) or _is_comment(block[i + 1])):
+        if _is_comment(s) and (i + 1 == len(block) or _is_comment(block[i + 1])
+                               or isinstance(block[i + 1], gast.Return)):
             continue
         keep.append(s)
     block[:] = keep
@@ -108,11 +151,13 @@ def _inline_single_use(fn: Any, pure_calls: set[str]) -> bool:
             s = block[i]
             nxt = block[i + 1]
             if (isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name)
-                    and _TEMP.match(s.targets[0].id) and reads.get(s.targets[0].id) == 1
+                    and _INLINABLE.match(s.targets[0].id)
+                    and reads.get(s.targets[0].id) == 1
                     and stores.get(s.targets[0].id) == 1):
                 tmp = s.targets[0].id
                 slot = _use_slot(nxt, tmp)
-                if slot is not None and _safe_to_move(s.value, slot, pure_calls):
+                if slot is not None and _safe_to_move(s.value, slot, pure_calls) and \
+                        _fits(nxt, tmp, s.value):
                     _Replace(tmp, s.value).visit(slot)
                     _put_slot(nxt, slot.value)
                     nxt.s2s_line = getattr(nxt, "s2s_line", None) or getattr(s, "s2s_line",
@@ -122,6 +167,27 @@ def _inline_single_use(fn: Any, pure_calls: set[str]) -> bool:
                     continue
             i += 1
     return changed
+
+
+MAX_LINE = 88  # inlining stops where the line would get longer than this (before indent)
+
+
+def _fits(stmt: Any, tmp: str, value: Any) -> bool:
+    """Substituting `value` for `tmp` in `stmt` keeps the line readable."""
+    import ast
+
+    def text(node: Any) -> str:
+        return ast.unparse(gast.gast_to_ast(node))
+
+    if isinstance(stmt, gast.For):
+        length = len(text(stmt.iter)) + 10
+    elif isinstance(stmt, (gast.If, gast.While)):
+        length = len(text(stmt.test)) + 10
+    elif isinstance(stmt, gast.Assign):
+        length = len(text(stmt.targets[0])) + 3 + len(text(stmt.value))
+    else:
+        length = len(text(stmt.value)) + 7 if stmt.value is not None else 0
+    return length + len(text(value)) - len(tmp) <= MAX_LINE
 
 
 def _safe_to_move(value: Any, slot: Any, pure_calls: set[str]) -> bool:
@@ -189,19 +255,60 @@ class _Replace(gast.NodeTransformer):
 
 
 def _dead_code(fn: Any, pure_calls: set[str]) -> bool:
-    reads = _reads(fn)
-    changed = False
-    for block in _blocks(fn):
+    """Remove pure assignments to generated names whose value is never read afterwards
+    (liveness over the structured body: branches join, loops iterate to a fixpoint)."""
+    removed = [False]
+
+    def loads(node: Any) -> set[str]:
+        return set(_reads(node)) if node is not None else set()
+
+    def block(stmts: list, live: set[str], remove: bool) -> set[str]:
         keep = []
-        for s in block:
-            if (isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name)
-                    and s.targets[0].id not in reads and _removable(s.targets[0].id)
-                    and _is_pure(s.value, pure_calls)):
-                changed = True
+        for s in reversed(stmts):
+            live, dead = stmt(s, live, remove)
+            if dead and remove:
+                removed[0] = True
                 continue
             keep.append(s)
-        block[:] = keep
-    return changed
+        if remove:
+            stmts[:] = list(reversed(keep))
+        return live
+
+    def loop(s: Any, live_out: set[str], remove: bool) -> set[str]:
+        head = loads(s.iter) if isinstance(s, gast.For) else loads(s.test)
+        if any(isinstance(n, (gast.Break, gast.Continue)) for n in gast.walk(s)):
+            return live_out | head | set(_reads(s))  # keep it simple where control jumps
+        live_in: set[str] = set()
+        while True:
+            after_body = live_out | live_in | head
+            new = block(s.body, set(after_body), False)
+            if new <= live_in:
+                break
+            live_in |= new
+        block(s.body, live_out | live_in | head, remove)
+        return live_out | live_in | head
+
+    def stmt(s: Any, live: set[str], remove: bool) -> tuple[set[str], bool]:
+        if isinstance(s, gast.Return):
+            return loads(s.value), False
+        if isinstance(s, gast.If):
+            a = block(s.body, set(live), remove)
+            b = block(s.orelse, set(live), remove)
+            empty = all(_is_comment(x) or isinstance(x, gast.Pass) for x in s.body + s.orelse)
+            if empty and _is_pure(s.test, pure_calls):
+                return live, True
+            return a | b | loads(s.test), False
+        if isinstance(s, (gast.For, gast.While)):
+            return loop(s, live, remove), False
+        if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name):
+            t = s.targets[0].id
+            if t not in live and _removable(t) and _is_pure(s.value, pure_calls):
+                return live, True
+            return (live - {t}) | loads(s.value), False
+        return (live - _stored(s)) | loads(s), False
+
+    block(fn.body, set(), True)
+    return removed[0]
 
 
 def _removable(name: str) -> bool:

@@ -104,9 +104,13 @@ def parse_function(fn: Any) -> ParsedFunction:
             hint="differentiate a Python function that calls it, and register a rule for it "
             "with @s2s.adjoint if it has none",
         )
+    static = getattr(fn, "__s2s_static__", None)  # read from a file, never run (s2s.static)
     try:
-        filename = inspect.getsourcefile(fn) or fn.__code__.co_filename
-        lines, first = inspect.getsourcelines(fn)
+        if static is not None:
+            filename, lines, first = static.filename, [static.source], static.first_lineno
+        else:
+            filename = inspect.getsourcefile(fn) or fn.__code__.co_filename
+            lines, first = inspect.getsourcelines(fn)
     except (OSError, TypeError) as exc:
         raise SourceUnavailableError(
             f"cannot read the source of function {name!r} "
@@ -139,7 +143,10 @@ def parse_function(fn: Any) -> ParsedFunction:
             hint="write a plain `def` function",
         )
     tree.decorator_list = []
-    namespace = Namespace(globals=fn.__globals__, closure=_closure_vars(fn))
+    if static is not None:
+        namespace = static.namespace
+    else:
+        namespace = Namespace(globals=fn.__globals__, closure=_closure_vars(fn))
     return ParsedFunction(fn=fn, name=name, tree=tree, info=info, namespace=namespace)
 
 

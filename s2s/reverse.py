@@ -78,8 +78,10 @@ class UserCall:
 class Reverse:
     """Reverse-mode transformer for one core function."""
 
-    def __init__(self, core: CoreFunction, wrt: list[str], ctx: Any, *, split: bool) -> None:
+    def __init__(self, core: CoreFunction, wrt: list[str], ctx: Any, *, split: bool,
+                 numbers: Any = frozenset()) -> None:
         self.core = core
+        self.numbers = frozenset(numbers)  # parameters the call passes Python numbers for
         self.wrt = wrt
         self.ctx = ctx  # the Program: names generated user-call functions
         self.split = split  # subroutine form: fwd and bwd functions sharing a tape
@@ -87,9 +89,10 @@ class Reverse:
         for s in A.walk_stmts(core.body):
             self.infos[id(s)] = A.classify(core, s)
         self.active = A.activity(core, wrt, self.infos)
-        self.kinds = A.kinds(core, self.infos)
+        self.kinds = A.kinds(core, self.infos, self.numbers)
         self.stable = A.stable_names(core)
-        self.scalars = A.scalar_names(core, self.infos)
+        self.scalars = A.scalar_names(core, self.infos, self.numbers)
+        self.assumed_globals = A.number_globals(core)  # the caller must check they still are
         self.invariant = A.loop_invariants(core, self.infos)
         self.hoisted: dict[int, list] = {}  # id(loop) -> invariant statements, in body order
         self.specs: dict[int, Spec] = {}
@@ -330,7 +333,8 @@ class Reverse:
                               and bound.arguments[p].id in self.active)
         if not active_params:
             return None
-        fwd_name, bwd_name = self.ctx.request(fn, active_params, s, self.core.info)
+        numbers = _callee_numbers(fn, bound, self._is_scalar)
+        fwd_name, bwd_name = self.ctx.request(fn, active_params, s, self.core.info, numbers)
         sp = Spec(side_effect=True)
         sp.user = (fwd_name, bwd_name, active_params, bound)  # type: ignore[attr-defined]
         outs = [self.fresh() for _ in active_params]
@@ -367,6 +371,8 @@ class Reverse:
         reads = {}
         for sid, sp in self.specs.items():
             info = self.infos[sid]
+            # an adjoint accumulated at an index starts as zeros_like(x): that reads x
+            sp.reads |= {c.var for c in sp.contribs if c.var in self.indexed}
             own = {info.target} & sp.reads if info.target else set()
             reads[sid] = (sp.reads - own, own)
         self.flow = A.to_be_recorded(self.core, self.infos, reads, self.control_reads(),
@@ -764,6 +770,19 @@ def _index_value(index: Any) -> Any:
 def _is_break_tail(s: Any) -> bool:
     return (isinstance(s, gast.If) and len(s.body) == 1 and isinstance(s.body[0], gast.Break)
             and not s.orelse)
+
+
+def _callee_numbers(fn: Any, bound: inspect.BoundArguments, is_scalar: Any) -> frozenset:
+    """The callee's parameters that this call passes Python numbers for (by argument, or by
+    a default left in place)."""
+    out = set()
+    for p, param in inspect.signature(fn).parameters.items():
+        if p in bound.arguments:
+            if is_scalar(bound.arguments[p]):
+                out.add(p)
+        elif type(param.default) in (int, float):
+            out.add(p)
+    return frozenset(out)
 
 
 def _user_params(fn: Any) -> list[str]:

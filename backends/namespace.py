@@ -1,0 +1,141 @@
+"""Which array library a call's arrays live in, and the error for mixing them.
+
+Generated code and the runtime helpers are written against NumPy's function API; NumPy hands
+each call to the library that owns the arrays (`__array_ufunc__`, `__array_function__`), so the
+same code runs on NumPy, on CuPy and on any array type implementing those protocols. The few
+operations dispatch cannot express (scatter-add at repeated indices) are looked up here, in the
+backend module of the library that owns the array: `numpy_backend`, `cupy_backend`, or
+`array_api` for other libraries implementing the Python array API standard.
+"""
+
+from __future__ import annotations
+
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+
+from s2s.errors import ArgumentError
+
+
+class MixedArraysError(ArgumentError):
+    """One call received arrays of two array libraries (say NumPy and CuPy)."""
+
+
+_HOST_SCALARS = (float, int, bool, complex, str, bytes, type(None))
+
+
+def library_of(x: Any) -> str | None:
+    """The name of the array library owning `x` ('numpy', 'cupy', ...), or None for Python and
+    NumPy scalars and for non-arrays."""
+    if isinstance(x, np.ndarray):
+        return "numpy"
+    if type(x) in _HOST_SCALARS or isinstance(x, np.generic):
+        return None
+    if hasattr(x, "shape") and hasattr(x, "dtype"):
+        return type(x).__module__.split(".", 1)[0]
+    return None
+
+
+def _libraries(tree: Any, found: set[str]) -> None:
+    if isinstance(tree, dict):
+        for v in tree.values():
+            _libraries(v, found)
+    elif isinstance(tree, (list, tuple)):
+        for v in tree:
+            _libraries(v, found)
+    elif type(tree) not in _HOST_SCALARS:
+        lib = library_of(tree)
+        if lib is not None:
+            found.add(lib)
+
+
+def _where(tree: Any, path: str, out: dict[str, str]) -> None:
+    """First path (`params['W1']`, `xs[0]`) at which each library appears."""
+    if isinstance(tree, dict):
+        for k, v in tree.items():
+            _where(v, f"{path}[{k!r}]", out)
+    elif isinstance(tree, (list, tuple)):
+        for i, v in enumerate(tree):
+            _where(v, f"{path}[{i}]", out)
+    else:
+        lib = library_of(tree)
+        if lib is not None and lib not in out:
+            out[lib] = path
+
+
+def check_arguments(where: str, names: tuple[str, ...], args: tuple, kwargs: dict) -> None:
+    """Raise MixedArraysError when the arguments of one call hold arrays of two libraries.
+
+    `where` names the function (`f (model.py:3)`), `names` its positional parameter names.
+    Costs one walk over the argument structures; says nothing about scalars."""
+    found: set[str] = set()
+    _libraries(args, found)
+    _libraries(kwargs, found)
+    if len(found) < 2:
+        return
+    first: dict[str, str] = {}
+    for i, a in enumerate(args):
+        _where(a, names[i] if i < len(names) else f"argument {i}", first)
+    for k, v in kwargs.items():
+        _where(v, k, first)
+    parts = [f"{path} is a {lib} array" for lib, path in first.items()]
+    raise MixedArraysError(
+        f"{where}: one call mixes arrays of different libraries: " + ", ".join(parts),
+        hint="move every array argument to one library first (cupy.asarray(...) for the GPU, "
+        "cupy.asnumpy(...) back to the host)",
+    )
+
+
+def namespace_of(*arrays: Any) -> ModuleType:
+    """The backend module for the arrays given (Python and NumPy scalars are neutral).
+
+    NumPy arrays, scalars, and array types that implement NumPy's dispatch protocols without
+    a backend of their own give `numpy_backend`; CuPy arrays give `cupy_backend`; other arrays
+    implementing `__array_namespace__` give `array_api`. Two libraries at once raise
+    MixedArraysError."""
+    libs = {lib for lib in map(library_of, arrays) if lib is not None}
+    if len(libs) > 1:
+        raise MixedArraysError(
+            "arrays of different libraries meet in one operation: " + ", ".join(sorted(libs)),
+            hint="move every array to one library first",
+        )
+    lib = libs.pop() if libs else "numpy"
+    if lib == "numpy":
+        from . import numpy_backend
+
+        return numpy_backend
+    if lib == "cupy":
+        from . import cupy_backend
+
+        return cupy_backend
+    x = next(a for a in arrays if library_of(a) == lib)
+    if not hasattr(x, "__array_function__") and hasattr(x, "__array_namespace__"):
+        from . import array_api
+
+        return array_api
+    from . import numpy_backend
+
+    return numpy_backend
+
+
+def argument_checker(fn: Any) -> Any:
+    """`check(args, kwargs)` for calls of the derivative of `fn`: `check_arguments` with the
+    function's name, file, line and parameter names filled in."""
+    import inspect
+    import os
+
+    code = getattr(fn, "__code__", None)
+    name = getattr(fn, "__name__", "function")
+    where = name
+    if code is not None:
+        where = f"{name} ({os.path.basename(code.co_filename)}:{code.co_firstlineno})"
+    try:
+        names = tuple(inspect.signature(fn).parameters)
+    except (TypeError, ValueError):
+        names = ()
+
+    def check(args: tuple, kwargs: dict) -> None:
+        check_arguments(where, names, args, kwargs)
+
+    return check

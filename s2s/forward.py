@@ -1,0 +1,1080 @@
+"""Stage 4 (forward): forward mode. Turns a core function into its JVP: the user's statements
+in order, each active one followed by its tangent statement(s), instantiated from the op's
+`@tangent` template. No tape: forward mode only carries `t_x` beside `x`.
+
+Static state tracked along the walk:
+  N  the active names whose tangent is (possibly) nonzero: a tangent variable exists; every
+     other tangent is known to be zero, so no `t_v = 0.0 * ...` is ever written;
+  O  the names whose tangent is an owned container/array (made by `zeros_tangent` or
+     `owned_tangent`), so `t_x[i] = t_v` may write into it;
+  D  the names that are definitely assigned (a zero tangent is materialized from them).
+Branches merge by union (N) / intersection (O, D), loops iterate to a fixpoint, and a tangent
+that is zero on one path and not on another is materialized on the zero path.
+"""
+
+from __future__ import annotations
+
+import copy
+import inspect
+import operator
+import os
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import gast
+
+from s2s import adjoints
+from s2s.backends import tangents as _tangents  # noqa: F401  (registers the helpers)
+
+from . import analyze as A
+from . import emit
+from .errors import NoRuleError, UnsupportedSyntaxError
+from .normalize import CoreFunction, assign, const, load_copy, name, normalize, store
+from .optimize import optimize
+from .parse import parse_function
+
+_VIEW_FREE_BINOPS = (
+    gast.Add,
+    gast.Sub,
+    gast.Mult,
+    gast.Div,
+    gast.MatMult,
+    gast.Pow,
+    gast.Mod,
+    gast.FloorDiv,
+)
+
+
+def _call(fn: str, *args: Any, **kwargs: Any) -> gast.Call:
+    return gast.Call(
+        func=name(fn),
+        args=list(args),
+        keywords=[gast.keyword(arg=k, value=v) for k, v in kwargs.items()],
+    )
+
+
+class _Zero(gast.AST):
+    """A tangent known to be zero, while a template is being simplified."""
+
+    _fields = ()
+
+    def __init__(self, scalar: bool) -> None:
+        super().__init__()
+        self.scalar = scalar
+
+
+@dataclass
+class State:
+    N: set[str] = field(default_factory=set)
+    O: set[str] = field(default_factory=set)  # noqa: E741
+    D: set[str] = field(default_factory=set)
+    P: set[str] = field(default_factory=set)  # names holding a Python number right now
+
+    def copy(self) -> State:
+        return State(set(self.N), set(self.O), set(self.D), set(self.P))
+
+
+@dataclass
+class Unit:
+    fn: Any
+    name: str
+    defs: list = field(default_factory=list)
+
+
+class ForwardProgram:
+    """Every JVP function one request generates: the entry, and one `jvp_g` per (user function,
+    active parameters) it calls, each made once (so recursion works)."""
+
+    def __init__(self, pure_calls: set[str], optimize: bool = True) -> None:
+        self.units: dict[tuple, Unit] = {}
+        self.order: list[tuple] = []
+        self.used_names: set[str] = set()
+        self.pure_calls = pure_calls
+        self.optimize = optimize
+
+    def unique(self, base: str) -> str:
+        out = base
+        k = 2
+        while out in self.used_names:
+            out = f"{base}_{k}"
+            k += 1
+        self.used_names.add(out)
+        return out
+
+    def request(self, fn: Any, active: tuple[str, ...]) -> tuple[str, dict[str, str]]:
+        """The name of the JVP of `fn` in `active`, and its tangent parameter names."""
+        key = (fn, active)
+        if key in self.units:
+            u = self.units[key]
+            return u.name, u.tparams
+        unit = Unit(fn=fn, name=self.unique(f"jvp_{fn.__name__}"))
+        core = normalize(parse_function(fn))
+        fwd = Forward(core, list(active), self)
+        unit.tparams = {p: fwd.t(p) for p in active}  # type: ignore[attr-defined]
+        self.units[key] = unit
+        self.order.append(key)
+        unit.defs = [fwd.build(unit.name, entry=False)]
+        return unit.name, unit.tparams  # type: ignore[attr-defined]
+
+
+class Forward:
+    """Forward-mode transformer for one core function."""
+
+    def __init__(self, core: CoreFunction, wrt: list[str], program: ForwardProgram) -> None:
+        self.core = core
+        self.wrt = wrt
+        self.program = program
+        self.infos: dict[int, A.StmtInfo] = {}
+        for s in A.walk_stmts(core.body):
+            self.infos[id(s)] = A.classify(core, s)
+        self.active = A.activity(core, wrt, self.infos)
+        self.kinds = A.kinds(core, self.infos)
+        self.scalars = A.scalar_names(core, self.infos)
+        self.counter = core.counter
+        self.taken = set(core.locals) | set(core.params)
+        self.t_names: dict[str, str] = {}
+        self.dry = 0
+        self._liveness()
+
+    def _reads_of(self, s: Any) -> list[str]:
+        if isinstance(s, gast.If):
+            return A.atom_names(s.test, self.core.locals)
+        if isinstance(s, gast.For):
+            return A.atom_names(s.iter, self.core.locals)
+        if isinstance(s, gast.While):
+            return A.atom_names(s.test, self.core.locals)
+        if isinstance(s, gast.Return):
+            return A.atom_names(s, self.core.locals)
+        info = self.infos.get(id(s))
+        if info is None:
+            return []
+        return list(info.operands) + ([info.partial] if info.partial else [])
+
+    def _exposed(self, stmts: list, defined: set[str]) -> tuple[set[str], set[str]]:
+        """Names read before being assigned in `stmts`, and the names surely assigned after."""
+        exposed: set[str] = set()
+        defined = set(defined)
+        for t in stmts:
+            exposed |= set(self._reads_of(t)) - defined
+            if isinstance(t, gast.If):
+                e1, d1 = self._exposed(t.body, defined)
+                e2, d2 = self._exposed(t.orelse, defined)
+                exposed |= e1 | e2
+                defined = d1 & d2
+            elif isinstance(t, (gast.For, gast.While)):
+                start = defined | ({t.target.id} if isinstance(t, gast.For) else set())
+                exposed |= self._exposed(t.body, start)[0]
+            else:
+                info = self.infos.get(id(t))
+                if info is not None and info.target:
+                    defined.add(info.target)
+        return exposed, defined
+
+    def _liveness(self) -> None:
+        """For each branch and loop: the names read outside it, and (loops) the names its body
+        reads before assigning them. A tangent is materialized only where it can be read."""
+        from collections import Counter
+
+        total: Counter = Counter()
+        for s in A.walk_stmts(self.core.body):
+            total.update(self._reads_of(s))
+        self.outside: dict[int, set[str]] = {}
+        self.exposed: dict[int, set[str]] = {}
+        for s in A.walk_stmts(self.core.body):
+            if not isinstance(s, (gast.If, gast.For, gast.While)):
+                continue
+            inside: Counter = Counter()
+            for t in A.walk_stmts([s]):
+                inside.update(self._reads_of(t))
+            self.outside[id(s)] = {v for v, c in total.items() if c > inside.get(v, 0)}
+            if isinstance(s, (gast.For, gast.While)):
+                start = {s.target.id} if isinstance(s, gast.For) else set()
+                exposed = set(self._reads_of(s)) | self._exposed(s.body, start)[0]
+                self.exposed[id(s)] = exposed
+
+    # -- names -----------------------------------------------------------------------------
+    def t(self, var: str) -> str:
+        if var not in self.t_names:
+            base = f"t{var}" if var.startswith("_") and var[1:].isdigit() else f"t_{var}"
+            while base in self.taken:
+                base = base + "_"
+            self.t_names[var] = base
+        return self.t_names[var]
+
+    def fresh(self) -> str:
+        self.counter += 1
+        return f"_{self.counter}"
+
+    def error(self, cls: type, node: Any, message: str, hint: str | None = None) -> Exception:
+        return self.core.info.error(cls, node, message, hint)
+
+    def _is_scalar(self, a: Any) -> bool:
+        if isinstance(a, gast.Constant):
+            return type(a.value) in (int, float, bool) or a.value is None
+        return isinstance(a, gast.Name) and a.id in self.scalars
+
+    def zero_of(self, atom: Any, st: State) -> Any:
+        """A zero tangent for the value `atom` (an element of a container, a written item)."""
+        if self._is_scalar(atom) or not isinstance(atom, gast.Name):
+            return const(0.0)
+        return _call("zeros_tangent", name(atom.id))
+
+    def tangent_of(self, atom: Any, st: State) -> Any:
+        """`t_v` for an atom with a nonzero tangent, else None."""
+        if isinstance(atom, gast.Name) and atom.id in st.N:
+            return name(self.t(atom.id))
+        return None
+
+    def materialize(self, var: str, st: State, line: int | None) -> gast.Assign:
+        if var in self.scalars or var in st.P or var not in st.D:
+            node = assign(self.t(var), const(0.0), line)
+        else:
+            node = assign(self.t(var), _call("zeros_tangent", name(var)), line)
+            st.O.add(var)
+        st.N.add(var)
+        node.s2s_tangent = True
+        return node
+
+    # -- the walk ---------------------------------------------------------------------------
+    def block(self, stmts: list, st: State) -> list:
+        out: list = []
+        for s in stmts:
+            out.extend(self.stmt(s, st))
+        return out
+
+    def stmt(self, s: Any, st: State) -> list:
+        line = getattr(s, "s2s_line", None)
+        if isinstance(s, gast.If):
+            return self.if_stmt(s, st, line)
+        if isinstance(s, (gast.For, gast.While)):
+            return self.loop(s, st, line)
+        if isinstance(s, (gast.Break, gast.Continue, gast.Pass)):
+            return [copy.deepcopy(s)]
+        if isinstance(s, gast.Return):
+            return []
+        info = self.infos[id(s)]
+        primal = copy.deepcopy(s)
+        primal.s2s_line = line
+        if info.target is not None:
+            v = getattr(s, "value", None)
+            if (
+                info.kind == A.CONST
+                and isinstance(v, gast.Constant)
+                and type(v.value) in (int, float)
+            ):
+                st.P.add(info.target)
+            else:
+                st.P.discard(info.target)
+        dest = info.target or info.partial
+        if dest is None or dest not in self.active:
+            if info.target is not None:
+                st.N.discard(info.target)
+                st.O.discard(info.target)
+                st.D.add(info.target)
+            return [primal]
+        before, after, primal = self.tangent_stmts(s, info, st, primal, line)
+        if info.target is not None:
+            st.D.add(info.target)
+        for node in before + after:
+            node.s2s_line = line
+            node.s2s_tangent = True
+        return before + [primal] + after
+
+    def set_tangent(
+        self, y: str, value: Any, st: State, aliases: set[str] | None = None, owned: bool = False
+    ) -> list:
+        """`t_y = value` (value None: the tangent is zero)."""
+        st.O.discard(y)
+        if aliases:
+            st.O -= aliases
+        if value is None:
+            st.N.discard(y)
+            return []
+        st.N.add(y)
+        if owned:
+            st.O.add(y)
+        return [assign(self.t(y), value, None)]
+
+    def tangent_stmts(
+        self, s: Any, info: A.StmtInfo, st: State, primal: Any, line: int | None
+    ) -> tuple[list, list, Any]:
+        kind = info.kind
+        y = info.target
+        if kind == A.COPY:
+            return [], self.set_tangent(y, self.copy_tangent(s.value, st), st), primal
+        if kind in (A.CONST, A.NONDIFF, A.ATTR):
+            return [], self.set_tangent(y, None, st), primal
+        if kind == A.GETITEM:
+            base = s.value.value
+            t = self.tangent_of(base, st)
+            value = (
+                None
+                if t is None
+                else gast.Subscript(value=t, slice=_index(s.value.slice), ctx=gast.Load())
+            )
+            return [], self.set_tangent(y, value, st), primal
+        if kind == A.BUILD:
+            value = s.value
+            if not (value.values if isinstance(value, gast.Dict) else value.elts):
+                return [], self.set_tangent(y, copy.deepcopy(value), st, owned=True), primal
+            return [], self.set_tangent(y, self.build_tangent(s.value, st), st), primal
+        if kind == A.SETITEM:
+            tgt = s.targets[0]
+            x = tgt.value.id
+            tv = self.tangent_of(s.value, st)
+            if tv is None and x not in st.N:
+                return [], [], primal
+            before = self.own(x, st, line)
+            value = tv if tv is not None else self.zero_of(s.value, st)
+            sub = gast.Subscript(value=name(self.t(x)), slice=_index(tgt.slice), ctx=gast.Store())
+            return before, [gast.Assign(targets=[sub], value=value, type_comment=None)], primal
+        if kind == A.APPEND:
+            x = info.partial
+            v = info.args[0]
+            tv = self.tangent_of(v, st)
+            if tv is None and x not in st.N:
+                return [], [], primal
+            before = self.own(x, st, line)
+            value = tv if tv is not None else self.zero_of(v, st)
+            app = gast.Expr(
+                value=gast.Call(
+                    func=gast.Attribute(value=name(self.t(x)), attr="append", ctx=gast.Load()),
+                    args=[value],
+                    keywords=[],
+                )
+            )
+            return before, [app], primal
+        if kind == A.OP:
+            return [], self.op_tangent(s, info, st), primal
+        if kind == A.USER:
+            return self.user_call(s, info, st, primal)
+        return [], self.set_tangent(y, None, st), primal
+
+    def own(self, x: str, st: State, line: int | None) -> list:
+        """Make `t_x` an owned tangent before `x` is written in place."""
+        if x in st.O:
+            return []
+        if x in st.N:
+            node = assign(self.t(x), _call("owned_tangent", name(self.t(x)), name(x)), line)
+        else:
+            node = assign(self.t(x), _call("zeros_tangent", name(x)), line)
+        st.N.add(x)
+        st.O.add(x)
+        return [node]
+
+    def copy_tangent(self, value: Any, st: State) -> Any:
+        """`y = x`, `y = x.real`, `y = x.astype(...)`, `y = x.item()`: the tangent of `x`,
+        converted the same way."""
+        if isinstance(value, gast.Name):
+            return self.tangent_of(value, st)
+        if isinstance(value, gast.Attribute):  # x.real
+            t = self.tangent_of(value.value, st)
+            return (
+                None
+                if t is None
+                else gast.Call(
+                    func=gast.Attribute(value=name("np"), attr="real", ctx=gast.Load()),
+                    args=[t],
+                    keywords=[],
+                )
+            )
+        if isinstance(value, gast.Call) and isinstance(value.func, gast.Attribute):
+            t = self.tangent_of(value.func.value, st)
+            if t is None:
+                return None
+            meth = value.func.attr
+            if meth == "__float__":
+                return _call("float", t)
+            wrapped = gast.Call(
+                func=gast.Attribute(value=name("np"), attr="asarray", ctx=gast.Load()),
+                args=[t],
+                keywords=[],
+            )
+            return gast.Call(
+                func=gast.Attribute(value=wrapped, attr=meth, ctx=gast.Load()),
+                args=[copy.deepcopy(a) for a in value.args],
+                keywords=copy.deepcopy(value.keywords),
+            )
+        raise TypeError(f"unexpected copy form {gast.dump(value)}")
+
+    def build_tangent(self, value: Any, st: State) -> Any:
+        if isinstance(value, gast.Dict):
+            vals = value.values
+        else:
+            vals = value.elts
+        ts = [self.tangent_of(v, st) for v in vals]
+        if all(t is None for t in ts):
+            return None
+        elts = [t if t is not None else self.zero_of(v, st) for t, v in zip(ts, vals, strict=True)]
+        if isinstance(value, gast.Dict):
+            return gast.Dict(keys=[copy.deepcopy(k) for k in value.keys], values=elts)
+        if isinstance(value, gast.Tuple):
+            return gast.Tuple(elts=elts, ctx=gast.Load())
+        return gast.List(elts=elts, ctx=gast.Load())
+
+    # -- ops: template instantiation --------------------------------------------------------
+    def op_tangent(self, s: Any, info: A.StmtInfo, st: State) -> list:
+        y = info.target
+        op = info.op
+        if not any(isinstance(a, gast.Name) and a.id in st.N for a in _atoms(info)):
+            return self.set_tangent(y, None, st) if y else []
+        if op is operator.add and any(
+            isinstance(a, gast.Name) and self.kinds.get(a.id) == "container" for a in info.args
+        ):
+            # list/tuple concatenation: each side's tangent, zeros of the right length
+            a, b = info.args
+            ta = self.tangent_of(a, st) or self.zero_of(a, st)
+            tb = self.tangent_of(b, st) or self.zero_of(b, st)
+            return self.set_tangent(y, gast.BinOp(left=ta, op=gast.Add(), right=tb), st)
+        rule = adjoints.lookup(op) if not isinstance(op, tuple) else None
+        if rule is None or rule.tangent is None:
+            raise self._no_rule(s, info, rule)
+        tpl = rule.tangent
+        try:
+            bound = tpl.signature.bind(None, *info.args, **info.keywords)
+        except TypeError as exc:
+            raise self.error(
+                UnsupportedSyntaxError,
+                s,
+                f"the call does not match {tpl.fn.__name__}'s signature: {exc}",
+            ) from exc
+        bound.apply_defaults()
+        env: dict[str, Any] = {}
+        for p in tpl.params[1:]:
+            v = bound.arguments[p]
+            env[p] = v if isinstance(v, gast.AST) else const(v)
+        result = tpl.params[0]
+        env[result] = name(y) if y else const(None)
+        renames: dict[str, Any] = {}
+        pre: list = []
+        out_value = None
+        for stmt in tpl.body:
+            if not isinstance(stmt, gast.Assign):
+                raise TypeError(f"template {tpl.fn.__name__}: only assignments allowed")
+            tgt = stmt.targets[0]
+            sub = _Subst(self, env, renames, result, st)
+            value = sub.visit(copy.deepcopy(stmt.value))
+            value, kind = _simplify(value)
+            if _is_d(tgt):
+                if tgt.slice.id != result:
+                    raise TypeError(f"tangent template {tpl.fn.__name__} writes d[{tgt.slice.id}]")
+                if kind == "zero":
+                    out_value = None
+                else:
+                    if kind == "tangent" and _narrowed(value):
+                        others = [
+                            a
+                            for a in _atoms(info)
+                            if not (isinstance(a, gast.Name) and a.id in st.N)
+                        ]
+                        if not all(self._is_scalar(a) for a in others):
+                            value = _call("expand_tangent", _strip(value), name(y))
+                    out_value = _strip(value)
+            else:
+                if kind == "zero":
+                    renames[tgt.id] = _Zero(False)
+                else:
+                    new = self.fresh()
+                    renames[tgt.id] = name(new)
+                    pre.append(assign(new, _strip(value), None))
+        if y is None:
+            return []
+        if out_value is None:
+            return self.set_tangent(y, None, st)
+        used = {n.id for n in gast.walk(out_value) if isinstance(n, gast.Name)}
+        pre = [p for p in pre if p.targets[0].id in used]
+        return pre + self.set_tangent(y, out_value, st, aliases=_aliases(out_value, self))
+
+    def _no_rule(self, s: Any, info: A.StmtInfo, rule: Any) -> Exception:
+        op = info.op
+        if isinstance(op, tuple) and op[0] == "method":
+            return self.error(
+                NoRuleError,
+                s,
+                f"no derivative rule for the method `.{op[1]}()`",
+                "use the NumPy function form (np.<name>(x, ...)) if it has a "
+                "rule, or register one with @s2s.tangent",
+            )
+        if isinstance(op, tuple) and op[0] == "missing":
+            return self.error(
+                NoRuleError,
+                s,
+                "cannot resolve the called function",
+                "call module-level functions by name",
+            )
+        qual = adjoints.registry._qualname(op)
+        if rule is not None and rule.adjoint is not None:
+            return self.error(
+                NoRuleError,
+                s,
+                f"no forward-mode (tangent) rule for `{qual}`",
+                f"register one with @s2s.tangent({qual}), or use reverse mode",
+            )
+        return self.error(
+            NoRuleError,
+            s,
+            f"no derivative rule for `{qual}`",
+            f"register one with @s2s.tangent({qual}), or use "
+            "s2s.stop_gradient if its output needs no derivative",
+        )
+
+    # -- user functions ---------------------------------------------------------------------
+    def user_call(self, s: Any, info: A.StmtInfo, st: State, primal: Any) -> tuple:
+        fn = info.op
+        y = info.target
+        try:
+            bound = inspect.signature(fn).bind(*info.args, **info.keywords)
+        except TypeError as exc:
+            raise self.error(
+                UnsupportedSyntaxError, s, f"bad call of {fn.__name__}: {exc}"
+            ) from exc
+        params = list(inspect.signature(fn).parameters)
+        active = tuple(
+            p
+            for p in params
+            if isinstance(bound.arguments.get(p), gast.Name) and bound.arguments[p].id in st.N
+        )
+        if not active:
+            return [], self.set_tangent(y, None, st) if y else [], primal
+        if y is None:
+            return [], [], primal  # result unused: the call's tangent is not needed
+        args_t = {p: bound.arguments[p].id for p in active}
+        if self.dry:
+            jname, tparams = f"jvp_{fn.__name__}", {p: f"t_{p}" for p in active}
+        else:
+            jname, tparams = self.program.request(fn, active)
+        call = primal.value
+        newcall = gast.Call(
+            func=name(jname),
+            args=[load_copy(a) for a in call.args],
+            keywords=copy.deepcopy(call.keywords)
+            + [gast.keyword(arg=tparams[p], value=name(self.t(args_t[p]))) for p in active],
+        )
+        tgt = gast.Tuple(elts=[store(y), store(self.t(y))], ctx=gast.Store())
+        node = gast.Assign(targets=[tgt], value=newcall, type_comment=None)
+        node.s2s_line = getattr(s, "s2s_line", None)
+        node.s2s_tangent = True
+        st.O -= set(args_t.values()) | {y}
+        st.N.add(y)
+        return [], [], node
+
+    # -- control flow -----------------------------------------------------------------------
+    def if_stmt(self, s: gast.If, st: State, line: int | None) -> list:
+        s1, s2 = st.copy(), st.copy()
+        body = self.block(s.body, s1)
+        orelse = self.block(s.orelse, s2)
+        N = s1.N | s2.N
+        live = self.outside.get(id(s), set())
+        for branch, bst in ((body, s1), (orelse, s2)):
+            for v in sorted(N - bst.N):
+                if v in self.active and v in live:
+                    branch.append(self.materialize(v, bst, line))
+        st.N = s1.N | s2.N
+        st.O = s1.O & s2.O
+        st.D = s1.D & s2.D
+        st.P = s1.P & s2.P
+        node = gast.If(test=copy.deepcopy(s.test), body=body, orelse=orelse)
+        node.s2s_line = line
+        return [node]
+
+    def _written_in_place(self, stmts: list) -> set[str]:
+        out = set()
+        for s in A.walk_stmts(stmts):
+            info = self.infos.get(id(s))
+            if info is not None and info.partial and info.partial in self.active:
+                out.add(info.partial)
+        return out
+
+    def loop(self, s: Any, st: State, line: int | None) -> list:
+        var = s.target.id if isinstance(s, gast.For) else None
+        H = {x for x in self._written_in_place(s.body) if x in st.D}
+        live = self.exposed.get(id(s), set()) | self.outside.get(id(s), set())
+        Ps = set(st.P)
+        while True:
+            Ns, Os = set(st.N) | H, set(st.O) | H
+            while True:
+                probe = State(
+                    set(Ns), set(Os), set(st.D) | ({var} if var else set()), set(st.P) & set(Ps)
+                )
+                if var:
+                    probe.N.discard(var)
+                self.dry += 1
+                try:
+                    self.block(s.body, probe)
+                finally:
+                    self.dry -= 1
+                if probe.N <= Ns and Os <= probe.O and Ps <= probe.P:
+                    break
+                Ns |= probe.N
+                Os &= probe.O
+                Ps &= probe.P
+            if H <= Os:
+                break
+            H &= Os
+        before: list = []
+        pre = st.copy()
+        for v in sorted(H):
+            before.extend(self.own(v, pre, line))
+        for v in sorted(Ns - pre.N):
+            if v in live:
+                before.append(self.materialize(v, pre, line))
+        for node in before:
+            node.s2s_line = line
+            node.s2s_tangent = True
+        body_state = State(set(Ns), set(Os), set(st.D) | ({var} if var else set()), set(Ps))
+        if var:
+            body_state.N.discard(var)
+        body = self.block(s.body, body_state)
+        tail = []
+        if body and _is_break_tail(s.body[-1] if s.body else None):
+            tail = [body.pop()]
+        for v in sorted(Ns - body_state.N):
+            if v in live:
+                body.append(self.materialize(v, body_state, line))
+        body += tail
+        st.N = set(Ns)
+        st.O = set(Os)
+        st.P = set(Ps)
+        if isinstance(s, gast.For):
+            node = gast.For(
+                target=store(var),
+                iter=copy.deepcopy(s.iter),
+                body=body,
+                orelse=[],
+                type_comment=None,
+            )
+        else:
+            node = gast.While(test=copy.deepcopy(s.test), body=body, orelse=[])
+        node.s2s_line = line
+        return before + [node]
+
+    # -- assembling -------------------------------------------------------------------------
+    def build(self, fname: str, *, entry: bool) -> gast.FunctionDef:
+        core = self.core
+        st = State(N={w for w in self.wrt if w in self.active}, D=set(core.params))
+        body = self.block(core.body, st)
+        result = core.result
+        tres: Any = name(self.t(result)) if result in st.N else _call("zeros_tangent", name(result))
+        if entry:
+            tres = _call("tangent_like", tres, name(result))
+        ret = gast.Return(value=gast.Tuple(elts=[name(result), tres], ctx=gast.Load()))
+        body = body + [ret]
+        _sink_tangent_temps(body)
+        body = _comments(body[:-1], _lines(core)) + [body[-1]]
+        where = f"{core.name} ({os.path.basename(core.info.filename)}:{core.info.first_lineno})"
+        doc = (
+            f"Forward mode (JVP) of {where} with respect to {', '.join(self.wrt)}: returns "
+            "(value, tangent). Generated by s2s; do not edit."
+        )
+        args = copy.deepcopy(core.args)
+        for a in list(args.posonlyargs) + list(args.args) + list(args.kwonlyargs):
+            a.annotation = None
+        tparams = [
+            gast.Name(id=self.t(w), ctx=gast.Param(), annotation=None, type_comment=None)
+            for w in self.wrt
+        ]
+        if args.defaults or args.kwonlyargs:
+            args.kwonlyargs = list(args.kwonlyargs) + tparams
+            args.kw_defaults = list(args.kw_defaults) + [None] * len(tparams)
+        else:
+            args.args = list(args.args) + tparams
+        fn = gast.FunctionDef(
+            name=fname,
+            args=args,
+            body=[gast.Expr(value=const(doc))] + body,
+            decorator_list=[],
+            returns=None,
+            type_comment=None,
+            type_params=[],
+        )
+        if self.program.optimize:
+            optimize(fn, self.program.pure_calls)
+        return fn
+
+
+# -- template substitution and simplification --------------------------------------------------
+
+
+class _Subst(gast.NodeTransformer):
+    def __init__(self, fwd: Forward, env: dict, renames: dict, result: str, st: State) -> None:
+        super().__init__()
+        self.fwd = fwd
+        self.env = env
+        self.renames = renames
+        self.result = result
+        self.st = st
+
+    def visit_Subscript(self, node: gast.Subscript) -> Any:
+        if _is_d(node):
+            p = node.slice.id
+            if p == self.result:
+                raise TypeError("a tangent template reads the tangent of its own result")
+            atom = self.env.get(p)
+            t = self.fwd.tangent_of(atom, self.st)
+            if t is not None:
+                t.s2s_tangent = True
+                return t
+            return _Zero(self.fwd._is_scalar(atom))
+        return self.generic_visit(node)
+
+    def visit_Name(self, node: gast.Name) -> Any:
+        if node.id in self.env:
+            return load_copy(self.env[node.id])
+        if node.id in self.renames:
+            r = self.renames[node.id]
+            return copy.deepcopy(r)
+        return node
+
+
+def _simplify(node: Any) -> tuple[Any, str]:
+    """Fold zero tangents out of a linear tangent expression. Returns (node, kind), kind one of
+    "zero", "tangent" (reads a nonzero tangent), "primal"."""
+    if isinstance(node, _Zero):
+        return node, "zero"
+    if isinstance(node, gast.Name):
+        return node, "tangent" if getattr(node, "s2s_tangent", False) else "primal"
+    if isinstance(node, gast.BinOp):
+        left, lk = _simplify(node.left)
+        right, rk = _simplify(node.right)
+        op = node.op
+        if isinstance(op, (gast.Add, gast.Sub)):
+            if lk == "zero" and rk == "zero":
+                return left, "zero"
+            if rk == "zero":
+                return _mark_narrowed(left, right), lk
+            if lk == "zero":
+                out = (
+                    right
+                    if isinstance(op, gast.Add)
+                    else gast.UnaryOp(op=gast.USub(), operand=right)
+                )
+                return _mark_narrowed(out, left), rk
+        elif isinstance(op, (gast.Mult, gast.MatMult)):
+            if lk == "zero" or rk == "zero":
+                return _Zero(False), "zero"
+            if isinstance(op, gast.Mult) and _is_one(right):
+                return left, lk
+            if isinstance(op, gast.Mult) and _is_one(left):
+                return right, rk
+        elif isinstance(op, gast.Div):
+            if lk == "zero":
+                return _Zero(False), "zero"
+            if _is_one(right):
+                return left, lk
+        node.left, node.right = left, right
+        return node, _combine(lk, rk)
+    if isinstance(node, gast.UnaryOp):
+        operand, k = _simplify(node.operand)
+        if k == "zero":
+            return operand, "zero"
+        node.operand = operand
+        return node, k
+    if isinstance(node, gast.Call):
+        kinds = []
+        args = []
+        for a in node.args:
+            a2, k = _simplify(a)
+            args.append(a2)
+            kinds.append(k)
+        kws = []
+        for kw in node.keywords:
+            v, k = _simplify(kw.value)
+            kws.append(gast.keyword(arg=kw.arg, value=v))
+            kinds.append(k)
+        node.args = args
+        node.keywords = kws
+        if "tangent" in kinds:
+            node.args = [_zero_const(a) for a in node.args]
+            for kw in node.keywords:
+                kw.value = _zero_const(kw.value)
+            return node, "tangent"
+        if "zero" in kinds:
+            return _Zero(False), "zero"  # linear in its tangent arguments, all zero
+        return node, "primal"
+    if isinstance(node, gast.IfExp):
+        body, bk = _simplify(node.body)
+        orelse, ok = _simplify(node.orelse)
+        if bk == "zero" and ok == "zero":
+            return body, "zero"
+        node.body, node.orelse = _zero_const(body), _zero_const(orelse)
+        return node, _combine(bk, ok)
+    kinds = []
+    for fld, value in gast.iter_fields(node):
+        if isinstance(value, list):
+            new = []
+            for v in value:
+                if isinstance(v, gast.AST):
+                    v, k = _simplify(v)
+                    kinds.append(k)
+                new.append(v)
+            setattr(node, fld, new)
+        elif isinstance(value, gast.AST):
+            v, k = _simplify(value)
+            kinds.append(k)
+            setattr(node, fld, v)
+    if (
+        "zero" in kinds
+        and "tangent" not in kinds
+        and isinstance(node, (gast.Subscript, gast.Attribute))
+    ):
+        return _Zero(False), "zero"
+    for fld, value in gast.iter_fields(node):
+        if isinstance(value, _Zero):
+            setattr(node, fld, const(0.0))
+        elif isinstance(value, list):
+            setattr(node, fld, [_zero_const(v) for v in value])
+    return node, "tangent" if "tangent" in kinds else "primal"
+
+
+def _combine(a: str, b: str) -> str:
+    return "tangent" if "tangent" in (a, b) else ("zero" if "zero" in (a, b) else "primal")
+
+
+def _zero_const(node: Any) -> Any:
+    return const(0.0) if isinstance(node, _Zero) else node
+
+
+def _mark_narrowed(node: Any, dropped: _Zero) -> Any:
+    if not dropped.scalar:
+        node.s2s_narrowed = True
+    return node
+
+
+def _narrowed(node: Any) -> bool:
+    return any(getattr(n, "s2s_narrowed", False) for n in gast.walk(node))
+
+
+def _strip(node: Any) -> Any:
+    """Remove the simplifier's marks (so a later deepcopy does not carry them)."""
+    for n in gast.walk(node):
+        for attr in ("s2s_narrowed",):
+            if hasattr(n, attr):
+                delattr(n, attr)
+    return node
+
+
+def _is_one(node: Any) -> bool:
+    return isinstance(node, gast.Constant) and type(node.value) is float and node.value == 1.0
+
+
+def _aliases(expr: Any, fwd: Forward) -> set[str]:
+    """Tangent variables whose storage the value of `expr` may share (then writing into them
+    in place would change it): arithmetic makes fresh values, the rest may be views."""
+    if isinstance(expr, gast.Name):
+        inv = {v: k for k, v in fwd.t_names.items()}
+        return {inv[expr.id]} if expr.id in inv else set()
+    if isinstance(expr, (gast.BinOp, gast.UnaryOp)) and not isinstance(
+        getattr(expr, "op", None), gast.UAdd
+    ):
+        return set()
+    out: set[str] = set()
+    for child in gast.iter_child_nodes(expr):
+        out |= _aliases(child, fwd)
+    return out
+
+
+def _atoms(info: A.StmtInfo) -> list:
+    return list(info.args) + list(info.keywords.values())
+
+
+def _is_d(node: Any) -> bool:
+    return (
+        isinstance(node, gast.Subscript)
+        and isinstance(node.value, gast.Name)
+        and node.value.id == "d"
+        and isinstance(node.slice, gast.Name)
+    )
+
+
+def _index(index: Any) -> Any:
+    if isinstance(index, gast.Slice):
+        return gast.Slice(
+            lower=index.lower and load_copy(index.lower),
+            upper=index.upper and load_copy(index.upper),
+            step=index.step and load_copy(index.step),
+        )
+    if isinstance(index, gast.Tuple):
+        return gast.Tuple(elts=[_index(e) for e in index.elts], ctx=gast.Load())
+    if isinstance(index, (gast.Name, gast.Constant)) or isinstance(index, gast.Attribute):
+        return load_copy(index)
+    return copy.deepcopy(index)
+
+
+def _is_break_tail(s: Any) -> bool:
+    return (
+        isinstance(s, gast.If)
+        and len(s.body) == 1
+        and isinstance(s.body[0], gast.Break)
+        and not s.orelse
+    )
+
+
+_TANGENT_TEMP = re.compile(r"^t_\d+$")
+
+
+def _sink_tangent_temps(body: list) -> None:
+    """Substitute a tangent temporary `t_K = E`, read once, into the statement that reads it,
+    when nothing in between writes what `E` reads: the tangent of `y = y + np.sin(x) * i`
+    becomes one line, `t_y = t_y + t_x * np.cos(x) * i`, not four."""
+    changed = True
+    while changed:
+        changed = False
+        loads: dict[str, int] = {}
+        stores: dict[str, int] = {}
+        for n in gast.walk(gast.Module(body=body, type_ignores=[])):
+            if isinstance(n, gast.Name):
+                table = stores if isinstance(n.ctx, gast.Store) else loads
+                table[n.id] = table.get(n.id, 0) + 1
+        for block in _all_blocks(body):
+            i = 0
+            while i < len(block):
+                s = block[i]
+                if (
+                    isinstance(s, gast.Assign)
+                    and isinstance(s.targets[0], gast.Name)
+                    and _TANGENT_TEMP.match(s.targets[0].id)
+                    and loads.get(s.targets[0].id) == 1
+                    and stores.get(s.targets[0].id) == 1
+                    and _sink_one(block, i)
+                ):
+                    changed = True
+                    continue
+                i += 1
+
+
+def _sink_one(block: list, i: int) -> bool:
+    s = block[i]
+    tk = s.targets[0].id
+    needs = {n.id for n in gast.walk(s.value) if isinstance(n, gast.Name)}
+    for j in range(i + 1, len(block)):
+        u = block[j]
+        if isinstance(u, (gast.If, gast.For, gast.While)):
+            return False
+        if (
+            isinstance(u, gast.Expr)
+            and not _is_comment(u)
+            or isinstance(u, gast.Assign)
+            and not isinstance(u.targets[0], gast.Name)
+            and not any(isinstance(n, gast.Name) and n.id == tk for n in gast.walk(u.value))
+        ):
+            return False  # an in-place write: views read by the tangent may change
+        if any(isinstance(n, gast.Name) and n.id == tk for n in gast.walk(u)):
+            if not isinstance(u, (gast.Assign, gast.Return)) or u.value is None:
+                return False
+            if isinstance(u, gast.Assign) and any(
+                isinstance(n, gast.Name) and n.id == tk for n in gast.walk(u.targets[0])
+            ):
+                return False
+            u.value = _ReplaceName(tk, s.value).visit(u.value)
+            u.s2s_tangent = True
+            del block[i]
+            return True
+        if _writes(u) & needs:
+            return False
+    return False
+
+
+def _is_comment(s: Any) -> bool:
+    return (
+        isinstance(s, gast.Expr)
+        and isinstance(s.value, gast.Constant)
+        and isinstance(s.value.value, str)
+    )
+
+
+def _writes(s: Any) -> set[str]:
+    out = set()
+    if isinstance(s, gast.Assign):
+        for n in gast.walk(s.targets[0]):
+            if isinstance(n, gast.Name):
+                out.add(n.id)
+    for n in gast.walk(s):
+        if (
+            isinstance(n, gast.Call)
+            and isinstance(n.func, gast.Attribute)
+            and isinstance(n.func.value, gast.Name)
+        ):
+            out.add(n.func.value.id)  # a method may mutate its receiver
+    return out
+
+
+class _ReplaceName(gast.NodeTransformer):
+    def __init__(self, old: str, value: Any) -> None:
+        super().__init__()
+        self.old = old
+        self.value = value
+
+    def visit_Name(self, node: gast.Name) -> Any:
+        return self.value if node.id == self.old else node
+
+
+def _all_blocks(body: list):
+    stack = [body]
+    while stack:
+        block = stack.pop()
+        yield block
+        for s in block:
+            if isinstance(s, gast.If):
+                stack.extend([s.body, s.orelse])
+            elif isinstance(s, (gast.For, gast.While)):
+                stack.append(s.body)
+
+
+def _lines(core: CoreFunction):
+    def get(line: int) -> str:
+        return core.info.line(line).strip()
+
+    return get
+
+
+def _comments(stmts: list, lines: Any) -> list:
+    """Head each run of statements from one primal line that carries a tangent with
+    `# <that line>`."""
+    out: list = []
+    i = 0
+    while i < len(stmts):
+        s = stmts[i]
+        if isinstance(s, (gast.If, gast.For, gast.While)):
+            s.body = _comments(s.body, lines)
+            if getattr(s, "orelse", None):
+                s.orelse = _comments(s.orelse, lines)
+            out.append(s)
+            i += 1
+            continue
+        line = getattr(s, "s2s_line", None)
+        j = i
+        while (
+            j < len(stmts)
+            and not isinstance(stmts[j], (gast.If, gast.For, gast.While))
+            and getattr(stmts[j], "s2s_line", None) == line
+        ):
+            j += 1
+        run = stmts[i:j] if j > i else [s]
+        if line is not None and any(getattr(r, "s2s_tangent", False) for r in run):
+            text = lines(line)
+            if text:
+                out.append(emit.comment(text))
+        out.extend(run)
+        i = max(j, i + 1)
+    return out
+
+
+def generate_defs(
+    core: CoreFunction, wrt: list[str], program: ForwardProgram
+) -> tuple[list, list, str]:
+    """The JVP of `core` in `wrt`: (definitions, owning functions, entry name)."""
+    fname = program.unique(f"jvp_{core.name}")
+    fwd = Forward(core, wrt, program)
+    main = fwd.build(fname, entry=True)
+    defs = [main]
+    owners = [core.fn]
+    for key in program.order:
+        unit = program.units[key]
+        defs += unit.defs
+        owners += [unit.fn] * len(unit.defs)
+    program.entry_tparams = [fwd.t(w) for w in wrt]  # type: ignore[attr-defined]
+    return defs, owners, fname
+
+
+__all__ = ["Forward", "ForwardProgram", "generate_defs"]

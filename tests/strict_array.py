@@ -1,0 +1,334 @@
+"""A strict duck-array test double that behaves like a CuPy array with no GPU behind it.
+
+`StrictArray` wraps a NumPy array ("device memory") and takes part in NumPy's dispatch
+protocols: `np.tanh(x)`, `np.sum(x)`, `x @ w`, `x[i] = v` all work and return StrictArrays,
+as they return CuPy arrays for CuPy. Everything CuPy refuses, it refuses too, and every
+conversion CuPy allows only by copying a value back to the host, it counts.
+
+Refused (TypeError, as CuPy does):
+  * implicit conversion to NumPy: `np.asarray(x)`, `np.array(x)`, any NumPy function that does
+    not dispatch (`__array__` raises; there is no buffer protocol or `__array_interface__`);
+  * mixing with NumPy arrays: a ufunc or dispatched function that receives a StrictArray and a
+    `numpy.ndarray` (of any shape) raises, as CuPy raises "Unsupported type numpy.ndarray";
+    NumPy scalars (`np.float64(2.0)`) and Python numbers are accepted, as in CuPy;
+    `x[...] = ndarray` raises too; NumPy index arrays are accepted, as in CuPy;
+  * `operator.index(x)` (`range(x)`, `lst[x]`): CuPy arrays are not Python integers;
+  * `float()`, `int()`, `complex()`, `bool()` of an array with more than one element.
+
+Counted as device-to-host transfers (allowed, as CuPy allows them with a synchronising copy):
+`float()`, `int()`, `complex()` and `bool()` of a one-element array, `.item()`, `.tolist()`
+and `.get()`. Reductions return 0-d StrictArrays (as CuPy does, where NumPy returns scalars),
+so `float(np.sum(x))` is a transfer here exactly when it is one on a GPU. `len(x)`, `.shape`,
+iteration over rows and `repr` are metadata or debugging and are not counted. Use
+`transfers()` to record the transfers made inside a block, and `to_device`/`to_host` to move
+whole argument trees (dicts, lists, tuples of arrays) across without counting.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import inspect
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+
+_EVENTS: list[str] = []
+
+
+def _transfer(kind: str, a: np.ndarray) -> None:
+    _EVENTS.append(f"{kind} of a {a.dtype} array of shape {a.shape}")
+
+
+@contextlib.contextmanager
+def transfers() -> Iterator[list[str]]:
+    """Record the device-to-host transfers made inside the block (a list of descriptions)."""
+    start = len(_EVENTS)
+    record: list[str] = []
+    try:
+        yield record
+    finally:
+        record.extend(_EVENTS[start:])
+        del _EVENTS[start:]
+
+
+def _mixing_error(what: str) -> TypeError:
+    return TypeError(
+        f"StrictArray: {what} received a numpy.ndarray; like CuPy, a device array does not mix "
+        "with host arrays (move it with to_device first)"
+    )
+
+
+def _unwrap(obj: Any, what: str) -> Any:
+    """The NumPy data behind `obj` (recursively through lists, tuples and dicts)."""
+    if isinstance(obj, StrictArray):
+        return obj._a
+    if isinstance(obj, np.ndarray):
+        raise _mixing_error(what)
+    if isinstance(obj, (list, tuple)):
+        return _rebuild(obj, [_unwrap(o, what) for o in obj])
+    if isinstance(obj, dict):
+        return {k: _unwrap(v, what) for k, v in obj.items()}
+    return obj
+
+
+# Parameters that CuPy reads on the host as sequences of Python ints (axes, shapes): a NumPy
+# integer array passed there is accepted, as CuPy accepts it, and handed over as a tuple.
+_HOST_PARAMETERS = {"axes", "axis", "shape", "newshape", "source", "destination", "reps"}
+_SIGNATURES: dict[Any, Any] = {}
+
+
+def _host_parameters(func: Any, args: tuple, kwargs: dict) -> tuple[tuple, dict]:
+    def host(v: Any) -> Any:
+        if isinstance(v, np.ndarray) and v.dtype.kind in "iu" and v.ndim <= 1:
+            return tuple(int(i) for i in v.reshape(-1)) if v.ndim else int(v)
+        if isinstance(v, (list, tuple)) and any(isinstance(i, np.ndarray) for i in v):
+            return type(v)(host(i) for i in v)
+        return v
+
+    if not any(isinstance(a, (np.ndarray, list, tuple)) for a in (*args, *kwargs.values())):
+        return args, kwargs
+    if func not in _SIGNATURES:
+        try:
+            _SIGNATURES[func] = inspect.signature(func)
+        except (TypeError, ValueError):
+            _SIGNATURES[func] = None
+    sig = _SIGNATURES[func]
+    if sig is None:
+        return args, kwargs
+    try:
+        bound = sig.bind(*args, **kwargs)
+    except TypeError:
+        return args, kwargs
+    for name in _HOST_PARAMETERS & set(bound.arguments):
+        bound.arguments[name] = host(bound.arguments[name])
+    return bound.args, bound.kwargs
+
+
+def _unwrap_index(index: Any) -> Any:
+    if isinstance(index, StrictArray):
+        return index._a
+    if isinstance(index, tuple):
+        return tuple(_unwrap_index(i) for i in index)
+    return index
+
+
+def _wrap(obj: Any) -> Any:
+    """Results back on the device: arrays and NumPy scalars become StrictArrays."""
+    if isinstance(obj, np.ndarray):
+        return StrictArray(obj)
+    if isinstance(obj, np.generic):
+        return StrictArray(np.asarray(obj))
+    if isinstance(obj, (list, tuple)):
+        return _rebuild(obj, [_wrap(o) for o in obj])
+    return obj
+
+
+def _rebuild(seq: list | tuple, items: list) -> Any:
+    if isinstance(seq, tuple) and hasattr(seq, "_fields"):  # a namedtuple (np.linalg results)
+        return type(seq)(*items)
+    return type(seq)(items)
+
+
+# Methods that compute on the device and give device results (the rest are refused).
+_METHODS = (
+    "sum mean max min prod std var argmax argmin any all cumsum cumprod clip round conj "
+    "reshape ravel flatten squeeze transpose swapaxes repeat take copy astype dot "
+    "nonzero argsort sort diagonal trace fill"
+).split()
+
+
+class StrictArray(np.lib.mixins.NDArrayOperatorsMixin):
+    """A NumPy array "on a device": dispatches like CuPy, refuses and counts like CuPy."""
+
+    __slots__ = ("_a",)
+
+    def __init__(self, data: Any) -> None:
+        if isinstance(data, StrictArray):
+            data = data._a
+        self._a = np.asarray(data)
+
+    # --- dispatch protocols -----------------------------------------------------------------
+    def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        what = f"np.{ufunc.__name__}" + ("" if method == "__call__" else f".{method}")
+        if method == "at":  # ufunc.at(a, index, b): the index is an index, as in a[index]
+            args = [_unwrap(inputs[0], what), _unwrap_index(inputs[1])]
+            args += [_unwrap(i, what) for i in inputs[2:]]
+        else:
+            args = [_unwrap(i, what) for i in inputs]
+        out = kwargs.get("out")
+        if out is not None:
+            kwargs["out"] = tuple(_unwrap(o, what) for o in out)
+        result = getattr(ufunc, method)(*args, **kwargs)
+        if out is not None:
+            return out[0] if len(out) == 1 else out
+        return _wrap(result)
+
+    def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
+        what = f"np.{func.__name__}"
+        args, kwargs = _host_parameters(func, args, kwargs)
+        return _wrap(func(*_unwrap(args, what), **_unwrap(kwargs, what)))
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        raise TypeError(
+            "StrictArray: implicit conversion to a NumPy array is not allowed (as in CuPy); "
+            "use .get() or to_host() explicitly"
+        )
+
+    # --- attributes ---------------------------------------------------------------------------
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self._a.shape
+
+    @property
+    def ndim(self) -> int:
+        return self._a.ndim
+
+    @property
+    def size(self) -> int:
+        return self._a.size
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self._a.dtype
+
+    @property
+    def itemsize(self) -> int:
+        return self._a.itemsize
+
+    @property
+    def nbytes(self) -> int:
+        return self._a.nbytes
+
+    @property
+    def T(self) -> StrictArray:
+        return StrictArray(self._a.T)
+
+    @property
+    def real(self) -> StrictArray:
+        return StrictArray(self._a.real)
+
+    @property
+    def imag(self) -> StrictArray:
+        return StrictArray(self._a.imag)
+
+    def __getattr__(self, name: str) -> Any:
+        if name in _METHODS:
+            method = getattr(self._a, name)
+
+            def call(*args: Any, **kwargs: Any) -> Any:
+                what = f"StrictArray.{name}"
+                return _wrap(method(*_unwrap(args, what), **_unwrap(kwargs, what)))
+
+            return call
+        raise AttributeError(f"StrictArray has no attribute {name!r} (CuPy-like double)")
+
+    # --- indexing -----------------------------------------------------------------------------
+    def __getitem__(self, index: Any) -> StrictArray:
+        return StrictArray(self._a[_unwrap_index(index)])
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        self._a[_unwrap_index(index)] = _unwrap(value, "x[...] = value")
+
+    def __len__(self) -> int:
+        if self._a.ndim == 0:
+            raise TypeError("len() of unsized object")
+        return len(self._a)
+
+    def __iter__(self) -> Iterator[StrictArray]:
+        if self._a.ndim == 0:
+            raise TypeError("iteration over a 0-d array")
+        return (StrictArray(row) for row in self._a)
+
+    # --- conversions to the host ----------------------------------------------------------------
+    def _scalar(self, kind: str) -> Any:
+        if self._a.size != 1:
+            raise TypeError(
+                f"{kind} of a StrictArray of shape {self._a.shape}: only "
+                "one-element arrays can be converted to Python scalars"
+            )
+        _transfer(kind, self._a)
+        return self._a.reshape(()).item()
+
+    def __float__(self) -> float:
+        return float(self._scalar("float()"))
+
+    def __int__(self) -> int:
+        return int(self._scalar("int()"))
+
+    def __complex__(self) -> complex:
+        return complex(self._scalar("complex()"))
+
+    def __bool__(self) -> bool:
+        if self._a.size != 1:
+            raise ValueError("The truth value of an array with more than one element is ambiguous")
+        return bool(self._scalar("bool()"))
+
+    def __index__(self) -> int:
+        raise TypeError(
+            "StrictArray: a device array is not a Python integer (as in CuPy); "
+            "use int(x) to copy it to the host"
+        )
+
+    def item(self) -> Any:
+        return self._scalar(".item()")
+
+    def tolist(self) -> Any:
+        _transfer(".tolist()", self._a)
+        return self._a.tolist()
+
+    def get(self) -> np.ndarray:
+        """The data as a NumPy array (an explicit copy to the host, as `cupy.ndarray.get`)."""
+        _transfer(".get()", self._a)
+        return self._a.copy()
+
+    def __repr__(self) -> str:
+        return f"StrictArray({self._a!r})"
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __copy__(self) -> StrictArray:
+        return StrictArray(self._a.copy())
+
+    def __deepcopy__(self, memo: dict) -> StrictArray:
+        return StrictArray(self._a.copy())
+
+
+def to_device(tree: Any, dtype: Any = None) -> Any:
+    """The same structure with every NumPy array (and NumPy scalar) leaf wrapped, uncounted;
+    with `dtype`, floating arrays are cast to it (integer index arrays stay integers).
+
+    Python floats and ints stay what they are, as they do when a user moves arrays with
+    `cupy.asarray`."""
+    if isinstance(tree, (np.ndarray, np.generic)):
+        a = np.asarray(tree)
+        cast = dtype is not None and a.dtype.kind == "f"
+        return StrictArray(a.astype(dtype) if cast else a.copy())
+    if isinstance(tree, dict):
+        return {k: to_device(v, dtype) for k, v in tree.items()}
+    if isinstance(tree, (list, tuple)):
+        return type(tree)(to_device(v, dtype) for v in tree)
+    return tree
+
+
+def to_host(tree: Any) -> Any:
+    """The same structure with every StrictArray leaf unwrapped to NumPy, uncounted."""
+    if isinstance(tree, StrictArray):
+        return tree._a.copy()
+    if isinstance(tree, dict):
+        return {k: to_host(v) for k, v in tree.items()}
+    if isinstance(tree, (list, tuple)):
+        return type(tree)(to_host(v) for v in tree)
+    return tree
+
+
+def leaves(tree: Any) -> Iterator[Any]:
+    """Every non-container leaf of a (dict / list / tuple) tree."""
+    if isinstance(tree, dict):
+        for v in tree.values():
+            yield from leaves(v)
+    elif isinstance(tree, (list, tuple)):
+        for v in tree:
+            yield from leaves(v)
+    else:
+        yield tree
