@@ -278,7 +278,7 @@ def logaddexp2_t(z, x1, x2):
     d[z] = d[x1] * np.exp2(x1 - z) + d[x2] * np.exp2(x2 - z)
 
 
-@adjoint(np.copysign, notes="w.r.t. the magnitude only")
+@adjoint(np.copysign, notes="w.r.t. the magnitude only", zero=("x2",))
 def copysign(z, x1, x2):
     d[x1] = unbroadcast(d[z] * np.sign(x1) * np.copysign(1.0, x2), x1)
 
@@ -814,7 +814,7 @@ def mdegrees_t(y, x):
     d[y] = d[x] * (180.0 / math.pi)
 
 
-@adjoint(math.copysign, notes="w.r.t. the magnitude only")
+@adjoint(math.copysign, notes="w.r.t. the magnitude only", zero=("y",))
 def mcopysign(z, x, y):
     d[x] = d[z] * math.copysign(1.0, x) * math.copysign(1.0, y)
 

@@ -25,6 +25,7 @@ class Template:
     signature: inspect.Signature
     body: list  # gast statements
     filename: str
+    zero: tuple = ()  # parameters with a zero derivative (no d[p] line on purpose)
 
     @classmethod
     def from_function(cls, fn: Callable) -> Template:
@@ -53,6 +54,14 @@ RULES: dict[int, Rule] = {}
 NONDIFF: dict[int, str] = {}
 #: keep the op objects alive so that their ids stay unique
 _KEEP: list[Any] = []
+#: bumped by every registration: part of the API's cache key, so code generated before a rule
+#: was registered is made again
+VERSION = [0]
+
+
+def version() -> int:
+    """The registry's version: changes whenever a rule or a non-differentiable op is added."""
+    return VERSION[0]
 
 
 def _qualname(op: Any) -> str:
@@ -77,17 +86,24 @@ def rule_for(op: Any) -> Rule:
     return RULES[key]
 
 
-def adjoint(*ops: Any, family: str = "", notes: str = "") -> Callable:
-    """Register the decorated template as the reverse rule of each of `ops`."""
+def adjoint(*ops: Any, family: str = "", notes: str = "", zero: tuple = ()) -> Callable:
+    """Register the decorated template as the reverse rule of each of `ops`.
+
+    `zero` names the parameters whose derivative is zero wherever it exists (the sign in
+    copysign): a template that gives no `d[p]` for a parameter not listed there is refused
+    when an active value reaches that parameter, instead of silently giving it no gradient.
+    """
 
     def register(fn: Callable) -> Callable:
         tpl = Template.from_function(fn)
+        tpl.zero = tuple(zero)
         for op in ops:
             rule = rule_for(op)
             rule.adjoint = tpl
             rule.family = family or rule.family or fn.__module__.rsplit(".", 1)[-1]
             if notes:
                 rule.notes = notes
+        VERSION[0] += 1
         return fn
 
     return register
@@ -102,6 +118,7 @@ def tangent(*ops: Any, family: str = "", notes: str = "") -> Callable:
             rule = rule_for(op)
             rule.tangent = tpl
             rule.family = family or rule.family or fn.__module__.rsplit(".", 1)[-1]
+        VERSION[0] += 1
         return fn
 
     return register
@@ -117,6 +134,7 @@ def nondiff(*ops: Any, reason: str = "no derivative") -> None:
     for op in ops:
         _KEEP.append(op)
         NONDIFF[id(op)] = reason
+    VERSION[0] += 1
 
 
 #: op-library modules for optional dependencies: loaded the first time the registry is asked

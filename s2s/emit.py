@@ -4,6 +4,7 @@ renumbered in order of appearance, and compilation into live functions."""
 from __future__ import annotations
 
 import ast
+import copy
 import re
 from typing import Any
 
@@ -40,6 +41,9 @@ def renumber(fns: list[gast.FunctionDef]) -> None:
     """Rename temporaries `_k` (and their adjoints `d_k`) to `_1, _2, ...` in order of first
     appearance, across the given functions."""
     for fn in fns:
+        # a node shared with another function would be renamed twice
+        fn.args = copy.deepcopy(fn.args)
+        fn.body = copy.deepcopy(fn.body)
         mapping: dict[str, str] = {}
         for node in _ordered_names(fn):
             m = _TEMP.match(node)
@@ -92,6 +96,7 @@ def _ordered_names(fn: Any):
             return
         visit(node)
 
+    visit(fn.args)
     for s in fn.body:
         visit_stmt(s)
     return out

@@ -445,6 +445,24 @@ class Forward:
             v = bound.arguments[p]
             env[p] = v if isinstance(v, gast.AST) else const(v)
         result = tpl.params[0]
+        read = {
+            n.slice.id
+            for stmt in tpl.body
+            for n in gast.walk(stmt.value)
+            if _is_d(n) and isinstance(n.slice, gast.Name)
+        }
+        zero = rule.adjoint.zero if rule.adjoint is not None else ()
+        for p in tpl.params[1:]:
+            atom = env[p]
+            if isinstance(atom, gast.Name) and atom.id in st.N and p not in read and p not in zero:
+                raise self.error(
+                    NoRuleError,
+                    s,
+                    f"`{adjoints.registry._qualname(op)}` has no tangent with respect to its "
+                    f"argument {p!r}, and {atom.id!r} depends on the differentiated input",
+                    f"pass s2s.stop_gradient({atom.id}) if no derivative should flow there, "
+                    f"or register a tangent rule that reads d[{p}] with @s2s.tangent",
+                )
         env[result] = name(y) if y else const(None)
         renames: dict[str, Any] = {}
         pre: list = []

@@ -277,6 +277,20 @@ class Reverse:
         result = params[0]
         y = info.target
         env[result] = name(y)
+        given = {stmt.targets[0].slice.id for stmt in tpl.body
+                 if isinstance(stmt, gast.Assign) and _is_d(stmt.targets[0])}
+        for p in params[1:]:
+            atom = env[p]
+            if isinstance(atom, gast.Name) and atom.id in self.active and p not in given \
+                    and p not in tpl.zero:
+                qual = adjoints.registry._qualname(info.op) if not isinstance(
+                    info.op, tuple) else info.op[1]
+                raise self.error(NoRuleError, s,
+                                 f"`{qual}` has no derivative with respect to its argument "
+                                 f"{p!r}, and {atom.id!r} depends on the differentiated "
+                                 "input", f"pass s2s.stop_gradient({atom.id}) if no gradient "
+                                 "should flow there, or register a rule that gives "
+                                 f"d[{p}] with @s2s.adjoint")
         local_renames: dict[str, str] = {}
         sp = Spec()
         for stmt in tpl.body:

@@ -242,3 +242,52 @@ def test_function_from_exec_has_no_source():
         s2s.grad(namespace["from_exec"])(X.copy())
     assert isinstance(excinfo.value, s2s.S2SError)
     assert "from_exec" in str(excinfo.value)
+
+
+# -- an active value reaching a rule's parameter that has no derivative ----------------------
+
+
+def scale_by(x, k):
+    return x * k
+
+
+def _register_partial_rule():
+    from s2s.adjoints.registry import adjoint, d, tangent
+
+    @adjoint(scale_by)
+    def scale_by_adjoint(z, x, k):
+        d[x] = d[z] * k  # nothing for k, on purpose
+
+    @tangent(scale_by)
+    def scale_by_tangent(z, x, k):
+        d[z] = d[x] * k
+
+
+_register_partial_rule()
+
+
+def uses_partial_rule(x):
+    return np.sum(scale_by(x, np.sum(x)))
+
+
+def uses_partial_rule_inactively(x, k):
+    return np.sum(scale_by(x, k))
+
+
+def test_active_argument_without_a_derivative_is_refused():
+    with pytest.raises(s2s.NoRuleError) as info:
+        s2s.grad(uses_partial_rule)
+    msg = str(info.value)
+    assert "'k'" in msg and "test_errors.py" in msg and "scale_by(x, np.sum(x))" in msg
+    assert "stop_gradient" in msg
+
+
+def test_inactive_argument_without_a_derivative_is_fine():
+    x = np.array([1.0, -2.0, 3.0])
+    np.testing.assert_allclose(s2s.grad(uses_partial_rule_inactively)(x, 2.5), np.full(3, 2.5))
+
+
+def test_active_argument_without_a_tangent_is_refused():
+    with pytest.raises(s2s.NoRuleError) as info:
+        s2s.jvp(uses_partial_rule)
+    assert "'k'" in str(info.value) and "test_errors.py" in str(info.value)
