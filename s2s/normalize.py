@@ -71,6 +71,8 @@ def load_copy(node: Any) -> Any:
         out = gast.Attribute(value=load_copy(node.value), attr=node.attr, ctx=gast.Load())
         out.s2s_global = getattr(node, "s2s_global", False)
         return out
+    if isinstance(node, (gast.Tuple, gast.List)):  # e.g. x.transpose(2, 1, 0)'s axes
+        return type(node)(elts=[load_copy(e) for e in node.elts], ctx=gast.Load())
     raise TypeError(node)
 
 

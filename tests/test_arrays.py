@@ -276,3 +276,13 @@ def logistic_data(draw):
 @given(logistic_data())
 def test_logistic_regression(data):
     assert_grad_matches(logistic_regression, *data, wrt=(0, 1, 2))
+
+
+def transpose_method_with_axes(x):
+    w = np.arange(24.0).reshape(4, 3, 2)
+    return np.sum(x.transpose(2, 1, 0) * w) + np.sum(x.transpose((1, 0, 2)) ** 2)
+
+
+@given(arrays((2, 3, 4)))
+def test_transpose_method_with_separate_axes(x):
+    assert_grad_matches(transpose_method_with_axes, x)
