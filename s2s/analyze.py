@@ -188,7 +188,7 @@ def is_user_function(obj: Any) -> bool:
     if not inspect.isfunction(obj):
         return False
     mod = getattr(obj, "__module__", "") or ""
-    return not (mod.startswith("numpy") or mod.startswith("s2s") or mod.startswith("scipy"))
+    return mod.split(".")[0] not in ("numpy", "s2s", "scipy")
 
 
 _BINOPS: dict = {}

@@ -30,6 +30,7 @@ def optimize(fn: gast.FunctionDef, pure_calls: set[str]) -> gast.FunctionDef:
         changed |= _dead_code(fn, pure_calls)
         if not changed:
             break
+    _accumulate_in_place(fn)
     for block in _blocks(fn):
         _drop_dangling_comments(block)
     for block in _blocks(fn):
@@ -79,6 +80,86 @@ def _propagate_copies(fn: Any) -> bool:
                 if stops:
                     break
     return changed
+
+
+def _accumulate_in_place(fn: Any) -> None:
+    """`d_v = d_v + c` becomes `d_v += c` where `d_v` provably owns its array.
+
+    That holds when every assignment to `d_v` is a zero (`0.0`, `zeros_like(...)`) or such an
+    accumulation (so its value is a Python number or an array made by `+`), `d_v` is not a
+    parameter, and every read of `d_v` that could keep a reference to it (anything but an
+    operand of arithmetic) comes after all its accumulations and outside any loop holding one.
+    """
+    params = {a.id for a in gast.walk(fn.args) if isinstance(a, gast.Name)}
+    order: list[tuple[Any, tuple]] = []  # (statement, ids of the enclosing loops)
+
+    def walk(block: list, loops: tuple) -> None:
+        for s in block:
+            order.append((s, loops))
+            if isinstance(s, gast.If):
+                walk(s.body, loops)
+                walk(s.orelse, loops)
+            elif isinstance(s, (gast.For, gast.While)):
+                walk(s.body, loops + (id(s),))
+
+    walk(fn.body, ())
+
+    def self_acc(s: Any) -> str | None:
+        if (isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name)
+                and isinstance(s.value, gast.BinOp) and isinstance(s.value.op, gast.Add)
+                and isinstance(s.value.left, gast.Name)
+                and s.value.left.id == s.targets[0].id
+                and not _mentions(s.value.right, s.targets[0].id)):
+            return s.targets[0].id
+        return None
+
+    def zero(s: Any) -> bool:
+        v = s.value
+        return _is_const(v, 0.0) or (isinstance(v, gast.Call) and isinstance(v.func, gast.Name)
+                                     and v.func.id == "zeros_like")
+
+    ok: dict[str, bool] = {}
+    accs: dict[str, list[int]] = {}
+    for i, (s, _loops) in enumerate(order):
+        if isinstance(s, (gast.If, gast.For, gast.While)):
+            continue
+        acc = self_acc(s)
+        if acc is not None:
+            accs.setdefault(acc, []).append(i)
+            ok.setdefault(acc, acc.startswith("d") and acc not in params)
+            continue
+        for t in _stored(s):
+            if not (isinstance(s, gast.Assign) and zero(s)):
+                ok[t] = False
+    arithmetic = set()
+    for node in gast.walk(fn):
+        if isinstance(node, gast.BinOp):
+            arithmetic |= {id(node.left), id(node.right)}
+        elif isinstance(node, gast.UnaryOp):
+            arithmetic.add(id(node.operand))
+    for i, (s, loops) in enumerate(order):
+        parts = [s.test] if isinstance(s, (gast.If, gast.While)) else (
+            [s.iter] if isinstance(s, gast.For) else [s])
+        acc = self_acc(s)
+        for part in parts:
+            for n in gast.walk(part):
+                if not (isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)
+                        and n.id in accs and ok.get(n.id)):
+                    continue
+                if id(n) in arithmetic or (acc == n.id and n is s.value.left):
+                    continue
+                last = max(accs[n.id])
+                inside = any(set(order[j][1]) & set(loops) for j in accs[n.id])
+                if i <= last or inside:
+                    ok[n.id] = False
+    for block in _blocks(fn):
+        for k, s in enumerate(block):
+            acc = self_acc(s)
+            if acc is not None and ok.get(acc):
+                node = gast.AugAssign(target=s.targets[0], op=gast.Add(), value=s.value.right)
+                if hasattr(s, "s2s_line"):
+                    node.s2s_line = s.s2s_line
+                block[k] = node
 
 
 def _is_comment(s: Any) -> bool:
@@ -305,6 +386,8 @@ def _dead_code(fn: Any, pure_calls: set[str]) -> bool:
             if t not in live and _removable(t) and _is_pure(s.value, pure_calls):
                 return live, True
             return (live - {t}) | loads(s.value), False
+        if isinstance(s, gast.AugAssign):
+            return live | loads(s) | _stored(s), False
         return (live - _stored(s)) | loads(s), False
 
     block(fn.body, set(), True)
