@@ -19,7 +19,7 @@ def sum_t(y, a, axis=None, dtype=None, out=None, keepdims=False):
 
 @adjoint(np.mean)
 def mean(y, a, axis=None, dtype=None, out=None, keepdims=False):
-    d[a] = unreduce(d[y], a, axis, keepdims) / reduction_count(a, axis)
+    d[a] = unreduce(d[y] / reduction_count(a, axis), a, axis, keepdims)
 
 
 @tangent(np.mean)

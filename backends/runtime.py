@@ -170,6 +170,9 @@ def unstack(g: Any, n: int, axis: int = 0) -> list:
 
 def grad_like(g: Any, x: Any) -> Any:
     """The final gradient for argument `x`: same structure, shape and dtype as `x`."""
+    if type(g) is np.ndarray and type(x) is np.ndarray and g.shape == x.shape and \
+            g.dtype == x.dtype and x.dtype.kind in "fc":
+        return g  # the common case, quickly
     if isinstance(x, dict):
         gd = g if isinstance(g, dict) else {}
         return {k: grad_like(gd.get(k, 0.0), v) for k, v in x.items()}
@@ -200,14 +203,15 @@ def grad_like(g: Any, x: Any) -> Any:
 
 def seed(y: Any, where: str) -> Any:
     """The cotangent 1.0 of a scalar output; anything else is an error."""
-    from s2s.errors import NonScalarOutputError
-
-    fname = where.split(" ", 1)[0]
-    if type(y) in _SCALARS:
+    if type(y) in _SCALARS or isinstance(y, np.generic):
+        # a NumPy scalar: a Python 1.0 is weakly typed, so float32 stays float32
         return 1.0
     shape = getattr(y, "shape", None)
     if shape == () or (shape is not None and len(shape) == 0):
         return np.ones_like(y) if hasattr(y, "dtype") and y.dtype.kind in "fc" else 1.0
+    from s2s.errors import NonScalarOutputError
+
+    fname = where.split(" ", 1)[0]
     if shape is None:
         raise NonScalarOutputError(
             f"{where}: s2s.grad({fname}) needs a scalar output, but {fname} returned "
@@ -374,6 +378,47 @@ def restore_item(d: dict, key: Any, old: Any) -> None:
 
 
 HELPERS.update({"save_item": save_item, "restore_item": restore_item})
+
+
+def _finite(v: Any) -> bool:
+    if v is None or isinstance(v, (bool, int)):
+        return True
+    if isinstance(v, (float, complex)):
+        return np.isfinite(v)
+    if isinstance(v, dict):
+        return all(_finite(x) for x in v.values())
+    if isinstance(v, (list, tuple)):
+        return all(_finite(x) for x in v)
+    return bool(np.all(np.isfinite(v)))  # one host read of a bool for a device array
+
+
+def check_finite(g: Any, var: str, filename: str, lineno: int | None, line: str) -> None:
+    """Debug mode: raise `NonFiniteGradientError` if the adjoint `g` has a NaN or an infinity.
+
+    `var` is the primal variable whose adjoint `g` is ('' for an intermediate value of the line);
+    `filename`, `lineno`, `line` name the primal line whose adjoint block computed it."""
+    if _finite(g):
+        return
+    from s2s.debug import NonFiniteGradientError
+
+    what = f"the gradient of `{var}`" if var else "the gradient of an intermediate value"
+    bad = "NaN" if _has_nan(g) else "an infinity"
+    raise NonFiniteGradientError(
+        f"{what} became {bad} in the adjoint of this line", variable=var, filename=filename,
+        lineno=lineno, source_line=line,
+        hint="the derivative of this line is not finite at these inputs (e.g. sqrt or log at "
+        "0, division by 0); earlier adjoints were finite")
+
+
+def _has_nan(v: Any) -> bool:
+    if isinstance(v, dict):
+        return any(_has_nan(x) for x in v.values())
+    if isinstance(v, (list, tuple)):
+        return any(_has_nan(x) for x in v)
+    return v is not None and bool(np.any(np.isnan(v)))
+
+
+HELPERS["check_finite"] = check_finite
 
 from .op_helpers import OP_HELPERS  # noqa: E402  (the op library's helpers)
 

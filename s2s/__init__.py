@@ -5,6 +5,9 @@
 """
 
 from .api import differentiate, grad, jvp, source, value_and_grad, vjp
+from .check import GradCheckError, GradCheckReport, check_grad
+from .custom import RuleError, adjoint, d, stop_gradient, tangent
+from .debug import NonFiniteGradientError
 from .errors import (
     ArgumentError,
     NameResolutionError,
@@ -20,17 +23,26 @@ __version__ = "0.1.0"
 
 __all__ = [
     "ArgumentError",
+    "GradCheckError",
+    "GradCheckReport",
     "NameResolutionError",
     "NoRuleError",
+    "NonFiniteGradientError",
     "NonScalarOutputError",
+    "RuleError",
     "S2SError",
     "SourceUnavailableError",
     "UnsupportedSyntaxError",
     "WrtError",
+    "adjoint",
+    "check_grad",
+    "d",
     "differentiate",
     "grad",
     "jvp",
     "source",
+    "stop_gradient",
+    "tangent",
     "value_and_grad",
     "vjp",
 ]

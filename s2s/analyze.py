@@ -160,7 +160,7 @@ def _classify_call(core: CoreFunction, call: gast.Call, target: str | None) -> S
     if adjoints.is_nondiff(obj):
         return StmtInfo(NONDIFF, target=target, operands=ops, op=obj)
     rule = adjoints.lookup(obj)
-    if rule is not None and rule.adjoint is not None:
+    if rule is not None and (rule.adjoint is not None or rule.tangent is not None):
         return StmtInfo(OP, target=target, operands=ops, op=obj, args=list(call.args),
                         keywords=keywords)
     if is_user_function(obj):
@@ -435,6 +435,55 @@ def kinds(core: CoreFunction, infos: dict[int, StmtInfo],
     return out
 
 
+def callee_numbers(fn: Any, args: list, keywords: dict, is_scalar: Any) -> frozenset:
+    """The parameters of user function `fn` that a call with these atoms passes Python
+    numbers for (by argument, or by a default left in place)."""
+    import inspect
+
+    try:
+        bound = inspect.signature(fn).bind(*args, **keywords)
+    except TypeError:
+        return frozenset()
+    out = set()
+    for p, param in inspect.signature(fn).parameters.items():
+        if p in bound.arguments:
+            if is_scalar(bound.arguments[p]):
+                out.add(p)
+        elif type(param.default) in (int, float):
+            out.add(p)
+    return frozenset(out)
+
+
+_RETURNS_NUMBER: dict[tuple, bool] = {}
+_IN_PROGRESS: set[tuple] = set()
+
+
+def returns_number(fn: Any, numbers: frozenset) -> bool:
+    """Does user function `fn` always return a Python number when the parameters `numbers`
+    are numbers? Recursive calls are assumed to (the greatest fixpoint: by induction on the
+    depth of the recursion, a base case gives a number)."""
+    from .normalize import normalize
+    from .parse import parse_function
+
+    key = (fn, getattr(fn, "__code__", None), numbers)
+    if key in _RETURNS_NUMBER:
+        return _RETURNS_NUMBER[key]
+    if key in _IN_PROGRESS:
+        return True
+    _IN_PROGRESS.add(key)
+    try:
+        core = normalize(parse_function(fn))
+        infos = {id(s): classify(core, s) for s in walk_stmts(core.body)}
+        result = core.result in scalar_names(core, infos, numbers)
+    except Exception:  # anything it cannot analyze is simply not known to be a number
+        result = False
+    finally:
+        _IN_PROGRESS.discard(key)
+    if not _IN_PROGRESS:  # answers found under an assumption are not kept
+        _RETURNS_NUMBER[key] = result
+    return result
+
+
 def number_globals(core: CoreFunction) -> set[str]:
     """Module globals the function reads that hold a Python number now (`DAMPING = 0.1`).
 
@@ -492,6 +541,11 @@ def scalar_names(core: CoreFunction, infos: dict[int, StmtInfo],
             return False
         v = s.value
         if kind == CONST:
+            if isinstance(v, gast.Constant) and v.value is None and \
+                    s.targets[0].id == core.result:
+                # `_result = None` before early returns: if it were ever returned, the primal
+                # itself would fail on it (in the seed, or in the caller's arithmetic)
+                return True
             return isinstance(v, gast.Constant) and type(v.value) in (int, float)
         if kind == COPY:
             return is_scalar_atom(v)
@@ -499,6 +553,10 @@ def scalar_names(core: CoreFunction, infos: dict[int, StmtInfo],
             return is_scalar_atom(v.left) and is_scalar_atom(v.right)
         if kind == OP and isinstance(v, gast.UnaryOp):
             return is_scalar_atom(v.operand)
+        if kind == USER and isinstance(v, gast.Call):
+            info = infos[id(s)]
+            return returns_number(info.op, callee_numbers(info.op, info.args, info.keywords,
+                                                          is_scalar_atom))
         if kind in (OP, NONDIFF) and isinstance(v, gast.Call):
             obj = core.namespace.resolve(v.func) if getattr(
                 v.func, "s2s_global", isinstance(v.func, gast.Name)) else None

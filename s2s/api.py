@@ -8,6 +8,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from s2s.adjoints.registry import version as rules_version
 from s2s.backends.namespace import argument_checker
 
 from .errors import S2SError
@@ -17,26 +18,43 @@ _CACHE: dict[tuple, tuple[Generated, list[str], bool]] = {}
 _LOCK = threading.RLock()
 
 
-def _key(fn: Any, wrt: Any, mode: str, numbers: frozenset = frozenset()) -> tuple:
+def _key(fn: Any, wrt: Any, mode: str, numbers: frozenset = frozenset(),
+         debug: bool = False) -> tuple:
     wrt_key = tuple(wrt) if isinstance(wrt, (list, tuple)) else wrt
     code = getattr(fn, "__code__", None)
-    return (fn, code, wrt_key, mode, numbers)
+    # a rule registered since (s2s.adjoint, s2s.tangent) changes what is generated
+    return (fn, code, wrt_key, mode, numbers, debug, rules_version())
 
 
-def _generated(fn: Any, wrt: Any, mode: str,
-               numbers: frozenset = frozenset()) -> tuple[Generated, list[str], bool]:
-    key = _key(fn, wrt, mode, numbers)
+def _generated(fn: Any, wrt: Any, mode: str, numbers: frozenset = frozenset(),
+               debug: bool = False) -> tuple[Generated, list[str], bool]:
+    key = _key(fn, wrt, mode, numbers, debug)
     with _LOCK:
         hit = _CACHE.get(key)
         if hit is not None and hit[0].assumed and not hit[0].still_valid():
             hit = None  # a module global it was specialized to no longer holds a number
         if hit is None:
-            hit = _CACHE[key] = (generate(fn, wrt, mode, numbers=numbers) if numbers
-                                 else generate(fn, wrt, mode))
+            extra: dict[str, Any] = {"debug": True} if debug else {}
+            if numbers:
+                extra["numbers"] = numbers
+            hit = _CACHE[key] = generate(fn, wrt, mode, **extra)
         return hit
 
 
 _NUMBER_TYPES = (float, int)
+
+
+def _named_after(fn: Any) -> Callable:
+    """functools.wraps without `__wrapped__`: a generated derivative must never be mistaken
+    for the primal it was made from (s2s.jvp(s2s.grad(f)) would then differentiate f)."""
+
+    def decorate(wrapper: Callable) -> Callable:
+        functools.update_wrapper(wrapper, fn)
+        del wrapper.__wrapped__
+        wrapper.__s2s_derivative__ = True  # type: ignore[attr-defined]
+        return wrapper
+
+    return decorate
 
 
 class _Specializations:
@@ -44,13 +62,17 @@ class _Specializations:
     Python numbers for (then no broadcasting helper is called where every operand is a
     number), looked up by the argument types, so a call costs one dict lookup."""
 
-    def __init__(self, fn: Any, wrt: Any, mode: str) -> None:
-        self.fn, self.wrt, self.mode = fn, wrt, mode
-        self.generic = _generated(fn, wrt, mode)  # errors surface here, at grad(f) time
+    def __init__(self, fn: Any, wrt: Any, mode: str, debug: bool = False) -> None:
+        self.fn, self.wrt, self.mode, self.debug = fn, wrt, mode, debug
+        self.generic = _generated(fn, wrt, mode, debug=debug)  # errors surface here
         self.signature = inspect.signature(fn)
         self.table: dict[tuple, Generated] = {}
+        self.version = rules_version()
 
     def __call__(self, args: tuple, kwargs: dict) -> Generated:
+        if self.version != rules_version():  # a rule was registered: generate again
+            self.table.clear()
+            self.version = rules_version()
         key = tuple(map(type, args))
         if kwargs:
             key += tuple(sorted((k, type(v)) for k, v in kwargs.items()))
@@ -67,25 +89,32 @@ class _Specializations:
         bound.apply_defaults()
         numbers = frozenset(p for p, v in bound.arguments.items()
                             if type(v) in _NUMBER_TYPES)
-        return _generated(self.fn, self.wrt, self.mode, numbers)[0]
+        return _generated(self.fn, self.wrt, self.mode, numbers, self.debug)[0]
 
 
 def _unwrap(fn: Any) -> Any:
+    if getattr(fn, "__s2s_derivative__", False):
+        raise S2SError(
+            f"{getattr(fn, '__name__', 'this function')} is a derivative made by s2s; "
+            "derivatives of derivatives (grad of grad, jvp of grad) are not built yet",
+            hint="for a Hessian-vector product, difference the gradient for now: "
+            "(grad(f)(x + h*v) - grad(f)(x - h*v)) / (2*h)")
     return fn.__wrapped__ if isinstance(fn, Differentiable) else fn
 
 
-def grad(fn: Callable, wrt: Any = 0) -> Callable:
+def grad(fn: Callable, wrt: Any = 0, debug: bool = False) -> Callable:
     """The gradient of scalar-valued `fn` with respect to the argument(s) `wrt`.
 
     `wrt` is a position, a parameter name, or a tuple of them (then gradients come as a tuple).
-    Each gradient has the structure, shape and dtype of its argument.
+    Each gradient has the structure, shape and dtype of its argument. `debug=True` checks every
+    adjoint statement for NaN and infinity and raises `NonFiniteGradientError` naming the line.
     """
     fn = _unwrap(fn)
-    pick = _Specializations(fn, wrt, "grad")
+    pick = _Specializations(fn, wrt, "grad", debug)
     gen = pick.generic[0]
     check = argument_checker(fn)
 
-    @functools.wraps(fn)
+    @_named_after(fn)
     def df(*args: Any, **kwargs: Any) -> Any:
         check(args, kwargs)
         return pick(args, kwargs).entry[0](*args, **kwargs)
@@ -96,14 +125,14 @@ def grad(fn: Callable, wrt: Any = 0) -> Callable:
     return df
 
 
-def value_and_grad(fn: Callable, wrt: Any = 0) -> Callable:
+def value_and_grad(fn: Callable, wrt: Any = 0, debug: bool = False) -> Callable:
     """Like `grad`, but returns `(value, gradient)`."""
     fn = _unwrap(fn)
-    pick = _Specializations(fn, wrt, "value_and_grad")
+    pick = _Specializations(fn, wrt, "value_and_grad", debug)
     gen = pick.generic[0]
     check = argument_checker(fn)
 
-    @functools.wraps(fn)
+    @_named_after(fn)
     def vg(*args: Any, **kwargs: Any) -> Any:
         check(args, kwargs)
         return pick(args, kwargs).entry[0](*args, **kwargs)
@@ -112,18 +141,18 @@ def value_and_grad(fn: Callable, wrt: Any = 0) -> Callable:
     return vg
 
 
-def vjp(fn: Callable, wrt: Any = 0) -> Callable:
+def vjp(fn: Callable, wrt: Any = 0, debug: bool = False) -> Callable:
     """`vjp(fn)(*args)` returns `(value, pullback)`; `pullback(cotangent)` is the
     vector-Jacobian product, with the structure of the `wrt` argument(s)."""
     from s2s.backends.runtime import grad_like
 
     fn = _unwrap(fn)
-    pick = _Specializations(fn, wrt, "vjp")
+    pick = _Specializations(fn, wrt, "vjp", debug)
     _, wrt_names, is_tuple = pick.generic
     sig = pick.signature
     check = argument_checker(fn)
 
-    @functools.wraps(fn)
+    @_named_after(fn)
     def f_vjp(*args: Any, **kwargs: Any) -> Any:
         check(args, kwargs)
         fwd, bwd = pick(args, kwargs).entry
@@ -159,12 +188,16 @@ def jvp(fn: Callable, wrt: Any = 0) -> Callable:
     """
     fn = _unwrap(fn)
     gen, wrt_names, is_tuple = _generated(fn, wrt, "jvp")
-    entry = gen.entry[0]
     tparams = gen.tangent_params  # type: ignore[attr-defined]
     check = argument_checker(fn)
+    current = {"version": rules_version(), "entry": gen.entry[0]}
 
-    @functools.wraps(fn)
+    @_named_after(fn)
     def fj(*args: Any, **kwargs: Any) -> Any:
+        if current["version"] != rules_version():  # a rule was registered: generate again
+            current["entry"] = _generated(fn, wrt, "jvp")[0].entry[0]
+            current["version"] = rules_version()
+        entry = current["entry"]
         if not args:
             raise TypeError(f"{gen.names[0]}() needs the tangent as its last positional "
                             "argument")
@@ -185,17 +218,18 @@ def jvp(fn: Callable, wrt: Any = 0) -> Callable:
     return fj
 
 
-def source(fn: Callable, mode: str = "reverse", wrt: Any = 0) -> str:
-    """The generated Python source of `fn`'s derivative, as a string."""
+def source(fn: Callable, mode: str = "reverse", wrt: Any = 0, debug: bool = False) -> str:
+    """The generated Python source of `fn`'s derivative, as a string (`debug`: with debug
+    mode's checks, reverse modes only)."""
     fn = _unwrap(fn)
     if mode == "reverse":
-        gen, _, _ = _generated(fn, wrt, "grad")
+        gen, _, _ = _generated(fn, wrt, "grad", debug=debug)
         return gen.source
     if mode == "vjp":
-        gen, _, _ = _generated(fn, wrt, "vjp")
+        gen, _, _ = _generated(fn, wrt, "vjp", debug=debug)
         return gen.source
     if mode == "value_and_grad":
-        gen, _, _ = _generated(fn, wrt, "value_and_grad")
+        gen, _, _ = _generated(fn, wrt, "value_and_grad", debug=debug)
         return gen.source
     if mode in ("forward", "jvp"):
         gen, _, _ = _generated(fn, wrt, "jvp")

@@ -128,7 +128,9 @@ def compile_functions(source: str, names: list[str], globals_: dict, closure: di
         header += "    " + " = ".join(free) + " = None\n"
     body = "".join("    " + line + "\n" if line else "\n" for line in source.splitlines())
     ret = "    return (" + "".join(f"{n}, " for n in names) + ")\n"
-    code = compile(header + body + ret, filename, "exec")
+    text = header + body + ret
+    filename = _register_source(filename, text)
+    code = compile(text, filename, "exec")
     scope: dict[str, Any] = {}
     exec(code, globals_, scope)  # noqa: S102 - this is the compiler's job
     fns = scope["__s2s_factory__"]()
@@ -139,3 +141,20 @@ def compile_functions(source: str, names: list[str], globals_: dict, closure: di
             if n in closure:
                 cell.cell_contents = closure[n]
     return out
+
+
+def _register_source(filename: str, text: str) -> str:
+    """Put the generated text in `linecache`, so that `inspect.getsource` reads generated
+    functions (tracebacks show their lines; s2s can differentiate them again: higher order).
+    A filename already holding other text gets a suffix (`<s2s grad_f #2>`)."""
+    import linecache
+
+    base, k = filename, 1
+    while True:
+        entry = linecache.cache.get(filename)
+        if entry is None or "".join(entry[2]) == text:
+            break
+        k += 1
+        filename = f"{base[:-1]} #{k}>" if base.endswith(">") else f"{base} #{k}"
+    linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
+    return filename

@@ -1096,3 +1096,4 @@ def generate_defs(
 
 
 __all__ = ["Forward", "ForwardProgram", "generate_defs"]
+

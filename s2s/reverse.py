@@ -347,7 +347,7 @@ class Reverse:
                               and bound.arguments[p].id in self.active)
         if not active_params:
             return None
-        numbers = _callee_numbers(fn, bound, self._is_scalar)
+        numbers = A.callee_numbers(fn, info.args, info.keywords, self._is_scalar)
         fwd_name, bwd_name = self.ctx.request(fn, active_params, s, self.core.info, numbers)
         sp = Spec(side_effect=True)
         sp.user = (fwd_name, bwd_name, active_params, bound)  # type: ignore[attr-defined]
@@ -784,19 +784,6 @@ def _index_value(index: Any) -> Any:
 def _is_break_tail(s: Any) -> bool:
     return (isinstance(s, gast.If) and len(s.body) == 1 and isinstance(s.body[0], gast.Break)
             and not s.orelse)
-
-
-def _callee_numbers(fn: Any, bound: inspect.BoundArguments, is_scalar: Any) -> frozenset:
-    """The callee's parameters that this call passes Python numbers for (by argument, or by
-    a default left in place)."""
-    out = set()
-    for p, param in inspect.signature(fn).parameters.items():
-        if p in bound.arguments:
-            if is_scalar(bound.arguments[p]):
-                out.add(p)
-        elif type(param.default) in (int, float):
-            out.add(p)
-    return frozenset(out)
 
 
 def _user_params(fn: Any) -> list[str]:

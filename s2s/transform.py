@@ -25,8 +25,8 @@ from .optimize import optimize
 from .parse import parse_function
 from .reverse import Reverse, call, push
 
-PURE_HELPERS = set(HELPERS) - {"add_at"} | {"len", "range", "reversed", "min", "max",
-                                             "float", "zip"}
+PURE_HELPERS = set(HELPERS) - {"add_at", "check_finite"} | {
+    "len", "range", "reversed", "min", "max", "float", "zip"}
 
 
 @dataclass
@@ -46,6 +46,7 @@ class Program:
         self.assumed: set[tuple[int, str]] = set()
         self.assumed_dicts: dict[int, dict] = {}
         self.optimize = True  # False: the code as reverse writes it (s2s-grad --no-optimize)
+        self.debug = False  # True: a finiteness check after every adjoint statement
 
     def assume(self, rev: Reverse) -> None:
         g = rev.core.namespace.globals
@@ -149,7 +150,7 @@ def build_split(rev: Reverse, fwd_name: str, bwd_name: str) -> list:
                              ctx=gast.Store())
             bwd_body.append(gast.Assign(targets=[tgt], value=call_expr_pop(),
                                         type_comment=None))
-    bwd_body += emit.add_comments(rev.bwd, _lines(core))
+    bwd_body += emit.add_comments(_backward(rev), _lines(core))
     grads = rev.grads(rev.wrt)
     bwd_body.append(gast.Return(value=grads[0] if len(grads) == 1 else gast.Tuple(
         elts=grads, ctx=gast.Load())))
@@ -161,6 +162,16 @@ def build_split(rev: Reverse, fwd_name: str, bwd_name: str) -> list:
         if rev.ctx.optimize:
             optimize(f, PURE_HELPERS)
     return [fwd, bwd]
+
+
+def _backward(rev: Reverse, head: list | None = None) -> list:
+    """The backward sweep, with debug mode's checks when asked for (`s2s/debug.py`)."""
+    stmts = (head or []) + rev.bwd
+    if getattr(rev.ctx, "debug", False):
+        from .debug import instrument
+
+        stmts = instrument(stmts, rev.core)
+    return stmts
 
 
 def call_expr_pop() -> gast.Call:
@@ -176,7 +187,7 @@ def build_grad(rev: Reverse, fname: str, with_value: bool,
     result = core.result
     seed = assign(rev.d(result), call("seed", name(result), const(_where(core))),
                   getattr(ret, "s2s_line", None))
-    body += emit.add_comments([seed] + rev.bwd, _lines(core))
+    body += emit.add_comments(_backward(rev, [seed]), _lines(core))
     grads = [call("grad_like", g, name(p)) for g, p in zip(rev.grads(rev.wrt), rev.wrt,
                                                              strict=True)]
     g = grads[0] if len(grads) == 1 and not as_tuple else gast.Tuple(elts=grads,
@@ -239,12 +250,14 @@ def resolve_wrt(core: CoreFunction, wrt: Any) -> tuple[list[str], bool]:
 
 
 def generate(fn: Any, wrt: Any, mode: str, do_optimize: bool = True,
-             numbers: frozenset = frozenset()) -> tuple[Generated, list[str], bool]:
+             numbers: frozenset = frozenset(),
+             debug: bool = False) -> tuple[Generated, list[str], bool]:
     """Generate and compile the derivative code of `fn`.
 
     mode: "grad", "value_and_grad" (one function) or "vjp" (forward/backward pair).
     numbers: parameters the call passes Python numbers (float, int) for; the code is then
     specialized to them (no broadcasting helpers where every operand is a number).
+    debug: a finiteness check after every adjoint statement (reverse modes; `s2s/debug.py`).
     """
     parsed = parse_function(fn)
     core = normalize(parsed)
@@ -253,6 +266,7 @@ def generate(fn: Any, wrt: Any, mode: str, do_optimize: bool = True,
         return _generate_jvp(core, wrt_names, is_tuple, do_optimize)
     program = Program()
     program.optimize = do_optimize
+    program.debug = debug
     if mode == "vjp":
         fwd_name = program._unique(f"fwd_{core.name}")
         bwd_name = program._unique(f"bwd_{core.name}")
@@ -319,6 +333,9 @@ def _compile(defs: list, texts: list[str], owners: list) -> dict[str, Any]:
             if n not in names:
                 closure[n] = None
         g = owners[idxs[0]].__globals__
+        for i in idxs:  # what the primal reads from its closure (a local function, a constant)
+            for k, v in _nonlocals(owners[i]).items():
+                closure.setdefault(k, v)
         free = _free_names(source)
         closure = {k: v for k, v in closure.items() if k in free and k not in names
                    and not _user_binds(g, k, v)}
@@ -332,6 +349,18 @@ def _compile(defs: list, texts: list[str], owners: list) -> dict[str, Any]:
                 if n in functions and n in closure:
                     cell.cell_contents = functions[n]
     return functions
+
+
+def _nonlocals(fn: Any) -> dict[str, Any]:
+    code = getattr(fn, "__code__", None)
+    cells = getattr(fn, "__closure__", None) or ()
+    out = {}
+    for k, cell in zip(code.co_freevars if code else (), cells, strict=False):
+        try:
+            out[k] = cell.cell_contents
+        except ValueError:  # an empty cell (a name assigned after the function was made)
+            continue
+    return out
 
 
 def _user_binds(g: dict, key: str, value: Any) -> bool:

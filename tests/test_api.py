@@ -4,6 +4,7 @@
 import copy
 
 import numpy as np
+import pytest
 from fd import assert_grad_matches, assert_tree_close, assert_vjp_matches, numerical_grad
 from hypothesis import given
 from hypothesis import strategies as st
@@ -284,3 +285,14 @@ def test_float32_vjp(wxv):
     w, x, v = wxv
     g = assert_vjp_matches(matrix_valued, w, x, cotangent=v, wrt=(0, 1), rtol=2e-3, atol=2e-4)
     assert g[0].dtype == np.float32 and g[1].dtype == np.float32
+
+
+def test_a_derivative_of_a_derivative_is_refused_not_mistaken_for_the_primal():
+    def cube_sum(x):
+        return np.sum(x**3)
+
+    df = s2s.grad(cube_sum)
+    assert not hasattr(df, "__wrapped__")
+    for make in (s2s.grad, s2s.jvp, s2s.vjp, s2s.value_and_grad):
+        with pytest.raises(s2s.S2SError, match="derivative made by s2s"):
+            make(df)
