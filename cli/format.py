@@ -185,6 +185,33 @@ def _split_statement(line: str) -> list[str] | None:
         else:
             break
     if (
+        isinstance(stmt, ast.Assign)
+        and len(stmt.targets) == 1
+        and isinstance(stmt.targets[0], ast.Tuple)
+        and code[stmt.targets[0].col_offset] != "("
+    ):  # a, b, ... = value: the targets in parentheses, one per line
+        elts = [code[e.col_offset : e.end_col_offset] for e in stmt.targets[0].elts]
+        tail = ") = " + code[value.col_offset :]
+        if all(len(inner + e) < LINE for e in elts) and len(indent + tail) <= LINE:
+            return [indent + "("] + [f"{inner}{e}," for e in elts] + [indent + tail]
+    if (
+        isinstance(last, ast.Call)
+        and last.end_col_offset == len(code)
+        and len(last.args) == 1
+        and not last.keywords
+        and isinstance(last.args[0], ast.Tuple)
+        and code[last.args[0].col_offset] == "("
+    ):  # f((a, b, ...)): the tuple on its own lines inside the call's
+        head = code[: last.func.end_col_offset] + "("
+        inner2 = inner + "    "
+        elts = [code[e.col_offset : e.end_col_offset] for e in last.args[0].elts]
+        if len(indent + head) <= LINE and all(len(inner2 + e) < LINE for e in elts):
+            return (
+                [indent + head, inner + "("]
+                + [f"{inner2}{e}," for e in elts]
+                + [inner + ")", indent + ")"]
+            )
+    if (
         isinstance(last, ast.Call)
         and last.end_col_offset == len(code)
         and (last.args or last.keywords)

@@ -81,7 +81,7 @@ def bwd_predict(tape, d_1, params, xs):
     d_2 = 0.0
     d_4 = 0.0
     d_7 = 0.0
-    for t in reversed(range(_11)):
+    for _ in reversed(range(_11)):
         # h = np.tanh(xs[t] @ params["Wx"] + h @ params["Wh"] + params["b"])
         d_13 = d_h * (1.0 - h * h)
         h = tape.pop()

@@ -66,7 +66,7 @@ def grad_loss(params, xs, ys):
     d_6 = 0.0
     d_7 = 0.0
     d_8 = 0.0
-    for t in reversed(range(_5)):
+    for _ in reversed(range(_5)):
         # h = np.tanh(xs[t] @ params["Wx"] + h @ params["Wh"] + params["b"])
         d_9 = d_h * (1.0 - h * h)
         h = tape.pop()

@@ -69,7 +69,7 @@ def grad_loss(params, x, y, levels, weights):
     d_total = seed(total, "loss (tree_loss.py:37)")
     # for k in range(len(levels)):
     d_p = 0.0
-    for k in reversed(range(_15)):
+    for _ in reversed(range(_15)):
         # total = total - weights[k] * np.mean(np.sum(y_up * np.log(p_up), axis=1))
         d_17 = d_total
         total = tape.pop()

@@ -8,10 +8,12 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
+
 from s2s.adjoints.registry import version as rules_version
 from s2s.backends.namespace import argument_checker
 
-from .errors import S2SError
+from .errors import ArgumentError, S2SError, WrtError
 from .transform import Generated, generate
 
 _CACHE: dict[tuple, tuple[Generated, list[str], bool]] = {}
@@ -26,6 +28,75 @@ def _key(fn: Any, wrt: Any, mode: str, numbers: frozenset = frozenset(),
     return (fn, code, wrt_key, mode, numbers, debug, rules_version())
 
 
+def _where(fn: Any) -> dict[str, Any]:
+    """filename, lineno and source_line of `fn`'s `def`, for errors about the call itself."""
+    code = getattr(fn, "__code__", None)
+    if code is None:
+        return {}
+    import linecache
+
+    line = linecache.getline(code.co_filename, code.co_firstlineno)
+    return {"filename": code.co_filename, "lineno": code.co_firstlineno,
+            "source_line": line.rstrip("\n") or None}
+
+
+def _generate_located(fn: Any, wrt: Any, mode: str, extra: dict) -> Any:
+    """`generate`, with wrt mistakes refused up front and every WrtError naming fn's file and
+    line (issue 9: an empty wrt, a duplicate, a bool or a float)."""
+    if isinstance(wrt, (tuple, list)) and not wrt:
+        raise WrtError("wrt is an empty tuple: name at least one parameter", **_where(fn),
+                       hint="e.g. wrt=0, wrt='x' or wrt=('x', 'y')")
+    try:
+        return generate(fn, wrt, mode, **extra)
+    except WrtError as exc:
+        if exc.filename is not None:
+            raise
+        raise WrtError(exc.message, **_where(fn), hint=exc.hint) from None
+
+
+def _object_arrays(tree: Any, path: str) -> str | None:
+    """The path of the first NumPy array of object dtype in `tree`, or None."""
+    if isinstance(tree, np.ndarray):
+        return path if tree.dtype == object else None
+    if isinstance(tree, dict):
+        items: Any = ((f"{path}[{k!r}]", v) for k, v in tree.items())
+    elif isinstance(tree, (list, tuple)):
+        items = ((f"{path}[{i}]", v) for i, v in enumerate(tree))
+    else:
+        return None
+    for p, v in items:
+        found = _object_arrays(v, p)
+        if found is not None:
+            return found
+    return None
+
+
+def _argument_checker(fn: Any) -> Callable[[tuple, dict], None]:
+    """The backends' argument check, plus: arrays of object dtype are refused (their
+    elements are arbitrary Python objects; nothing says they are differentiable numbers)."""
+    check = argument_checker(fn)
+    try:
+        names = list(inspect.signature(fn).parameters)
+    except (TypeError, ValueError):
+        names = []
+
+    def full(args: tuple, kwargs: dict) -> None:
+        check(args, kwargs)
+        for i, a in enumerate(args):
+            bad = _object_arrays(a, names[i] if i < len(names) else f"argument {i}")
+            if bad is not None:
+                break
+        else:
+            bad = next((b for k, v in kwargs.items()
+                        if (b := _object_arrays(v, k)) is not None), None)
+        if bad is not None:
+            raise ArgumentError(f"{bad} is an array of dtype object, which s2s cannot "
+                                "differentiate", **_where(fn),
+                                hint="convert it first, e.g. np.asarray(a, dtype=float)")
+
+    return full
+
+
 def _generated(fn: Any, wrt: Any, mode: str, numbers: frozenset = frozenset(),
                debug: bool = False) -> tuple[Generated, list[str], bool]:
     key = _key(fn, wrt, mode, numbers, debug)
@@ -37,7 +108,7 @@ def _generated(fn: Any, wrt: Any, mode: str, numbers: frozenset = frozenset(),
             extra: dict[str, Any] = {"debug": True} if debug else {}
             if numbers:
                 extra["numbers"] = numbers
-            hit = _CACHE[key] = generate(fn, wrt, mode, **extra)
+            hit = _CACHE[key] = _generate_located(fn, wrt, mode, extra)
         return hit
 
 
@@ -112,7 +183,7 @@ def grad(fn: Callable, wrt: Any = 0, debug: bool = False) -> Callable:
     fn = _unwrap(fn)
     pick = _Specializations(fn, wrt, "grad", debug)
     gen = pick.generic[0]
-    check = argument_checker(fn)
+    check = _argument_checker(fn)
 
     @_named_after(fn)
     def df(*args: Any, **kwargs: Any) -> Any:
@@ -130,7 +201,7 @@ def value_and_grad(fn: Callable, wrt: Any = 0, debug: bool = False) -> Callable:
     fn = _unwrap(fn)
     pick = _Specializations(fn, wrt, "value_and_grad", debug)
     gen = pick.generic[0]
-    check = argument_checker(fn)
+    check = _argument_checker(fn)
 
     @_named_after(fn)
     def vg(*args: Any, **kwargs: Any) -> Any:
@@ -150,7 +221,7 @@ def vjp(fn: Callable, wrt: Any = 0, debug: bool = False) -> Callable:
     pick = _Specializations(fn, wrt, "vjp", debug)
     _, wrt_names, is_tuple = pick.generic
     sig = pick.signature
-    check = argument_checker(fn)
+    check = _argument_checker(fn)
 
     @_named_after(fn)
     def f_vjp(*args: Any, **kwargs: Any) -> Any:
@@ -189,7 +260,7 @@ def jvp(fn: Callable, wrt: Any = 0) -> Callable:
     fn = _unwrap(fn)
     gen, wrt_names, is_tuple = _generated(fn, wrt, "jvp")
     tparams = gen.tangent_params  # type: ignore[attr-defined]
-    check = argument_checker(fn)
+    check = _argument_checker(fn)
     current = {"version": rules_version(), "entry": gen.entry[0]}
 
     @_named_after(fn)

@@ -31,6 +31,7 @@ def optimize(fn: gast.FunctionDef, pure_calls: set[str]) -> gast.FunctionDef:
         if not changed:
             break
     _accumulate_in_place(fn)
+    _unused_loop_variables(fn)
     for block in _blocks(fn):
         _drop_dangling_comments(block)
     for block in _blocks(fn):
@@ -80,6 +81,39 @@ def _propagate_copies(fn: Any) -> bool:
                 if stops:
                     break
     return changed
+
+
+def _unused_loop_variables(fn: Any) -> None:
+    """`for t in reversed(...)` whose body never reads `t` (and nothing after it does, nor
+    an enclosing loop) becomes `for _ in reversed(...)`."""
+    seq: list[tuple[Any, tuple]] = []  # every node in textual order, with enclosing loops
+
+    def walk(block: list, loops: tuple) -> None:
+        for s in block:
+            seq.append((s, loops))
+            if isinstance(s, gast.If):
+                walk(s.body, loops)
+                walk(s.orelse, loops)
+            elif isinstance(s, (gast.For, gast.While)):
+                walk(s.body, loops + (s,))
+
+    walk(fn.body, ())
+    for i, (s, loops) in enumerate(seq):
+        if not (isinstance(s, gast.For) and isinstance(s.target, gast.Name)
+                and isinstance(s.iter, gast.Call) and isinstance(s.iter.func, gast.Name)
+                and s.iter.func.id == "reversed" and s.target.id != "_"):
+            continue
+        t = s.target.id
+        inside = {id(x) for x in gast.walk(s)}
+        scopes = list(s.body) + [x for x, _ in seq[i + 1:] if id(x) not in inside]
+        scopes += [x for outer in loops for x in outer.body]
+        if not any(_loads(x, t) for x in scopes):
+            s.target = gast.Name(id="_", ctx=gast.Store(), annotation=None, type_comment=None)
+
+
+def _loads(node: Any, t: str) -> bool:
+    return any(isinstance(n, gast.Name) and n.id == t and isinstance(n.ctx, gast.Load)
+               for n in gast.walk(node))
 
 
 def _accumulate_in_place(fn: Any) -> None:
