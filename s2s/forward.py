@@ -127,8 +127,15 @@ class Forward:
         self.program = program
         self.infos: dict[int, A.StmtInfo] = {}
         for s in A.walk_stmts(core.body):
-            self.infos[id(s)] = A.classify(core, s)
-        self.active = A.activity(core, wrt, self.infos)
+            info = self.infos[id(s)] = A.classify(core, s)
+            if info.target is None and _writes_first_argument(info):
+                info.target = info.args[0].id  # `add_at(d_x, i, g)` updates d_x
+        #: s2s made this function (forward over reverse): its `tape` carries tangents
+        self.tape = "tape" if _is_generated(core) and "tape" in core.locals else None
+        seeds = wrt + [self.tape] if self.tape and self.tape not in wrt else wrt
+        self.active = A.activity(core, seeds, self.infos)
+        if self.tape:
+            self.active.add(self.tape)
         self.kinds = A.kinds(core, self.infos)
         self.scalars = A.scalar_names(core, self.infos)
         self.counter = core.counter
@@ -256,6 +263,7 @@ class Forward:
         info = self.infos[id(s)]
         primal = copy.deepcopy(s)
         primal.s2s_line = line
+        primal.s2s_primal = True  # the user's statement: never folded (`x * 1.0` is a copy)
         if info.target is not None:
             v = getattr(s, "value", None)
             if (
@@ -266,6 +274,8 @@ class Forward:
                 st.P.add(info.target)
             else:
                 st.P.discard(info.target)
+        if _is_pop(info) and info.args[0].id in st.N:
+            return [primal] + self.pop_tangent(s, info, st, line)
         dest = info.target or info.partial
         if dest is None or dest not in self.active:
             if info.target is not None:
@@ -274,6 +284,7 @@ class Forward:
                 st.D.add(info.target)
             return [primal]
         before, after, primal = self.tangent_stmts(s, info, st, primal, line)
+        primal.s2s_primal = True
         if info.target is not None:
             st.D.add(info.target)
         for node in before + after:
@@ -428,6 +439,10 @@ class Forward:
             tb = self.tangent_of(b, st) or self.zero_of(b, st)
             return self.set_tangent(y, gast.BinOp(left=ta, op=gast.Add(), right=tb), st)
         rule = adjoints.lookup(op) if not isinstance(op, tuple) else None
+        if rule is None and not isinstance(op, tuple):
+            from s2s.adjoints import runtime_rules  # helpers a generated gradient calls
+
+            rule = runtime_rules.lookup(op)
         if rule is None or rule.tangent is None:
             raise self._no_rule(s, info, rule)
         tpl = rule.tangent
@@ -451,7 +466,7 @@ class Forward:
             for n in gast.walk(stmt.value)
             if _is_d(n) and isinstance(n.slice, gast.Name)
         }
-        zero = rule.adjoint.zero if rule.adjoint is not None else ()
+        zero = rule.adjoint.zero if rule.adjoint is not None else tpl.zero
         for p in tpl.params[1:]:
             atom = env[p]
             if isinstance(atom, gast.Name) and atom.id in st.N and p not in read and p not in zero:
@@ -503,6 +518,34 @@ class Forward:
         used = {n.id for n in gast.walk(out_value) if isinstance(n, gast.Name)}
         pre = [p for p in pre if p.targets[0].id in used]
         return pre + self.set_tangent(y, out_value, st, aliases=_aliases(out_value, self))
+
+    def pop_tangent(self, s: Any, info: A.StmtInfo, st: State, line: int | None) -> list:
+        """`y = xs.pop()` on a list with a tangent (a generated gradient's tape): the tangent
+        list is popped in step, `t_y = t_xs.pop()`, whether or not `y` is active, so that the
+        tangent of every later pop is the one pushed with its value."""
+        xs = info.args[0].id
+        y = info.target
+        if len(info.args) != 1 or info.keywords:
+            raise self._no_rule(s, info, None)
+        pop = gast.Call(
+            func=gast.Attribute(value=name(self.t(xs)), attr="pop", ctx=gast.Load()),
+            args=[],
+            keywords=[],
+        )
+        if y is not None:
+            st.D.add(y)
+            st.P.discard(y)
+        if y is not None and y in self.active:
+            out = self.set_tangent(y, pop, st)
+        else:
+            if y is not None:
+                st.N.discard(y)
+                st.O.discard(y)
+            out = [gast.Expr(value=pop)]
+        for node in out:
+            node.s2s_line = line
+            node.s2s_tangent = True
+        return out
 
     def _no_rule(self, s: Any, info: A.StmtInfo, rule: Any) -> Exception:
         op = info.op
@@ -573,7 +616,8 @@ class Forward:
         node = gast.Assign(targets=[tgt], value=newcall, type_comment=None)
         node.s2s_line = getattr(s, "s2s_line", None)
         node.s2s_tangent = True
-        st.O -= set(args_t.values()) | {y}
+        # the tangent tape stays owned: the callee appends to and pops the one list in place
+        st.O -= (set(args_t.values()) | {y}) - {self.tape}
         st.N.add(y)
         return [], [], node
 
@@ -671,6 +715,8 @@ class Forward:
     def build(self, fname: str, *, entry: bool) -> gast.FunctionDef:
         core = self.core
         st = State(N={w for w in self.wrt if w in self.active}, D=set(core.params))
+        if self.tape in self.wrt:
+            st.O.add(self.tape)  # the caller's tangent tape, appended to and popped in place
         body = self.block(core.body, st)
         result = core.result
         tres: Any = name(self.t(result)) if result in st.N else _call("zeros_tangent", name(result))
@@ -917,6 +963,34 @@ def _index(index: Any) -> Any:
     if isinstance(index, (gast.Name, gast.Constant)) or isinstance(index, gast.Attribute):
         return load_copy(index)
     return copy.deepcopy(index)
+
+
+def _is_pop(info: A.StmtInfo) -> bool:
+    return (
+        isinstance(info.op, tuple)
+        and info.op == ("method", "pop")
+        and bool(info.args)
+        and isinstance(info.args[0], gast.Name)
+    )
+
+
+def _writes_first_argument(info: A.StmtInfo) -> bool:
+    """A runtime helper called for its effect on its first argument (`add_at`,
+    `restore_item`): forward mode treats the call as assigning that argument."""
+    from s2s.backends import runtime
+
+    return (
+        info.kind == A.OP
+        and (info.op is runtime.add_at or info.op is runtime.restore_item)
+        and bool(info.args)
+        and isinstance(info.args[0], gast.Name)
+    )
+
+
+def _is_generated(core: CoreFunction) -> bool:
+    """`core` is a derivative s2s generated (its source lives in `linecache` as `<s2s ...>`)."""
+    code = getattr(core.fn, "__code__", None)
+    return code is not None and code.co_filename.startswith("<s2s ")
 
 
 def _is_break_tail(s: Any) -> bool:

@@ -474,6 +474,15 @@ class _Folder(gast.NodeTransformer):
 
 
 def _fold(fn: Any) -> bool:
+    """Fold generated arithmetic; the user's own statements are left exactly as written
+    (`a = x * 1.0` makes a copy that a later `a[i] = ...` relies on)."""
     f = _Folder()
-    f.visit(fn)
+    for block in _blocks(fn):
+        for s in block:
+            if isinstance(s, (gast.If, gast.While)):
+                s.test = f.visit(s.test)
+            elif isinstance(s, gast.For):
+                s.iter = f.visit(s.iter)
+            elif not getattr(s, "s2s_primal", False):
+                f.visit(s)
     return f.changed

@@ -409,6 +409,25 @@ class Reverse:
                 continue
             if sp.reads <= fixed:
                 self.hoisted.setdefault(id(loop), []).append(sid)
+        # a hoisted adjoint feeds its operands' adjoints after the loop: an operand computed by
+        # another statement of the loop must then be hoisted too, or nothing would propagate it
+        for loop_id, sids in self.hoisted.items():
+            loop = next(lp for sid, lp in self.invariant.items() if id(lp) == loop_id)
+            defined = {}
+            for st in A.walk_stmts(loop.body):
+                info = self.infos.get(id(st))
+                if info is not None and (info.target or info.partial):
+                    defined.setdefault(info.target or info.partial, set()).add(id(st))
+            keep = set(sids)
+            changed = True
+            while changed:
+                changed = False
+                for sid in list(keep):
+                    ops = {c.var for c in self.specs[sid].contribs}
+                    if any(defined.get(o, set()) - keep for o in ops):
+                        keep.discard(sid)
+                        changed = True
+            sids[:] = [sid for sid in sids if sid in keep]
 
     # -- pass C: backward sweep -------------------------------------------------------------
     def backward(self, stmts: list, Z: set[str]) -> tuple[list, set[str]]:
@@ -546,9 +565,10 @@ class Reverse:
             if Zstart <= Zend:
                 break
             Zstart &= Zend
-        if not code:
+        if not code and not Zend - Zstart:
             s.s2s_reversed = False
             return [], Z
+        # a name the body assigns has a zero adjoint before it, but only if the loop ran
         s.s2s_reversed = True
         code += [self.materialize(v, line) for v in sorted(Zend - Zstart)]
         before = [self.materialize(v, line) for v in sorted(Z - Zstart)]
@@ -643,6 +663,7 @@ class Reverse:
             return out
         node = copy.deepcopy(s)
         node.s2s_line = line
+        node.s2s_primal = True  # the user's own statement: `x * 1.0` here is a copy, keep it
         out.append(node)
         return out
 

@@ -1,0 +1,307 @@
+"""Issue 9: the bugs the program fuzzer (tests/test_fuzz.py) found, each pinned by the minimal
+program it shrank to. Each test states the correct behaviour; the ones that live in the lead's
+files (reverse.py, analyze.py, normalize.py, optimize.py) are marked xfail(strict=True) with the
+reason, so the test starts failing (XPASS) the day the bug is fixed: then remove the mark.
+"""
+
+import copy
+
+import numpy as np
+import pytest
+from fd import numerical_grad
+
+import s2s
+
+X = np.array([0.7, -1.3, 0.4])
+
+
+# --- 1. `a = x * 1.0` is folded to `a = x`: the copy is lost, writes into `a` reach `x` --------
+
+
+def copy_then_write(x):
+    a = x * 1.0
+    a[1] = 0.0
+    return np.sum(a) + np.sum(x * x)
+
+
+def test_multiply_by_one_keeps_the_copy():
+    x = X.copy()
+    want_value = copy_then_write(x.copy())
+    value, g = s2s.value_and_grad(copy_then_write)(x)
+    np.testing.assert_array_equal(x, X)  # the caller's array is not written
+    assert value == pytest.approx(want_value)
+    np.testing.assert_allclose(g, numerical_grad(copy_then_write, (X.copy(),)), rtol=1e-6)
+
+
+# --- 2. a written-into array that does not reach the output: vjp's backward sweep names it -------
+
+
+def dead_array_written(x):
+    a = np.cumsum(x) * 0.5
+    a[1] = 0.0
+    return np.sum(x * x)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="reverse.py: the split backward sweep (bwd_f) restores "
+    "`a[1] = tape.pop()` for an array only the forward sweep has: NameError",
+)
+def test_dead_array_written_vjp():
+    value, pullback = s2s.vjp(dead_array_written)(X.copy())
+    np.testing.assert_allclose(pullback(1.0), 2 * X)
+
+
+def test_dead_array_written_grad():  # the one-function form is right
+    np.testing.assert_allclose(s2s.grad(dead_array_written)(X.copy()), 2 * X)
+
+
+# --- 3. unreachable statements after `break` ----------------------------------------------------
+
+
+def code_after_break(x, s, n):
+    for _ in range(n):
+        break
+        return s
+    return np.exp(np.tanh(np.sum(x)))
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="normalize.py: a `return` after `break` (unreachable) "
+    "crashes with TypeError (Namespace.lookup(None)) instead of being dropped",
+)
+def test_unreachable_return_after_break():
+    g = s2s.grad(code_after_break, wrt=0)(X.copy(), 0.5, 2)
+    np.testing.assert_allclose(g, numerical_grad(code_after_break, (X.copy(), 0.5, 2)), rtol=1e-6)
+
+
+# --- 4. a list of `c * op(x)` appended in a loop, then stacked: zero gradient -------------------
+
+
+def append_scaled_op(x):
+    out = []
+    for _ in range(2):
+        out.append(0.5 * np.tanh(x))
+    t = np.stack(out)
+    return np.sum(t * t)
+
+
+def append_op(x):  # without the scale it is right
+    out = []
+    for _ in range(2):
+        out.append(np.tanh(x))
+    t = np.stack(out)
+    return np.sum(t * t)
+
+
+def test_append_scaled_op_gradient():
+    g = s2s.grad(append_scaled_op)(X.copy())
+    np.testing.assert_allclose(g, numerical_grad(append_scaled_op, (X.copy(),)), rtol=1e-6)
+
+
+def test_append_op_gradient():
+    g = s2s.grad(append_op)(X.copy())
+    np.testing.assert_allclose(g, numerical_grad(append_op, (X.copy(),)), rtol=1e-6)
+
+
+def test_append_scaled_op_forward_mode():  # forward mode is right
+    t = np.array([0.3, -0.2, 0.9])
+    _, tout = s2s.jvp(append_scaled_op)(X.copy(), t)
+    want = numerical_grad(append_scaled_op, (X.copy(),)) @ t
+    assert tout == pytest.approx(want, rel=1e-6)
+
+
+# --- 5. `return` inside a for loop: value_and_grad returns the restored (stale) result ---------
+
+
+def return_in_loop(x, b):
+    for _ in x:
+        return np.tanh(b * x[1])
+    return b
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="reverse.py: `_result` is pushed before the return in "
+    "the loop and popped back in the backward sweep, and value_and_grad returns "
+    "it after the pop: the value is None",
+)
+def test_return_in_loop_value():
+    value, g = s2s.value_and_grad(return_in_loop, wrt=1)(X.copy(), 0.5)
+    assert value == pytest.approx(return_in_loop(X.copy(), 0.5))
+    assert g == pytest.approx(X[1] * (1 - np.tanh(0.5 * X[1]) ** 2))
+
+
+def test_return_in_loop_gradient():  # the gradient itself is right
+    g = s2s.grad(return_in_loop, wrt=1)(X.copy(), 0.5)
+    assert g == pytest.approx(X[1] * (1 - np.tanh(0.5 * X[1]) ** 2))
+
+
+def test_fixtures_are_not_mutated():
+    x = X.copy()
+    for fn in (dead_array_written, append_op, return_in_loop):
+        args = (x, 0.5) if fn is return_in_loop else (x,)
+        fn(*copy.deepcopy(args))
+    np.testing.assert_array_equal(x, X)
+
+
+# --- 6-10. further shrunk programs, in the fuzzer's signature f(x, s, p, n) -----------------------
+
+ARGS = {
+    132: (
+        np.array([0.8894233674688804, 0.20033904654372361, -0.7699036311444227]),
+        -1.1157242731317059,
+        {
+            "w": np.array([1.1692631951500914, 0.25741556829091494, -0.3357068943495193]),
+            "b": 1.3803064719325622,
+        },
+        3,
+    ),
+    173: (
+        np.array([-0.46682207907475204, 0.2379212889163249, -0.9293082354470374]),
+        0.47281130265113835,
+        {
+            "w": np.array([-1.1720925848590762, -0.8659289550255448, -0.3263290902821149]),
+            "b": 1.3350876463825374,
+        },
+        1,
+    ),
+    193: (
+        np.array([1.3636357868723061, 1.2127041246367147, -0.620224161459257]),
+        0.6249156059592275,
+        {
+            "w": np.array([0.6616234385622501, 0.6920399584503741, -0.26677377826775805]),
+            "b": -0.8416592450954297,
+        },
+        3,
+    ),
+    290: (
+        np.array([-1.202148139585714, 1.2025484229400123, -0.9359947130475279]),
+        1.0418749810749997,
+        {
+            "w": np.array([0.9079673221716831, -0.4694522100782298, 0.5241556026581364]),
+            "b": 0.660713513079956,
+        },
+        2,
+    ),
+    270: (
+        np.array([-0.43395979185797096, 0.7161016979559107, 1.158306754330412]),
+        -1.3444015248715437,
+        {
+            "w": np.array([-0.5374387390668399, 0.8463874897873661, 0.10969408211049268]),
+            "b": 1.471756508439841,
+        },
+        1,
+    ),
+}
+
+
+def seed132(x, s, p, n):  # a name bound in one branch, read under another test
+    if np.dot(p["w"], x) >= 0.25:
+        a2 = np.cumsum(np.maximum(p["w"], x)) * 0.5 + 0.0
+    if np.mean(p["w"]) <= 0.25:
+        return np.sum(a2)
+    return p["b"]
+
+
+def seed173(x, s, p, n):
+    out = []
+    for _ in range(3):
+        out.append(np.tanh((p["w"] + x) / (1.5 + np.tanh(np.exp(np.tanh(x))))))
+    t = np.stack(out)
+    v = np.sum(t * t)
+    return np.log1p(v * v)
+
+
+def seed193(x, s, p, n):  # a loop-invariant statement in a loop of n trips
+    for _ in range(n):
+        a8 = np.arctan(np.cumsum(p["w"][::-1]) * 0.5) + 0.0
+    return np.mean(a8)
+
+
+def seed290(x, s, p, n):
+    a1 = np.maximum(x, np.tanh(p["w"]))
+    a2 = 1.5 * x
+    for _ in range(3):
+        a2 += np.tanh(np.cumsum(s * a1) * 0.5)
+        a2 = np.sin(a2)
+    return (np.dot(x, a1) / (1.5 + np.tanh(np.dot(x, a2)))) - p["b"]
+
+
+def seed270(x, s, p, n):  # `return` inside a while loop
+    a1 = (s * p["b"]) * np.exp(np.tanh(p["w"]))
+    j = 0
+    while j < n:
+        return (0.5 / (1.5 + np.tanh(np.sum(a1)))) - s
+    return s
+
+
+def _check_against_fd(fn, seed, wrt):
+    args = ARGS[seed]
+    pos = {"x": 0, "s": 1, "p": 2}[wrt]
+    g = s2s.grad(fn, wrt=wrt)(*copy.deepcopy(args))
+    want = numerical_grad(fn, copy.deepcopy(args), wrt=pos)
+    if wrt == "p":
+        np.testing.assert_allclose(g["w"], want["w"], rtol=1e-5, atol=1e-8)
+        assert g["b"] == pytest.approx(want["b"], rel=1e-5, abs=1e-8)
+    else:
+        np.testing.assert_allclose(g, want, rtol=1e-5, atol=1e-8)
+
+
+XFAIL_REVERSE = "found by the fuzzer; lives in the reverse pipeline (lead's files)"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="ValueError 'cannot reshape array of size 1 into shape "
+    "(3,)': the adjoint of a name bound in only one branch is a scalar 0.0; " + XFAIL_REVERSE,
+)
+def test_seed132_branch_bound_name():
+    _check_against_fd(seed132, 132, "x")
+
+
+def test_seed173_append_nested():
+    _check_against_fd(seed173, 173, "x")
+
+
+def test_seed193_loop_invariant_dict_slice():
+    _check_against_fd(seed193, 193, "p")
+
+
+def test_seed290_augassign_in_loop():
+    _check_against_fd(seed290, 290, "x")
+
+
+def test_seed270_return_in_while():
+    _check_against_fd(seed270, 270, "p")
+
+
+# --- 11. a parameter overwritten in a loop by a value that does not depend on it ---------------
+
+
+def overwritten_in_loop(x, s, n):
+    for _ in range(n):
+        s = np.cos(x[2])
+    return np.sin(s)
+
+
+def test_parameter_overwritten_in_loop():
+    assert s2s.grad(overwritten_in_loop, wrt=1)(X.copy(), 0.5, 2) == 0.0
+
+
+def test_parameter_overwritten_straight_line():
+    def f(x, s):
+        s = np.cos(x[2])
+        return np.sin(s)
+
+    assert s2s.grad(f, wrt=1)(X.copy(), 0.5) == 0.0
+
+
+def test_multiply_by_one_keeps_the_copy_in_forward_mode():
+    x = X.copy()
+    t = np.array([0.3, -0.2, 0.9])
+    value, tout = s2s.jvp(copy_then_write)(x, t)
+    np.testing.assert_array_equal(x, X)
+    assert value == pytest.approx(copy_then_write(X.copy()))
+    assert tout == pytest.approx(numerical_grad(copy_then_write, (X.copy(),)) @ t, rel=1e-6)
