@@ -18,6 +18,7 @@ from .errors import (
     UnsupportedSyntaxError,
     WrtError,
 )
+from .higher import hessian, hvp, jacobian
 
 __version__ = "0.1.0"
 
@@ -39,6 +40,9 @@ __all__ = [
     "d",
     "differentiate",
     "grad",
+    "hessian",
+    "hvp",
+    "jacobian",
     "jvp",
     "source",
     "stop_gradient",

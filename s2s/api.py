@@ -167,9 +167,9 @@ def _unwrap(fn: Any) -> Any:
     if getattr(fn, "__s2s_derivative__", False):
         raise S2SError(
             f"{getattr(fn, '__name__', 'this function')} is a derivative made by s2s; "
-            "derivatives of derivatives (grad of grad, jvp of grad) are not built yet",
-            hint="for a Hessian-vector product, difference the gradient for now: "
-            "(grad(f)(x + h*v) - grad(f)(x - h*v)) / (2*h)")
+            "its wrapper cannot be differentiated again (grad of grad is not built yet)",
+            hint="for second derivatives pass the primal: s2s.hvp(f) is jvp of grad (forward "
+            "over reverse), s2s.hessian(f) the dense Hessian")
     return fn.__wrapped__ if isinstance(fn, Differentiable) else fn
 
 
@@ -305,7 +305,11 @@ def source(fn: Callable, mode: str = "reverse", wrt: Any = 0, debug: bool = Fals
     if mode in ("forward", "jvp"):
         gen, _, _ = _generated(fn, wrt, "jvp")
         return gen.source
-    raise S2SError(f"unknown mode {mode!r}: use 'reverse' or 'forward'")
+    if mode == "hvp":
+        from .higher import _hvp_generated
+
+        return _hvp_generated(fn, wrt)[0].source
+    raise S2SError(f"unknown mode {mode!r}: use 'reverse', 'forward' or 'hvp'")
 
 
 class Differentiable:

@@ -37,18 +37,23 @@ def add_comments(stmts: list, lines: Any, *, top: bool = True) -> list:
     return out
 
 
-def renumber(fns: list[gast.FunctionDef]) -> None:
+def renumber(fns: list[gast.FunctionDef], keep: list | None = None) -> None:
     """Rename temporaries `_k` (and their adjoints `d_k`) to `_1, _2, ...` in order of first
-    appearance, across the given functions."""
-    for fn in fns:
+    appearance, across the given functions. `keep[i]`: names of the source of `fns[i]` that
+    look like temporaries but are its own (a generated gradient differentiated again): their
+    numbers stay, new temporaries are numbered after them."""
+    for i, fn in enumerate(fns):
         # a node shared with another function would be renamed twice
         fn.args = copy.deepcopy(fn.args)
         fn.body = copy.deepcopy(fn.body)
-        mapping: dict[str, str] = {}
+        fixed = {m.group(2) for v in (keep[i] if keep else ()) if (m := _TEMP.match(v))}
+        mapping: dict[str, str] = {k: k for k in fixed}
+        last = max((int(k) for k in fixed), default=0)
         for node in _ordered_names(fn):
             m = _TEMP.match(node)
             if m and m.group(2) not in mapping:
-                mapping[m.group(2)] = str(len(mapping) + 1)
+                last += 1
+                mapping[m.group(2)] = str(last)
         seen: set[int] = set()
         for n in gast.walk(fn):
             if isinstance(n, gast.Name) and id(n) not in seen:

@@ -19,6 +19,7 @@ Every statement keeps ``s2s_line``, the primal line it came from, for comments a
 from __future__ import annotations
 
 import builtins
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -960,7 +961,11 @@ def normalize(parsed: ParsedFunction) -> CoreFunction:
         if isinstance(n, (gast.Yield, gast.YieldFrom)):
             raise info.error(UnsupportedSyntaxError, n, "generators cannot be differentiated")
     locs = local_names(tree)
-    norm = Normalizer(info=info, namespace=parsed.namespace, locals=locs)
+    # temporaries are numbered past any `_k` the source already has (a generated derivative,
+    # differentiated again, is full of them)
+    taken = [int(m.group(1)) for v in locs if (m := re.match(r"^[dt]?_(\d+)$", v))]
+    norm = Normalizer(info=info, namespace=parsed.namespace, locals=locs,
+                      counter=max(taken, default=0))
     for s in tree.body:
         for n in gast.walk(s):
             if isinstance(n, gast.stmt) and not hasattr(n, "s2s_line"):

@@ -187,13 +187,17 @@ def build_grad(rev: Reverse, fname: str, with_value: bool,
     result = core.result
     seed = assign(rev.d(result), call("seed", name(result), const(_where(core))),
                   getattr(ret, "s2s_line", None))
+    value = result
+    if with_value:  # the backward sweep may restore `result` to an earlier value: keep it
+        value = rev.fresh()
+        body.append(assign(value, name(result), None))
     body += emit.add_comments(_backward(rev, [seed]), _lines(core))
     grads = [call("grad_like", g, name(p)) for g, p in zip(rev.grads(rev.wrt), rev.wrt,
                                                              strict=True)]
     g = grads[0] if len(grads) == 1 and not as_tuple else gast.Tuple(elts=grads,
                                                                      ctx=gast.Load())
     if with_value:
-        g = gast.Tuple(elts=[name(result), g], ctx=gast.Load())
+        g = gast.Tuple(elts=[name(value), g], ctx=gast.Load())
     body.append(gast.Return(value=g))
     if _uses_tape(body):
         body.insert(0, assign("tape", gast.List(elts=[], ctx=gast.Load()), None))
@@ -306,7 +310,9 @@ def _generate_jvp(core: CoreFunction, wrt_names: list[str], is_tuple: bool,
     program = ForwardProgram(PURE_HELPERS | {"zeros_tangent", "owned_tangent",
                                              "expand_tangent", "tangent_like"}, do_optimize)
     defs, owners, entry = generate_defs(core, wrt_names, program)
-    emit.renumber(defs)
+    # a `_k` of the primal's own (a generated gradient's) keeps its number
+    emit.renumber(defs, [set(getattr(getattr(o, "__code__", None), "co_varnames", ()))
+                         for o in owners])
     texts = [emit.to_source(d) for d in defs]
     functions = _compile(defs, texts, owners)
     gen = Generated(source="\n\n".join(texts), entry=[functions[entry]], names=[entry],

@@ -121,12 +121,6 @@ def return_in_loop(x, b):
     return b
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="reverse.py: `_result` is pushed before the return in "
-    "the loop and popped back in the backward sweep, and value_and_grad returns "
-    "it after the pop: the value is None",
-)
 def test_return_in_loop_value():
     value, g = s2s.value_and_grad(return_in_loop, wrt=1)(X.copy(), 0.5)
     assert value == pytest.approx(return_in_loop(X.copy(), 0.5))
