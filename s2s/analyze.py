@@ -643,6 +643,8 @@ def to_be_recorded(core: CoreFunction, infos: dict[int, StmtInfo],
             elif info.partial is not None:
                 if info.partial in R or info.kind == SETITEM:
                     flow.restore.add(id(s))
+                    if info.kind == SETITEM:  # restoring the slice writes into the array
+                        own_reads = own_reads | {info.partial}
         return R | own_reads, D
 
     def block(stmts: list, R: set[str], D: set[str]) -> tuple[set[str], set[str]]:

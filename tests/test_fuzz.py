@@ -9,9 +9,8 @@ arguments are never written.
 * `test_fixed_seeds`: 50 fixed programs (seeds 0..49 of the driver), strict: every one passes
   (or hits a bug already pinned in tests/test_fuzz_regressions.py, see `KnownBug`).
 * `test_random_program_gradients`: hypothesis-drawn programs, shrinking a failure to a minimal
-  program. CI draws 25 (derandomized); `HYPOTHESIS_PROFILE=long` draws 10,000. While the bugs
-  pinned in test_fuzz_regressions.py are open it is expected to find one in CI, so there it is a
-  non-strict xfail; under the long profile it runs unmarked and reports what it finds.
+  program. CI draws 25 (derandomized); `HYPOTHESIS_PROFILE=long` draws 10,000. Failures that
+  match a bug still pinned in test_fuzz_regressions.py count as known, anything else fails.
 
 The driver keeps going past failures and prints a summary:
 `python tests/fuzz_programs.py 0 10000`.
@@ -28,12 +27,6 @@ from hypothesis import strategies as st
 LONG = os.environ.get("HYPOTHESIS_PROFILE") == "long"
 EXAMPLES = 10_000 if LONG else 25
 
-OPEN_BUGS = pytest.mark.xfail(
-    strict=False,
-    reason="the fuzzer finds open bugs (tests/test_fuzz_regressions.py) within 25 programs",
-)
-
-
 def _run(source, wrt, ch):
     with np.errstate(all="ignore"):
         try:
@@ -49,7 +42,6 @@ def test_fixed_seeds(seed):
     assert _run(source, wrt, ch) in ("ok", "skip", "known"), source
 
 
-@(lambda f: f if LONG else OPEN_BUGS(f))
 @settings(max_examples=EXAMPLES, suppress_health_check=list(HealthCheck))
 @given(st.data())
 def test_random_program_gradients(data):

@@ -42,11 +42,6 @@ def dead_array_written(x):
     return np.sum(x * x)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="reverse.py: the split backward sweep (bwd_f) restores "
-    "`a[1] = tape.pop()` for an array only the forward sweep has: NameError",
-)
 def test_dead_array_written_vjp():
     value, pullback = s2s.vjp(dead_array_written)(X.copy())
     np.testing.assert_allclose(pullback(1.0), 2 * X)
