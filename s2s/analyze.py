@@ -474,7 +474,8 @@ def returns_number(fn: Any, numbers: frozenset) -> bool:
     try:
         core = normalize(parse_function(fn))
         infos = {id(s): classify(core, s) for s in walk_stmts(core.body)}
-        result = core.result in scalar_names(core, infos, numbers)
+        # the callee's own number globals are not re-checked on each call: do not rely on them
+        result = core.result in scalar_names(core, infos, numbers, use_globals=False)
     except Exception:  # anything it cannot analyze is simply not known to be a number
         result = False
     finally:
@@ -502,7 +503,7 @@ def number_globals(core: CoreFunction) -> set[str]:
 
 
 def scalar_names(core: CoreFunction, infos: dict[int, StmtInfo],
-                 numbers: Any = frozenset()) -> set[str]:
+                 numbers: Any = frozenset(), use_globals: bool = True) -> set[str]:
     """Names that always hold a Python number: every assignment gives a number.
 
     `numbers`: parameters known to be Python numbers (the call's own arguments).
@@ -524,7 +525,7 @@ def scalar_names(core: CoreFunction, infos: dict[int, StmtInfo],
         defs.setdefault(p, []).append(("range", None) if p in numbers else ("param", None))
     scalar_fns = {len, int, float, abs, round, min, max} | {
         getattr(math, n) for n in dir(math) if callable(getattr(math, n))}
-    fixed = number_globals(core)
+    fixed = number_globals(core) if use_globals else set()
     # greatest fixpoint: assume every name is a number, then drop the names with an
     # assignment that may give something else (so `x = x + dt * v` in a loop stays a number)
     scalars: set[str] = fixed | set(defs)
