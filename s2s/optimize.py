@@ -83,14 +83,13 @@ def _propagate_copies(fn: Any) -> bool:
     return changed
 
 
-def _unused_loop_variables(fn: Any) -> None:
-    """`for t in reversed(...)` whose body never reads `t` (and nothing after it does, nor
-    an enclosing loop) becomes `for _ in reversed(...)`."""
-    seq: list[tuple[Any, tuple]] = []  # every node in textual order, with enclosing loops
+def _statements(fn: Any) -> list[tuple[Any, tuple]]:
+    """Every statement in textual order, each with the loops around it (outermost first)."""
+    out: list[tuple[Any, tuple]] = []
 
     def walk(block: list, loops: tuple) -> None:
         for s in block:
-            seq.append((s, loops))
+            out.append((s, loops))
             if isinstance(s, gast.If):
                 walk(s.body, loops)
                 walk(s.orelse, loops)
@@ -98,6 +97,13 @@ def _unused_loop_variables(fn: Any) -> None:
                 walk(s.body, loops + (s,))
 
     walk(fn.body, ())
+    return out
+
+
+def _unused_loop_variables(fn: Any) -> None:
+    """`for t in reversed(...)` whose body never reads `t` (and nothing after it does, nor
+    an enclosing loop) becomes `for _ in reversed(...)`."""
+    seq = _statements(fn)
     for i, (s, loops) in enumerate(seq):
         if not (isinstance(s, gast.For) and isinstance(s.target, gast.Name)
                 and isinstance(s.iter, gast.Call) and isinstance(s.iter.func, gast.Name)
@@ -125,18 +131,7 @@ def _accumulate_in_place(fn: Any) -> None:
     operand of arithmetic) comes after all its accumulations and outside any loop holding one.
     """
     params = {a.id for a in gast.walk(fn.args) if isinstance(a, gast.Name)}
-    order: list[tuple[Any, tuple]] = []  # (statement, ids of the enclosing loops)
-
-    def walk(block: list, loops: tuple) -> None:
-        for s in block:
-            order.append((s, loops))
-            if isinstance(s, gast.If):
-                walk(s.body, loops)
-                walk(s.orelse, loops)
-            elif isinstance(s, (gast.For, gast.While)):
-                walk(s.body, loops + (id(s),))
-
-    walk(fn.body, ())
+    order = _statements(fn)
 
     def self_acc(s: Any) -> str | None:
         if (isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name)
