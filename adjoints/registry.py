@@ -31,11 +31,19 @@ class Template:
     def from_function(cls, fn: Callable) -> Template:
         source = textwrap.dedent(inspect.getsource(fn))
         tree = gast.parse(source).body[0]
-        body = [s for s in tree.body
-                if not (isinstance(s, gast.Expr) and isinstance(s.value, gast.Constant))]
+        body = [
+            s
+            for s in tree.body
+            if not (isinstance(s, gast.Expr) and isinstance(s.value, gast.Constant))
+        ]
         sig = inspect.signature(fn)
-        return cls(fn=fn, params=list(sig.parameters), signature=sig, body=body,
-                   filename=inspect.getsourcefile(fn) or "<template>")
+        return cls(
+            fn=fn,
+            params=list(sig.parameters),
+            signature=sig,
+            body=body,
+            filename=inspect.getsourcefile(fn) or "<template>",
+        )
 
 
 @dataclass
@@ -70,7 +78,7 @@ def _qualname(op: Any) -> str:
     if mod in ("builtins", "_operator"):
         mod = "operator" if mod == "_operator" else ""
     if mod.startswith("numpy"):
-        mod = "numpy" + mod[len("numpy"):].replace("._core", "").replace(".core", "")
+        mod = "numpy" + mod[len("numpy") :].replace("._core", "").replace(".core", "")
         if mod.startswith("numpy.fromnumeric") or mod.startswith("numpy.numeric"):
             mod = "numpy"
     if isinstance(op, type(abs)) and mod == "" and name in dir(__builtins__):

@@ -170,8 +170,13 @@ def unstack(g: Any, n: int, axis: int = 0) -> list:
 
 def grad_like(g: Any, x: Any) -> Any:
     """The final gradient for argument `x`: same structure, shape and dtype as `x`."""
-    if type(g) is np.ndarray and type(x) is np.ndarray and g.shape == x.shape and \
-            g.dtype == x.dtype and x.dtype.kind in "fc":
+    if (
+        type(g) is np.ndarray
+        and type(x) is np.ndarray
+        and g.shape == x.shape
+        and g.dtype == x.dtype
+        and x.dtype.kind in "fc"
+    ):
         return g  # the common case, quickly
     if isinstance(x, dict):
         gd = g if isinstance(g, dict) else {}
@@ -404,10 +409,14 @@ def check_finite(g: Any, var: str, filename: str, lineno: int | None, line: str)
     what = f"the gradient of `{var}`" if var else "the gradient of an intermediate value"
     bad = "NaN" if _has_nan(g) else "an infinity"
     raise NonFiniteGradientError(
-        f"{what} became {bad} in the adjoint of this line", variable=var, filename=filename,
-        lineno=lineno, source_line=line,
+        f"{what} became {bad} in the adjoint of this line",
+        variable=var,
+        filename=filename,
+        lineno=lineno,
+        source_line=line,
         hint="the derivative of this line is not finite at these inputs (e.g. sqrt or log at "
-        "0, division by 0); earlier adjoints were finite")
+        "0, division by 0); earlier adjoints were finite",
+    )
 
 
 def _has_nan(v: Any) -> bool:

@@ -1,7 +1,7 @@
 """s2s: source-to-source automatic differentiation for NumPy Python.
 
-    df = s2s.grad(f)            # the gradient of f, as generated Python
-    print(s2s.source(f))        # ...which you can read
+``s2s.grad(f)`` is the gradient of ``f`` as generated Python, and
+``s2s.source(f)`` is that Python, to read.
 """
 
 from .api import differentiate, grad, jvp, source, value_and_grad, vjp

@@ -31,10 +31,39 @@ ARRAY_METHODS: dict[str, Any] = {}
 def _init_methods() -> None:
     import numpy as np
 
-    for meth in ("sum", "mean", "max", "min", "prod", "reshape", "transpose", "ravel",
-                 "squeeze", "dot", "copy", "cumsum", "cumprod", "var", "std", "clip",
-                 "flatten", "swapaxes", "repeat", "take", "trace", "diagonal", "conj",
-                 "round", "argmax", "argmin", "argsort", "nonzero", "all", "any", "ptp"):
+    for meth in (
+        "sum",
+        "mean",
+        "max",
+        "min",
+        "prod",
+        "reshape",
+        "transpose",
+        "ravel",
+        "squeeze",
+        "dot",
+        "copy",
+        "cumsum",
+        "cumprod",
+        "var",
+        "std",
+        "clip",
+        "flatten",
+        "swapaxes",
+        "repeat",
+        "take",
+        "trace",
+        "diagonal",
+        "conj",
+        "round",
+        "argmax",
+        "argmin",
+        "argsort",
+        "nonzero",
+        "all",
+        "any",
+        "ptp",
+    ):
         fn = getattr(np, meth, None)
         if meth == "flatten":
             fn = np.ravel
@@ -46,7 +75,17 @@ _init_methods()
 
 # statement kinds
 COPY, OP, USER, GETITEM, SETITEM, APPEND, BUILD, NONDIFF, CONST, ATTR = (
-    "copy", "op", "user", "getitem", "setitem", "append", "build", "nondiff", "const", "attr")
+    "copy",
+    "op",
+    "user",
+    "getitem",
+    "setitem",
+    "append",
+    "build",
+    "nondiff",
+    "const",
+    "attr",
+)
 
 
 @dataclass
@@ -75,8 +114,11 @@ def classify(core: CoreFunction, s: Any) -> StmtInfo:
         tgt = s.targets[0]
         value = s.value
         if isinstance(tgt, gast.Subscript):
-            return StmtInfo(SETITEM, partial=tgt.value.id,
-                            operands=atom_names(value, local) + atom_names(tgt.slice, local))
+            return StmtInfo(
+                SETITEM,
+                partial=tgt.value.id,
+                operands=atom_names(value, local) + atom_names(tgt.slice, local),
+            )
         target = tgt.id
         ops = atom_names(value, local)
         if isinstance(value, gast.Name) and value.id in local:
@@ -85,8 +127,7 @@ def classify(core: CoreFunction, s: Any) -> StmtInfo:
             return StmtInfo(CONST, target=target)
         if isinstance(value, gast.BinOp):
             op = _BINOPS.get(type(value.op))
-            return StmtInfo(OP, target=target, operands=ops, op=op,
-                            args=[value.left, value.right])
+            return StmtInfo(OP, target=target, operands=ops, op=op, args=[value.left, value.right])
         if isinstance(value, gast.UnaryOp):
             if isinstance(value.op, gast.Not):
                 return StmtInfo(NONDIFF, target=target, operands=ops)
@@ -102,8 +143,9 @@ def classify(core: CoreFunction, s: Any) -> StmtInfo:
             if value.attr == "T":
                 import numpy as np
 
-                return StmtInfo(OP, target=target, operands=ops, op=np.transpose,
-                                args=[value.value])
+                return StmtInfo(
+                    OP, target=target, operands=ops, op=np.transpose, args=[value.value]
+                )
             if value.attr in ("real",):
                 return StmtInfo(COPY, target=target, operands=ops)
             return StmtInfo(ATTR, target=target, operands=ops)
@@ -115,10 +157,15 @@ def classify(core: CoreFunction, s: Any) -> StmtInfo:
     if isinstance(s, gast.Expr) and isinstance(s.value, gast.Call):
         call = s.value
         f = call.func
-        if isinstance(f, gast.Attribute) and isinstance(f.value, gast.Name) and \
-                f.value.id in local and f.attr == "append":
-            return StmtInfo(APPEND, partial=f.value.id, operands=atom_names(call, local),
-                            args=list(call.args))
+        if (
+            isinstance(f, gast.Attribute)
+            and isinstance(f.value, gast.Name)
+            and f.value.id in local
+            and f.attr == "append"
+        ):
+            return StmtInfo(
+                APPEND, partial=f.value.id, operands=atom_names(call, local), args=list(call.args)
+            )
         info = _classify_call(core, call, None)
         return info
     return StmtInfo(NONDIFF, operands=atom_names(s, local))
@@ -143,34 +190,55 @@ def _classify_call(core: CoreFunction, call: gast.Call, target: str | None) -> S
             if f.attr == "reshape" and len(args) == 1:
                 keywords = {"shape": args[0], **keywords}
                 args = []
-            return StmtInfo(OP, target=target, operands=ops, op=fn, args=[recv] + args,
-                            keywords=keywords)
+            return StmtInfo(
+                OP, target=target, operands=ops, op=fn, args=[recv] + args, keywords=keywords
+            )
         if f.attr == "astype":
-            return StmtInfo(COPY if target else NONDIFF, target=target,
-                            operands=atom_names(recv, local))
+            return StmtInfo(
+                COPY if target else NONDIFF, target=target, operands=atom_names(recv, local)
+            )
         if f.attr in ("item", "tolist", "__float__"):
-            return StmtInfo(COPY if target else NONDIFF, target=target,
-                            operands=atom_names(recv, local))
-        return StmtInfo(OP, target=target, operands=ops, op=("method", f.attr),
-                        args=[recv] + list(call.args), keywords=keywords)
+            return StmtInfo(
+                COPY if target else NONDIFF, target=target, operands=atom_names(recv, local)
+            )
+        return StmtInfo(
+            OP,
+            target=target,
+            operands=ops,
+            op=("method", f.attr),
+            args=[recv] + list(call.args),
+            keywords=keywords,
+        )
     obj = core.namespace.resolve(f)
     if obj is MISSING:
-        return StmtInfo(OP, target=target, operands=ops, op=("missing", f), args=list(call.args),
-                        keywords=keywords)
+        return StmtInfo(
+            OP,
+            target=target,
+            operands=ops,
+            op=("missing", f),
+            args=list(call.args),
+            keywords=keywords,
+        )
     if adjoints.is_nondiff(obj):
         return StmtInfo(NONDIFF, target=target, operands=ops, op=obj)
     rule = adjoints.lookup(obj)
     if rule is not None and (rule.adjoint is not None or rule.tangent is not None):
-        return StmtInfo(OP, target=target, operands=ops, op=obj, args=list(call.args),
-                        keywords=keywords)
+        return StmtInfo(
+            OP, target=target, operands=ops, op=obj, args=list(call.args), keywords=keywords
+        )
     if is_user_function(obj):
-        return StmtInfo(USER, target=target, operands=ops, op=obj, args=list(call.args),
-                        keywords=keywords)
-    if obj in _SPECIAL_NONDIFF_TYPES or getattr(obj, "__module__", "") in (
-            "numpy.random", "random") or _is_random(obj):
+        return StmtInfo(
+            USER, target=target, operands=ops, op=obj, args=list(call.args), keywords=keywords
+        )
+    if (
+        obj in _SPECIAL_NONDIFF_TYPES
+        or getattr(obj, "__module__", "") in ("numpy.random", "random")
+        or _is_random(obj)
+    ):
         return StmtInfo(NONDIFF, target=target, operands=ops, op=obj)
-    return StmtInfo(OP, target=target, operands=ops, op=obj, args=list(call.args),
-                    keywords=keywords)
+    return StmtInfo(
+        OP, target=target, operands=ops, op=obj, args=list(call.args), keywords=keywords
+    )
 
 
 def _is_random(obj: Any) -> bool:
@@ -198,17 +266,33 @@ _UNOPS: dict = {}
 def _init_ops() -> None:
     import operator
 
-    _BINOPS.update({
-        gast.Add: operator.add, gast.Sub: operator.sub, gast.Mult: operator.mul,
-        gast.Div: operator.truediv, gast.Pow: operator.pow, gast.MatMult: operator.matmul,
-        gast.FloorDiv: operator.floordiv, gast.Mod: operator.mod,
-        gast.BitAnd: operator.and_, gast.BitOr: operator.or_, gast.BitXor: operator.xor,
-        gast.LShift: operator.lshift, gast.RShift: operator.rshift,
-    })
-    _UNOPS.update({gast.USub: operator.neg, gast.UAdd: operator.pos,
-                   gast.Invert: operator.invert})
-    registry.nondiff(operator.and_, operator.or_, operator.xor, operator.lshift,
-                     operator.rshift, operator.invert, reason="bitwise")
+    _BINOPS.update(
+        {
+            gast.Add: operator.add,
+            gast.Sub: operator.sub,
+            gast.Mult: operator.mul,
+            gast.Div: operator.truediv,
+            gast.Pow: operator.pow,
+            gast.MatMult: operator.matmul,
+            gast.FloorDiv: operator.floordiv,
+            gast.Mod: operator.mod,
+            gast.BitAnd: operator.and_,
+            gast.BitOr: operator.or_,
+            gast.BitXor: operator.xor,
+            gast.LShift: operator.lshift,
+            gast.RShift: operator.rshift,
+        }
+    )
+    _UNOPS.update({gast.USub: operator.neg, gast.UAdd: operator.pos, gast.Invert: operator.invert})
+    registry.nondiff(
+        operator.and_,
+        operator.or_,
+        operator.xor,
+        operator.lshift,
+        operator.rshift,
+        operator.invert,
+        reason="bitwise",
+    )
 
 
 _init_ops()
@@ -245,8 +329,7 @@ def activity(core: CoreFunction, wrt: list[str], infos: dict[int, StmtInfo]) -> 
             if not propagates(info):
                 continue
             dest = info.target or info.partial
-            if dest and dest not in varied and any(o in varied for o in info.operands
-                                                    if o != dest):
+            if dest and dest not in varied and any(o in varied for o in info.operands if o != dest):
                 varied.add(dest)
                 changed = True
     useful = {core.result}
@@ -354,12 +437,11 @@ def loop_invariants(core: CoreFunction, infos: dict[int, StmtInfo]) -> dict[int,
             v = info.target
             if counts.get(v, 0) != 1 or v in partial or v in core.params:
                 continue
-            if info.kind in (OP, NONDIFF) and (isinstance(info.op, tuple)
-                                               or is_user_function(info.op)
-                                               or _is_random(info.op)):
+            if info.kind in (OP, NONDIFF) and (
+                isinstance(info.op, tuple) or is_user_function(info.op) or _is_random(info.op)
+            ):
                 continue
-            if all(o in invariant or all(o not in ch for _, ch in loops)
-                   for o in info.operands):
+            if all(o in invariant or all(o not in ch for _, ch in loops) for o in info.operands):
                 invariant.add(v)
                 out[id(s)] = loops[0][0]
 
@@ -367,8 +449,9 @@ def loop_invariants(core: CoreFunction, infos: dict[int, StmtInfo]) -> dict[int,
     return out
 
 
-def kinds(core: CoreFunction, infos: dict[int, StmtInfo],
-          numbers: Any = frozenset()) -> dict[str, str]:
+def kinds(
+    core: CoreFunction, infos: dict[int, StmtInfo], numbers: Any = frozenset()
+) -> dict[str, str]:
     """'array' (NumPy values and scalars: + adds), 'container' (list/tuple/dict) or 'unknown'.
 
     `numbers`: parameters known to be Python numbers (the call's own arguments).
@@ -380,8 +463,7 @@ def kinds(core: CoreFunction, infos: dict[int, StmtInfo],
             continue
         value = s.value
         if info.kind in (OP,) and not isinstance(info.op, tuple):
-            k = "container" if getattr(info.op, "__name__", "") in _CONTAINER_RESULTS \
-                else "array"
+            k = "container" if getattr(info.op, "__name__", "") in _CONTAINER_RESULTS else "array"
         elif info.kind == NONDIFF:
             k = "array" if isinstance(value, (gast.Compare, gast.UnaryOp)) else "unknown"
         elif info.kind == BUILD:
@@ -410,25 +492,37 @@ def kinds(core: CoreFunction, infos: dict[int, StmtInfo],
             if not (isinstance(s, gast.Assign) and isinstance(s.value, gast.BinOp)):
                 continue
             left, right = s.value.left, s.value.right
-            sides = [a.id for a in (left, right)
-                     if isinstance(a, gast.Name) and a.id in core.locals
-                     and out.get(a.id, "unknown") == "unknown"]
+            sides = [
+                a.id
+                for a in (left, right)
+                if isinstance(a, gast.Name)
+                and a.id in core.locals
+                and out.get(a.id, "unknown") == "unknown"
+            ]
             if not sides:
                 continue
             if isinstance(s.value.op, gast.Mult):  # list * int repeats the list
-                known = any(isinstance(a, gast.Constant) and type(a.value) is float
-                            for a in (left, right))
+                known = any(
+                    isinstance(a, gast.Constant) and type(a.value) is float for a in (left, right)
+                )
             else:
                 known = isinstance(s.value.op, gast.MatMult) or any(
-                    isinstance(a, gast.Constant) and type(a.value) in (int, float)
-                    or isinstance(a, gast.Name) and out.get(a.id) == "array"
-                    for a in (left, right))
+                    isinstance(a, gast.Constant)
+                    and type(a.value) in (int, float)
+                    or isinstance(a, gast.Name)
+                    and out.get(a.id) == "array"
+                    for a in (left, right)
+                )
             if known:
                 for n in sides:
                     out[n] = "array"
                     changed = True
-        if isinstance(s, gast.Assign) and isinstance(s.value, gast.Attribute) and \
-                isinstance(s.value.value, gast.Name) and s.value.attr in ("T", "shape", "ndim"):
+        if (
+            isinstance(s, gast.Assign)
+            and isinstance(s.value, gast.Attribute)
+            and isinstance(s.value.value, gast.Name)
+            and s.value.attr in ("T", "shape", "ndim")
+        ):
             n = s.value.value.id
             if n in core.params and n not in seen:
                 out[n] = "array"
@@ -495,15 +589,23 @@ def number_globals(core: CoreFunction) -> set[str]:
     local = set(core.locals) | set(core.params)
     for s in walk_stmts(core.body):
         for n in gast.walk(s):
-            if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load) and \
-                    n.id not in local and n.id not in core.namespace.closure and \
-                    type(core.namespace.globals.get(n.id)) in (int, float):
+            if (
+                isinstance(n, gast.Name)
+                and isinstance(n.ctx, gast.Load)
+                and n.id not in local
+                and n.id not in core.namespace.closure
+                and type(core.namespace.globals.get(n.id)) in (int, float)
+            ):
                 out.add(n.id)
     return out
 
 
-def scalar_names(core: CoreFunction, infos: dict[int, StmtInfo],
-                 numbers: Any = frozenset(), use_globals: bool = True) -> set[str]:
+def scalar_names(
+    core: CoreFunction,
+    infos: dict[int, StmtInfo],
+    numbers: Any = frozenset(),
+    use_globals: bool = True,
+) -> set[str]:
     """Names that always hold a Python number: every assignment gives a number.
 
     `numbers`: parameters known to be Python numbers (the call's own arguments).
@@ -524,7 +626,8 @@ def scalar_names(core: CoreFunction, infos: dict[int, StmtInfo],
     for p in core.params:
         defs.setdefault(p, []).append(("range", None) if p in numbers else ("param", None))
     scalar_fns = {len, int, float, abs, round, min, max} | {
-        getattr(math, n) for n in dir(math) if callable(getattr(math, n))}
+        getattr(math, n) for n in dir(math) if callable(getattr(math, n))
+    }
     fixed = number_globals(core) if use_globals else set()
     # greatest fixpoint: assume every name is a number, then drop the names with an
     # assignment that may give something else (so `x = x + dt * v` in a loop stays a number)
@@ -542,8 +645,7 @@ def scalar_names(core: CoreFunction, infos: dict[int, StmtInfo],
             return False
         v = s.value
         if kind == CONST:
-            if isinstance(v, gast.Constant) and v.value is None and \
-                    s.targets[0].id == core.result:
+            if isinstance(v, gast.Constant) and v.value is None and s.targets[0].id == core.result:
                 # `_result = None` before early returns: if it were ever returned, the primal
                 # itself would fail on it (in the seed, or in the caller's arithmetic)
                 return True
@@ -556,11 +658,15 @@ def scalar_names(core: CoreFunction, infos: dict[int, StmtInfo],
             return is_scalar_atom(v.operand)
         if kind == USER and isinstance(v, gast.Call):
             info = infos[id(s)]
-            return returns_number(info.op, callee_numbers(info.op, info.args, info.keywords,
-                                                          is_scalar_atom))
+            return returns_number(
+                info.op, callee_numbers(info.op, info.args, info.keywords, is_scalar_atom)
+            )
         if kind in (OP, NONDIFF) and isinstance(v, gast.Call):
-            obj = core.namespace.resolve(v.func) if getattr(
-                v.func, "s2s_global", isinstance(v.func, gast.Name)) else None
+            obj = (
+                core.namespace.resolve(v.func)
+                if getattr(v.func, "s2s_global", isinstance(v.func, gast.Name))
+                else None
+            )
             return obj in scalar_fns and (obj is len or all(is_scalar_atom(a) for a in v.args))
         return False
 
@@ -588,10 +694,13 @@ class Flow:
     end_undefined: set[str] = field(default_factory=set)  # end state maybe never assigned
 
 
-def to_be_recorded(core: CoreFunction, infos: dict[int, StmtInfo],
-                   reads: dict[int, tuple[set[str], set[str]]],
-                   control_reads: dict[int, set[str]],
-                   invariant: Any = frozenset()) -> Flow:
+def to_be_recorded(
+    core: CoreFunction,
+    infos: dict[int, StmtInfo],
+    reads: dict[int, tuple[set[str], set[str]]],
+    control_reads: dict[int, set[str]],
+    invariant: Any = frozenset(),
+) -> Flow:
     """Forward dataflow: R = names read by the backward sweep since their last assignment.
 
     A statement that assigns `v` while `v` is in R overwrites a value the backward sweep still

@@ -20,8 +20,9 @@ _CACHE: dict[tuple, tuple[Generated, list[str], bool]] = {}
 _LOCK = threading.RLock()
 
 
-def _key(fn: Any, wrt: Any, mode: str, numbers: frozenset = frozenset(),
-         debug: bool = False) -> tuple:
+def _key(
+    fn: Any, wrt: Any, mode: str, numbers: frozenset = frozenset(), debug: bool = False
+) -> tuple:
     wrt_key = tuple(wrt) if isinstance(wrt, (list, tuple)) else wrt
     code = getattr(fn, "__code__", None)
     # a rule registered since (s2s.adjoint, s2s.tangent) changes what is generated
@@ -36,16 +37,22 @@ def _where(fn: Any) -> dict[str, Any]:
     import linecache
 
     line = linecache.getline(code.co_filename, code.co_firstlineno)
-    return {"filename": code.co_filename, "lineno": code.co_firstlineno,
-            "source_line": line.rstrip("\n") or None}
+    return {
+        "filename": code.co_filename,
+        "lineno": code.co_firstlineno,
+        "source_line": line.rstrip("\n") or None,
+    }
 
 
 def _generate_located(fn: Any, wrt: Any, mode: str, extra: dict) -> Any:
     """`generate`, with wrt mistakes refused up front and every WrtError naming fn's file and
     line (issue 9: an empty wrt, a duplicate, a bool or a float)."""
     if isinstance(wrt, (tuple, list)) and not wrt:
-        raise WrtError("wrt is an empty tuple: name at least one parameter", **_where(fn),
-                       hint="e.g. wrt=0, wrt='x' or wrt=('x', 'y')")
+        raise WrtError(
+            "wrt is an empty tuple: name at least one parameter",
+            **_where(fn),
+            hint="e.g. wrt=0, wrt='x' or wrt=('x', 'y')",
+        )
     try:
         return generate(fn, wrt, mode, **extra)
     except WrtError as exc:
@@ -87,18 +94,22 @@ def _argument_checker(fn: Any) -> Callable[[tuple, dict], None]:
             if bad is not None:
                 break
         else:
-            bad = next((b for k, v in kwargs.items()
-                        if (b := _object_arrays(v, k)) is not None), None)
+            bad = next(
+                (b for k, v in kwargs.items() if (b := _object_arrays(v, k)) is not None), None
+            )
         if bad is not None:
-            raise ArgumentError(f"{bad} is an array of dtype object, which s2s cannot "
-                                "differentiate", **_where(fn),
-                                hint="convert it first, e.g. np.asarray(a, dtype=float)")
+            raise ArgumentError(
+                f"{bad} is an array of dtype object, which s2s cannot differentiate",
+                **_where(fn),
+                hint="convert it first, e.g. np.asarray(a, dtype=float)",
+            )
 
     return full
 
 
-def _generated(fn: Any, wrt: Any, mode: str, numbers: frozenset = frozenset(),
-               debug: bool = False) -> tuple[Generated, list[str], bool]:
+def _generated(
+    fn: Any, wrt: Any, mode: str, numbers: frozenset = frozenset(), debug: bool = False
+) -> tuple[Generated, list[str], bool]:
     key = _key(fn, wrt, mode, numbers, debug)
     with _LOCK:
         hit = _CACHE.get(key)
@@ -158,8 +169,7 @@ class _Specializations:
         except TypeError:
             return self.generic[0]  # the call itself raises the user's TypeError
         bound.apply_defaults()
-        numbers = frozenset(p for p, v in bound.arguments.items()
-                            if type(v) in _NUMBER_TYPES)
+        numbers = frozenset(p for p, v in bound.arguments.items() if type(v) in _NUMBER_TYPES)
         return _generated(self.fn, self.wrt, self.mode, numbers, self.debug)[0]
 
 
@@ -169,7 +179,8 @@ def _unwrap(fn: Any) -> Any:
             f"{getattr(fn, '__name__', 'this function')} is a derivative made by s2s; "
             "its wrapper cannot be differentiated again (grad of grad is not built yet)",
             hint="for second derivatives pass the primal: s2s.hvp(f) is jvp of grad (forward "
-            "over reverse), s2s.hessian(f) the dense Hessian")
+            "over reverse), s2s.hessian(f) the dense Hessian",
+        )
     return fn.__wrapped__ if isinstance(fn, Differentiable) else fn
 
 
@@ -241,8 +252,9 @@ def vjp(fn: Callable, wrt: Any = 0, debug: bool = False) -> Callable:
             state["used"] = True
             raw = bwd(state["tape"], cotangent, *args, **kwargs)
             raws = raw if len(wrt_names) > 1 else (raw,)
-            grads = tuple(grad_like(g, bound.arguments[p])
-                          for g, p in zip(raws, wrt_names, strict=True))
+            grads = tuple(
+                grad_like(g, bound.arguments[p]) for g, p in zip(raws, wrt_names, strict=True)
+            )
             return grads if is_tuple else grads[0]
 
         return value, pullback
@@ -270,14 +282,15 @@ def jvp(fn: Callable, wrt: Any = 0) -> Callable:
             current["version"] = rules_version()
         entry = current["entry"]
         if not args:
-            raise TypeError(f"{gen.names[0]}() needs the tangent as its last positional "
-                            "argument")
+            raise TypeError(f"{gen.names[0]}() needs the tangent as its last positional argument")
         *primals, tangent = args
         check(tuple(primals), kwargs)
         if is_tuple:
             if not isinstance(tangent, (tuple, list)) or len(tangent) != len(tparams):
-                raise TypeError(f"wrt is a tuple of {len(tparams)} arguments: pass a tuple of "
-                                f"{len(tparams)} tangents")
+                raise TypeError(
+                    f"wrt is a tuple of {len(tparams)} arguments: pass a tuple of "
+                    f"{len(tparams)} tangents"
+                )
             tangents = dict(zip(tparams, tangent, strict=True))
         else:
             tangents = {tparams[0]: tangent}

@@ -116,15 +116,16 @@ def to_source(node: Any) -> str:
         stripped = line.strip()
         if stripped.startswith(("'" + _MARK, '"' + _MARK)):
             indent = line[: len(line) - len(line.lstrip())]
-            body = ast.literal_eval(stripped)[len(_MARK):]
+            body = ast.literal_eval(stripped)[len(_MARK) :]
             out_lines.append(f"{indent}# {body}")
         else:
             out_lines.append(line)
     return "\n".join(out_lines) + "\n"
 
 
-def compile_functions(source: str, names: list[str], globals_: dict, closure: dict,
-                      filename: str) -> dict[str, Any]:
+def compile_functions(
+    source: str, names: list[str], globals_: dict, closure: dict, filename: str
+) -> dict[str, Any]:
     """Compile `source` (function definitions) so that the functions read the user's module
     globals live and `closure` names (helpers, other generated functions) from cells."""
     free = sorted(closure)

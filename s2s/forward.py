@@ -1170,4 +1170,3 @@ def generate_defs(
 
 
 __all__ = ["Forward", "ForwardProgram", "generate_defs"]
-

@@ -78,31 +78,50 @@ def load_copy(node: Any) -> Any:
 
 
 _UNSUPPORTED_STMT = {
-    gast.Try: ("`try` statements cannot be differentiated", "remove the try/except, or move "
-               "it outside the differentiated function"),
-    gast.With: ("`with` blocks cannot be differentiated (only s2s's own context managers)",
-                "move the `with` outside the differentiated function"),
+    gast.Try: (
+        "`try` statements cannot be differentiated",
+        "remove the try/except, or move it outside the differentiated function",
+    ),
+    gast.With: (
+        "`with` blocks cannot be differentiated (only s2s's own context managers)",
+        "move the `with` outside the differentiated function",
+    ),
     gast.AsyncWith: ("`async with` cannot be differentiated", "use plain code"),
     gast.AsyncFor: ("`async for` cannot be differentiated", "use a plain `for` loop"),
-    gast.Global: ("`global` declarations cannot be differentiated (writes to globals are side "
-                  "effects s2s cannot reverse)", "return the value instead of writing a global"),
-    gast.Nonlocal: ("`nonlocal` declarations cannot be differentiated",
-                    "return the value instead of writing an enclosing variable"),
-    gast.ClassDef: ("class definitions inside a differentiated function are not supported",
-                    "define the class at module level"),
-    gast.FunctionDef: ("nested function definitions are not supported",
-                       "define the helper at module level and call it"),
+    gast.Global: (
+        "`global` declarations cannot be differentiated (writes to globals are side "
+        "effects s2s cannot reverse)",
+        "return the value instead of writing a global",
+    ),
+    gast.Nonlocal: (
+        "`nonlocal` declarations cannot be differentiated",
+        "return the value instead of writing an enclosing variable",
+    ),
+    gast.ClassDef: (
+        "class definitions inside a differentiated function are not supported",
+        "define the class at module level",
+    ),
+    gast.FunctionDef: (
+        "nested function definitions are not supported",
+        "define the helper at module level and call it",
+    ),
     gast.AsyncFunctionDef: ("nested async functions are not supported", "use module-level code"),
     gast.Delete: ("`del` is not supported", "rebind the name instead"),
-    gast.Import: ("`import` inside a differentiated function is not supported",
-                  "import at module level"),
-    gast.ImportFrom: ("`import` inside a differentiated function is not supported",
-                      "import at module level"),
+    gast.Import: (
+        "`import` inside a differentiated function is not supported",
+        "import at module level",
+    ),
+    gast.ImportFrom: (
+        "`import` inside a differentiated function is not supported",
+        "import at module level",
+    ),
 }
 
 _UNSUPPORTED_EXPR = {
-    gast.Lambda: ("lambda expressions cannot be differentiated",
-                  "define a module-level function with `def` and call it"),
+    gast.Lambda: (
+        "lambda expressions cannot be differentiated",
+        "define a module-level function with `def` and call it",
+    ),
     gast.Yield: ("`yield` (generators) cannot be differentiated", "return a list instead"),
     gast.YieldFrom: ("`yield from` cannot be differentiated", "return a list instead"),
     gast.Await: ("`await` cannot be differentiated", "use plain code"),
@@ -211,25 +230,39 @@ class Normalizer:
                 out.append(tag(new, line))
                 guard = self._jump_guard(ctx, before, s)
                 if guard is not None and rest:
-                    out.append(tag(gast.If(test=guard, body=self.lower_jumps(rest, ctx, tail),
-                                           orelse=[]), line))
+                    out.append(
+                        tag(
+                            gast.If(test=guard, body=self.lower_jumps(rest, ctx, tail), orelse=[]),
+                            line,
+                        )
+                    )
                     return out
                 continue
             if isinstance(s, (gast.For, gast.While)):
                 if s.orelse:
-                    raise self.error(s, "`else` clauses on loops are not supported",
-                                     "use a flag set before `break`")
+                    raise self.error(
+                        s,
+                        "`else` clauses on loops are not supported",
+                        "use a flag set before `break`",
+                    )
                 inner = LoopCtx(depth=(ctx.depth + 1) if ctx else 1)
                 body = self.lower_jumps(s.body, inner, False)
                 if inner.cnt is not None:
                     body.insert(0, assign(inner.cnt, const(False), line))
                 if inner.brk is not None:
-                    body.append(tag(gast.If(test=name(inner.brk), body=[tag(gast.Break(), line)],
-                                            orelse=[]), line))
+                    body.append(
+                        tag(
+                            gast.If(
+                                test=name(inner.brk), body=[tag(gast.Break(), line)], orelse=[]
+                            ),
+                            line,
+                        )
+                    )
                     out.append(assign(inner.brk, const(False), line))
                 if isinstance(s, gast.For):
-                    loop = gast.For(target=s.target, iter=s.iter, body=body, orelse=[],
-                                    type_comment=None)
+                    loop = gast.For(
+                        target=s.target, iter=s.iter, body=body, orelse=[], type_comment=None
+                    )
                 else:
                     loop = gast.While(test=s.test, body=body, orelse=[])
                 out.append(tag(loop, line))
@@ -238,19 +271,37 @@ class Normalizer:
                     if ctx is not None:
                         if ctx.brk is None:
                             ctx.brk = self.flag("break")
-                        out.append(tag(gast.If(test=name(self.ret_flag),
-                                               body=[assign(ctx.brk, const(True), line)],
-                                               orelse=[]), line))
+                        out.append(
+                            tag(
+                                gast.If(
+                                    test=name(self.ret_flag),
+                                    body=[assign(ctx.brk, const(True), line)],
+                                    orelse=[],
+                                ),
+                                line,
+                            )
+                        )
                     guard = gast.UnaryOp(op=gast.Not(), operand=name(self.ret_flag))
-                    out.append(tag(gast.If(test=guard, body=self.lower_jumps(rest, ctx, tail),
-                                           orelse=[]), line))
+                    out.append(
+                        tag(
+                            gast.If(test=guard, body=self.lower_jumps(rest, ctx, tail), orelse=[]),
+                            line,
+                        )
+                    )
                     return out
                 if has_ret and ctx is not None:
                     if ctx.brk is None:
                         ctx.brk = self.flag("break")
-                    out.append(tag(gast.If(test=name(self.ret_flag),
-                                           body=[assign(ctx.brk, const(True), line)],
-                                           orelse=[]), line))
+                    out.append(
+                        tag(
+                            gast.If(
+                                test=name(self.ret_flag),
+                                body=[assign(ctx.brk, const(True), line)],
+                                orelse=[],
+                            ),
+                            line,
+                        )
+                    )
                 continue
             out.append(s)
         return out
@@ -264,8 +315,9 @@ class Normalizer:
     def _jump_guard(self, ctx: LoopCtx | None, before: tuple, s: Any) -> Any:
         """The test under which the statements after `s` still run, or None if `s` never
         jumps."""
-        jumps = any(isinstance(n, (gast.Break, gast.Continue, gast.Return))
-                    for n in _walk_same_loop(s))
+        jumps = any(
+            isinstance(n, (gast.Break, gast.Continue, gast.Return)) for n in _walk_same_loop(s)
+        )
         if not jumps:
             return None
         flags = []
@@ -280,8 +332,9 @@ class Normalizer:
             return None
         if len(flags) == 1:
             return gast.UnaryOp(op=gast.Not(), operand=name(flags[0]))
-        return gast.UnaryOp(op=gast.Not(),
-                            operand=gast.BoolOp(op=gast.Or(), values=[name(f) for f in flags]))
+        return gast.UnaryOp(
+            op=gast.Not(), operand=gast.BoolOp(op=gast.Or(), values=[name(f) for f in flags])
+        )
 
     # -- pass 2: one operation per statement -----------------------------------------------------
     def block(self, stmts: list) -> list:
@@ -360,13 +413,15 @@ class Normalizer:
             base = target.value
             if not isinstance(base, gast.Name):
                 raise self.error(
-                    target, "assignment into a nested subscript is not supported",
+                    target,
+                    "assignment into a nested subscript is not supported",
                     "index with one subscript, as in x[i, j] = v, or build the inner value "
                     "first and assign it whole",
                 )
             if base.id not in self.locals:
                 raise self.error(
-                    target, f"assignment into the global {base.id!r} is not supported "
+                    target,
+                    f"assignment into the global {base.id!r} is not supported "
                     "(mutating a global is a side effect s2s cannot reverse)",
                     f"copy it first: {base.id}_local = {base.id}.copy()",
                 )
@@ -376,19 +431,24 @@ class Normalizer:
             node = gast.Assign(targets=[sub], value=atom, type_comment=None)
             self.emit(out, node)
         elif isinstance(target, gast.Attribute):
-            raise self.error(target, "assignment to an attribute is not supported",
-                             "keep the value in a local variable or a dict")
+            raise self.error(
+                target,
+                "assignment to an attribute is not supported",
+                "keep the value in a local variable or a dict",
+            )
         elif isinstance(target, gast.Starred):
-            raise self.error(target, "starred assignment targets are not supported",
-                             "unpack element by element")
+            raise self.error(
+                target, "starred assignment targets are not supported", "unpack element by element"
+            )
         else:
             raise self.error(target, "unsupported assignment target")
 
     def unpack(self, target: Any, value: Any, out: list) -> None:
         elts = target.elts
         if any(isinstance(e, gast.Starred) for e in elts):
-            raise self.error(target, "starred assignment targets are not supported",
-                             "unpack element by element")
+            raise self.error(
+                target, "starred assignment targets are not supported", "unpack element by element"
+            )
         if isinstance(value, (gast.Tuple, gast.List)) and len(value.elts) == len(elts):
             atoms = [self.atom(v, out) for v in value.elts]
             targets = _target_names(target)
@@ -421,23 +481,35 @@ class Normalizer:
             self.assign_to(store(target.id), expr, out)
         elif isinstance(target, gast.Subscript):
             if not isinstance(target.value, gast.Name):
-                raise self.error(s, "augmented assignment into a nested subscript is not "
-                                 "supported", "index with one subscript, as in x[i, j] += v")
+                raise self.error(
+                    s,
+                    "augmented assignment into a nested subscript is not supported",
+                    "index with one subscript, as in x[i, j] += v",
+                )
             if target.value.id not in self.locals:
                 raise self.error(
-                    s, f"augmented assignment into the global {target.value.id!r} is not "
-                    "supported", "copy the global into a local first")
+                    s,
+                    f"augmented assignment into the global {target.value.id!r} is not supported",
+                    "copy the global into a local first",
+                )
             index = self.index(target.slice, out)
             rhs = self.atom(s.value, out)
             old = self.fresh()
-            self.emit(out, assign(old, gast.Subscript(value=name(target.value.id),
-                                                      slice=_copy_index(index),
-                                                      ctx=gast.Load()), self.line))
+            self.emit(
+                out,
+                assign(
+                    old,
+                    gast.Subscript(
+                        value=name(target.value.id), slice=_copy_index(index), ctx=gast.Load()
+                    ),
+                    self.line,
+                ),
+            )
             new = self.fresh()
-            self.emit(out, assign(new, gast.BinOp(left=name(old), op=s.op, right=rhs),
-                                  self.line))
-            sub = gast.Subscript(value=name(target.value.id), slice=_copy_index(index),
-                                 ctx=gast.Store())
+            self.emit(out, assign(new, gast.BinOp(left=name(old), op=s.op, right=rhs), self.line))
+            sub = gast.Subscript(
+                value=name(target.value.id), slice=_copy_index(index), ctx=gast.Store()
+            )
             self.emit(out, gast.Assign(targets=[sub], value=name(new), type_comment=None))
         else:
             raise self.error(s, "unsupported augmented-assignment target")
@@ -468,13 +540,17 @@ class Normalizer:
             return
         if call is not None and self.resolves_to(fn, reversed) and len(call.args) == 1:
             inner = call.args[0]
-            if (isinstance(inner, gast.Call) and self.resolves_to(inner.func, range)
-                    and not inner.keywords):
+            if (
+                isinstance(inner, gast.Call)
+                and self.resolves_to(inner.func, range)
+                and not inner.keywords
+            ):
                 args = [self.atom(a, out) for a in inner.args]
                 rng = gast.Subscript(
                     value=gast.Call(func=name("range"), args=args, keywords=[]),
                     slice=gast.Slice(lower=None, upper=None, step=const(-1)),
-                    ctx=gast.Load())
+                    ctx=gast.Load(),
+                )
                 loop_var = self._loop_var(target)
                 prefix = []
                 if not isinstance(target, gast.Name):
@@ -484,17 +560,24 @@ class Normalizer:
             seq = self.atom(inner, out)
             idx = self.fresh()
             n = self.fresh()
-            self.emit(out, assign(n, gast.Call(func=name("len"), args=[load_copy(seq)],
-                                               keywords=[]), line))
+            self.emit(
+                out,
+                assign(n, gast.Call(func=name("len"), args=[load_copy(seq)], keywords=[]), line),
+            )
             last = self.fresh()
-            self.emit(out, assign(last, gast.BinOp(left=name(n), op=gast.Sub(),
-                                                   right=const(1)), line))
-            rng = gast.Call(func=name("range"), args=[name(last), const(-1), const(-1)],
-                            keywords=[])
+            self.emit(
+                out, assign(last, gast.BinOp(left=name(n), op=gast.Sub(), right=const(1)), line)
+            )
+            rng = gast.Call(
+                func=name("range"), args=[name(last), const(-1), const(-1)], keywords=[]
+            )
             prefix = []
             self.line = line
-            self.assign_to(target, gast.Subscript(value=load_copy(seq), slice=name(idx),
-                                                  ctx=gast.Load()), prefix)
+            self.assign_to(
+                target,
+                gast.Subscript(value=load_copy(seq), slice=name(idx), ctx=gast.Load()),
+                prefix,
+            )
             self.emit_for(out, idx, rng, body_with(prefix), line)
             return
         if call is not None and self.resolves_to(fn, enumerate):
@@ -506,19 +589,26 @@ class Normalizer:
             if not (isinstance(target, gast.Tuple) and len(target.elts) == 2):
                 raise self.error(s, "unpack `enumerate` as `for i, x in enumerate(xs):`")
             i_target, x_target = target.elts
-            idx = i_target.id if (isinstance(i_target, gast.Name) and start is None) \
-                else self.fresh()
+            idx = (
+                i_target.id if (isinstance(i_target, gast.Name) and start is None) else self.fresh()
+            )
             prefix = []
             self.line = line
             if idx != getattr(i_target, "id", None):
                 if start is not None:
                     start_atom = self.atom(start, out)
-                    self.assign_to(i_target, gast.BinOp(left=name(idx), op=gast.Add(),
-                                                        right=start_atom), prefix)
+                    self.assign_to(
+                        i_target,
+                        gast.BinOp(left=name(idx), op=gast.Add(), right=start_atom),
+                        prefix,
+                    )
                 else:
                     self.assign_to(i_target, name(idx), prefix)
-            self.assign_to(x_target, gast.Subscript(value=load_copy(seq), slice=name(idx),
-                                                    ctx=gast.Load()), prefix)
+            self.assign_to(
+                x_target,
+                gast.Subscript(value=load_copy(seq), slice=name(idx), ctx=gast.Load()),
+                prefix,
+            )
             n = gast.Call(func=name("len"), args=[load_copy(seq)], keywords=[])
             rng = gast.Call(func=name("range"), args=[n], keywords=[])
             self.emit_for(out, idx, rng, body_with(prefix), line)
@@ -532,29 +622,35 @@ class Normalizer:
                 n_expr = gast.Call(func=name("len"), args=[load_copy(seqs[0])], keywords=[])
             else:
                 n = self.fresh()
-                lens = [gast.Call(func=name("len"), args=[load_copy(a)], keywords=[])
-                        for a in seqs]
-                self.emit(out, assign(n, gast.Call(func=name("min"), args=lens,
-                                                   keywords=[]), line))
+                lens = [gast.Call(func=name("len"), args=[load_copy(a)], keywords=[]) for a in seqs]
+                self.emit(out, assign(n, gast.Call(func=name("min"), args=lens, keywords=[]), line))
                 n_expr = name(n)
             prefix = []
             self.line = line
             for t, a in zip(target.elts, seqs, strict=True):
-                self.assign_to(t, gast.Subscript(value=load_copy(a), slice=name(idx),
-                                                 ctx=gast.Load()), prefix)
+                self.assign_to(
+                    t, gast.Subscript(value=load_copy(a), slice=name(idx), ctx=gast.Load()), prefix
+                )
             rng = gast.Call(func=name("range"), args=[n_expr], keywords=[])
             self.emit_for(out, idx, rng, body_with(prefix), line)
             return
-        if isinstance(it, gast.Call) and isinstance(it.func, gast.Attribute) and \
-                it.func.attr in ("items", "keys", "values"):
-            raise self.error(s, "loops over dict views are not supported",
-                             "index the dict with its string keys, e.g. params['W1']")
+        if (
+            isinstance(it, gast.Call)
+            and isinstance(it.func, gast.Attribute)
+            and it.func.attr in ("items", "keys", "values")
+        ):
+            raise self.error(
+                s,
+                "loops over dict views are not supported",
+                "index the dict with its string keys, e.g. params['W1']",
+            )
         seq = self.atom(it, out)
         idx = self.fresh()
         prefix = []
         self.line = line
-        self.assign_to(target, gast.Subscript(value=load_copy(seq), slice=name(idx),
-                                              ctx=gast.Load()), prefix)
+        self.assign_to(
+            target, gast.Subscript(value=load_copy(seq), slice=name(idx), ctx=gast.Load()), prefix
+        )
         n = gast.Call(func=name("len"), args=[load_copy(seq)], keywords=[])
         rng = gast.Call(func=name("range"), args=[n], keywords=[])
         self.emit_for(out, idx, rng, body_with(prefix), line)
@@ -623,8 +719,11 @@ class Normalizer:
             return True
         if self.namespace.lookup(node.id) is MISSING:
             raise self.info.error(
-                UnsupportedSyntaxError, node, f"name {node.id!r} is not defined",
-                "define it at module level or pass it as an argument")
+                UnsupportedSyntaxError,
+                node,
+                f"name {node.id!r} is not defined",
+                "define it at module level or pass it as an argument",
+            )
         return True
 
     def expr(self, node: Any, out: list) -> Any:
@@ -640,8 +739,7 @@ class Normalizer:
         if isinstance(node, gast.Attribute):
             if self.is_global_ref(node):
                 return load_copy_chain(node)
-            return gast.Attribute(value=self.atom(node.value, out), attr=node.attr,
-                                  ctx=gast.Load())
+            return gast.Attribute(value=self.atom(node.value, out), attr=node.attr, ctx=gast.Load())
         if isinstance(node, gast.BinOp):
             left = self.atom(node.left, out)
             right = self.atom(node.right, out)
@@ -649,16 +747,18 @@ class Normalizer:
         if isinstance(node, gast.UnaryOp):
             if isinstance(node.op, gast.Not):
                 return gast.UnaryOp(op=node.op, operand=self.atom(node.operand, out))
-            if isinstance(node.op, gast.USub) and isinstance(node.operand, gast.Constant) \
-                    and isinstance(node.operand.value, (int, float)):
+            if (
+                isinstance(node.op, gast.USub)
+                and isinstance(node.operand, gast.Constant)
+                and isinstance(node.operand.value, (int, float))
+            ):
                 return const(-node.operand.value)
             return gast.UnaryOp(op=node.op, operand=self.atom(node.operand, out))
         if isinstance(node, gast.Call):
             return self.call(node, out)
         if isinstance(node, gast.Subscript):
             value = self.atom(node.value, out)
-            return gast.Subscript(value=value, slice=self.index(node.slice, out),
-                                  ctx=gast.Load())
+            return gast.Subscript(value=value, slice=self.index(node.slice, out), ctx=gast.Load())
         if isinstance(node, (gast.Tuple, gast.List)):
             elts = [self.atom(e, out) for e in node.elts]
             cls = gast.Tuple if isinstance(node, gast.Tuple) else gast.List
@@ -691,9 +791,13 @@ class Normalizer:
             values = []
             for v in node.values:
                 if isinstance(v, gast.FormattedValue):
-                    values.append(gast.FormattedValue(value=self.atom(v.value, out),
-                                                      conversion=v.conversion,
-                                                      format_spec=v.format_spec))
+                    values.append(
+                        gast.FormattedValue(
+                            value=self.atom(v.value, out),
+                            conversion=v.conversion,
+                            format_spec=v.format_spec,
+                        )
+                    )
                 else:
                     values.append(v)
             return gast.JoinedStr(values=values)
@@ -704,28 +808,36 @@ class Normalizer:
     def call(self, node: gast.Call, out: list) -> Any:
         for a in node.args:
             if isinstance(a, gast.Starred):
-                raise self.error(a, "star-arguments (`*args`) are not supported",
-                                 "pass the arguments one by one")
+                raise self.error(
+                    a, "star-arguments (`*args`) are not supported", "pass the arguments one by one"
+                )
         for k in node.keywords:
             if k.arg is None:
-                raise self.error(k.value, "`**kwargs` arguments are not supported",
-                                 "pass keyword arguments by name")
+                raise self.error(
+                    k.value,
+                    "`**kwargs` arguments are not supported",
+                    "pass keyword arguments by name",
+                )
         func = node.func
         if isinstance(func, gast.Attribute) and not self.is_global_ref(func):
-            func = gast.Attribute(value=self.atom(func.value, out), attr=func.attr,
-                                  ctx=gast.Load())
+            func = gast.Attribute(value=self.atom(func.value, out), attr=func.attr, ctx=gast.Load())
         elif self.is_global_ref(func):
             self._check_callable(func)
             func = load_copy_chain(func)
         elif isinstance(func, gast.Name):
-            raise self.error(node, f"calling the local value {func.id!r} is not supported",
-                             "call module-level functions by name")
+            raise self.error(
+                node,
+                f"calling the local value {func.id!r} is not supported",
+                "call module-level functions by name",
+            )
         else:
-            raise self.error(node, "calling the result of an expression is not supported",
-                             "call module-level functions by name")
+            raise self.error(
+                node,
+                "calling the result of an expression is not supported",
+                "call module-level functions by name",
+            )
         args = [self.atom(a, out) for a in node.args]
-        keywords = [gast.keyword(arg=k.arg, value=self.atom(k.value, out))
-                    for k in node.keywords]
+        keywords = [gast.keyword(arg=k.arg, value=self.atom(k.value, out)) for k in node.keywords]
         return gast.Call(func=func, args=args, keywords=keywords)
 
     def _check_callable(self, func: Any) -> None:
@@ -733,14 +845,19 @@ class Normalizer:
         while isinstance(root, gast.Attribute):
             root = root.value
         if self.namespace.lookup(root.id) is MISSING:
-            raise self.info.error(UnsupportedSyntaxError, func,
-                                  f"name {root.id!r} is not defined",
-                                  "define or import it at module level")
+            raise self.info.error(
+                UnsupportedSyntaxError,
+                func,
+                f"name {root.id!r} is not defined",
+                "define or import it at module level",
+            )
 
     def index(self, node: Any, out: list) -> Any:
         if isinstance(node, gast.Slice):
-            parts = [None if p is None else self.atom(p, out)
-                     for p in (node.lower, node.upper, node.step)]
+            parts = [
+                None if p is None else self.atom(p, out)
+                for p in (node.lower, node.upper, node.step)
+            ]
             return gast.Slice(lower=parts[0], upper=parts[1], step=parts[2])
         if isinstance(node, gast.Tuple):
             return gast.Tuple(elts=[self.index(e, out) for e in node.elts], ctx=gast.Load())
@@ -749,21 +866,29 @@ class Normalizer:
     def compare(self, node: gast.Compare, out: list) -> Any:
         left = self.atom(node.left, out)
         if len(node.ops) == 1:
-            return gast.Compare(left=left, ops=node.ops,
-                                comparators=[self.atom(node.comparators[0], out)])
+            return gast.Compare(
+                left=left, ops=node.ops, comparators=[self.atom(node.comparators[0], out)]
+            )
         result = self.fresh()
         self.locals.add(result)
         rights = node.comparators
         first = self.atom(rights[0], out)
-        self.emit(out, assign(result, gast.Compare(left=left, ops=[node.ops[0]],
-                                                   comparators=[first]), self.line))
+        self.emit(
+            out,
+            assign(
+                result, gast.Compare(left=left, ops=[node.ops[0]], comparators=[first]), self.line
+            ),
+        )
         prev = first
         tail_holder = out
         for op, right in zip(node.ops[1:], rights[1:], strict=True):
             body: list = []
             r = self.atom(right, body)
-            body.append(assign(result, gast.Compare(left=load_copy(prev), ops=[op],
-                                                    comparators=[r]), self.line))
+            body.append(
+                assign(
+                    result, gast.Compare(left=load_copy(prev), ops=[op], comparators=[r]), self.line
+                )
+            )
             self.emit(tail_holder, gast.If(test=name(result), body=body, orelse=[]))
             tail_holder = body
             prev = r
@@ -793,8 +918,14 @@ class Normalizer:
         result = self.fresh()
         self.locals.add(result)
         is_dict = isinstance(node, gast.DictComp)
-        self.emit(out, assign(result, gast.Dict(keys=[], values=[]) if is_dict
-                              else gast.List(elts=[], ctx=gast.Load()), self.line))
+        self.emit(
+            out,
+            assign(
+                result,
+                gast.Dict(keys=[], values=[]) if is_dict else gast.List(elts=[], ctx=gast.Load()),
+                self.line,
+            ),
+        )
         # rename comprehension variables: they do not leak in Python 3
         renames: dict[str, str] = {}
         for gen in node.generators:
@@ -804,21 +935,30 @@ class Normalizer:
         node = _Renamer(renames).visit(node)
         if is_dict:
             key, value = node.key, node.value
-            inner_body = [gast.Assign(
-                targets=[gast.Subscript(value=name(result), slice=key, ctx=gast.Store())],
-                value=value, type_comment=None)]
+            inner_body = [
+                gast.Assign(
+                    targets=[gast.Subscript(value=name(result), slice=key, ctx=gast.Store())],
+                    value=value,
+                    type_comment=None,
+                )
+            ]
         else:
-            call = gast.Call(func=gast.Attribute(value=name(result), attr="append",
-                                                 ctx=gast.Load()),
-                             args=[node.elt], keywords=[])
+            call = gast.Call(
+                func=gast.Attribute(value=name(result), attr="append", ctx=gast.Load()),
+                args=[node.elt],
+                keywords=[],
+            )
             inner_body = [gast.Expr(value=call)]
         for gen in reversed(node.generators):
             if gen.is_async:
                 raise self.error(node, "async comprehensions are not supported")
             for cond in reversed(gen.ifs):
                 inner_body = [gast.If(test=cond, body=inner_body, orelse=[])]
-            inner_body = [gast.For(target=gen.target, iter=gen.iter, body=inner_body,
-                                   orelse=[], type_comment=None)]
+            inner_body = [
+                gast.For(
+                    target=gen.target, iter=gen.iter, body=inner_body, orelse=[], type_comment=None
+                )
+            ]
         for s in inner_body:
             _set_line(s, self.line)
         saved = self.line
@@ -839,11 +979,17 @@ class _ReturnToAssign(gast.NodeTransformer):
 
 def _always_assigns(stmts: list, target: str) -> bool:
     for s in stmts:
-        if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name) and \
-                s.targets[0].id == target:
+        if (
+            isinstance(s, gast.Assign)
+            and isinstance(s.targets[0], gast.Name)
+            and s.targets[0].id == target
+        ):
             return True
-        if isinstance(s, gast.If) and _always_assigns(s.body, target) and \
-                _always_assigns(s.orelse, target):
+        if (
+            isinstance(s, gast.If)
+            and _always_assigns(s.body, target)
+            and _always_assigns(s.orelse, target)
+        ):
             return True
     return False
 
@@ -862,8 +1008,9 @@ class _Renamer(gast.NodeTransformer):
 
     def visit_Name(self, node: gast.Name) -> Any:
         if node.id in self.renames:
-            return gast.Name(id=self.renames[node.id], ctx=node.ctx, annotation=None,
-                             type_comment=None)
+            return gast.Name(
+                id=self.renames[node.id], ctx=node.ctx, annotation=None, type_comment=None
+            )
         return node
 
 
@@ -888,8 +1035,12 @@ def _walk_same_loop(node: Any):
 
 
 def _is_break_tail(s: Any) -> bool:
-    return (isinstance(s, gast.If) and len(s.body) == 1 and isinstance(s.body[0], gast.Break)
-            and not s.orelse)
+    return (
+        isinstance(s, gast.If)
+        and len(s.body) == 1
+        and isinstance(s.body[0], gast.Break)
+        and not s.orelse
+    )
 
 
 def _target_names(target: Any) -> set[str]:
@@ -902,9 +1053,11 @@ def _atom_names(expr: Any) -> set[str]:
 
 def _copy_index(index: Any) -> Any:
     if isinstance(index, gast.Slice):
-        return gast.Slice(lower=index.lower and load_copy(index.lower),
-                          upper=index.upper and load_copy(index.upper),
-                          step=index.step and load_copy(index.step))
+        return gast.Slice(
+            lower=index.lower and load_copy(index.lower),
+            upper=index.upper and load_copy(index.upper),
+            step=index.step and load_copy(index.step),
+        )
     if isinstance(index, gast.Tuple):
         return gast.Tuple(elts=[_copy_index(e) for e in index.elts], ctx=gast.Load())
     return load_copy(index)
@@ -943,9 +1096,12 @@ def normalize(parsed: ParsedFunction) -> CoreFunction:
     args = tree.args
     if args.vararg is not None or args.kwarg is not None:
         node = args.vararg or args.kwarg
-        raise info.error(UnsupportedSyntaxError, node if hasattr(node, "lineno") else tree,
-                         "functions with *args or **kwargs cannot be differentiated",
-                         "name each parameter")
+        raise info.error(
+            UnsupportedSyntaxError,
+            node if hasattr(node, "lineno") else tree,
+            "functions with *args or **kwargs cannot be differentiated",
+            "name each parameter",
+        )
     if args.posonlyargs:
         params_nodes = list(args.posonlyargs) + list(args.args)
     else:
@@ -964,15 +1120,17 @@ def normalize(parsed: ParsedFunction) -> CoreFunction:
     # temporaries are numbered past any `_k` the source already has (a generated derivative,
     # differentiated again, is full of them)
     taken = [int(m.group(1)) for v in locs if (m := re.match(r"^[dt]?_(\d+)$", v))]
-    norm = Normalizer(info=info, namespace=parsed.namespace, locals=locs,
-                      counter=max(taken, default=0))
+    norm = Normalizer(
+        info=info, namespace=parsed.namespace, locals=locs, counter=max(taken, default=0)
+    )
     for s in tree.body:
         for n in gast.walk(s):
             if isinstance(n, gast.stmt) and not hasattr(n, "s2s_line"):
                 n.s2s_line = getattr(n, "lineno", None)
     body = norm.lower_jumps(list(tree.body), None, True)
-    returns = [n for n in gast.walk(gast.Module(body=body, type_ignores=[]))
-               if isinstance(n, gast.Return)]
+    returns = [
+        n for n in gast.walk(gast.Module(body=body, type_ignores=[])) if isinstance(n, gast.Return)
+    ]
     if returns and not (len(returns) == 1 and body[-1] is returns[0]):
         norm.needs_ret_value = True
     prologue: list = []
@@ -1002,15 +1160,26 @@ def normalize(parsed: ParsedFunction) -> CoreFunction:
         ret.value = name(tmp)
     _check_no_python_builtins_shadowing(norm.locals, info, tree)
     return CoreFunction(
-        name=parsed.name, params=params, defaults=defaults + [d for d in kw_defaults if d],
-        body=core, info=info, namespace=parsed.namespace, result=ret.value.id,
-        locals=norm.locals, counter=norm.counter, args=tree.args, fn=parsed.fn,
+        name=parsed.name,
+        params=params,
+        defaults=defaults + [d for d in kw_defaults if d],
+        body=core,
+        info=info,
+        namespace=parsed.namespace,
+        result=ret.value.id,
+        locals=norm.locals,
+        counter=norm.counter,
+        args=tree.args,
+        fn=parsed.fn,
     )
 
 
 def _check_no_python_builtins_shadowing(locs: set[str], info: SourceInfo, tree: Any) -> None:
     for reserved in ("range", "len"):
         if reserved in locs and hasattr(builtins, reserved):
-            raise info.error(UnsupportedSyntaxError, tree,
-                             f"the function rebinds the builtin {reserved!r}",
-                             "rename the local variable")
+            raise info.error(
+                UnsupportedSyntaxError,
+                tree,
+                f"the function rebinds the builtin {reserved!r}",
+                "rename the local variable",
+            )

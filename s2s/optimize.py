@@ -39,15 +39,17 @@ def optimize(fn: gast.FunctionDef, pure_calls: set[str]) -> gast.FunctionDef:
             block.append(gast.Pass())
     for block in _blocks(fn):
         for s in block:
-            if isinstance(s, gast.If) and len(s.orelse) == 1 and isinstance(s.orelse[0],
-                                                                            gast.Pass):
+            if isinstance(s, gast.If) and len(s.orelse) == 1 and isinstance(s.orelse[0], gast.Pass):
                 s.orelse = []
     return fn
 
 
 def _stored(node: Any) -> set[str]:
-    return {n.id for n in gast.walk(node) if isinstance(n, gast.Name)
-            and isinstance(n.ctx, (gast.Store, gast.Del))}
+    return {
+        n.id
+        for n in gast.walk(node)
+        if isinstance(n, gast.Name) and isinstance(n.ctx, (gast.Store, gast.Del))
+    }
 
 
 def _propagate_copies(fn: Any) -> bool:
@@ -55,27 +57,37 @@ def _propagate_copies(fn: Any) -> bool:
     for block in _blocks(fn):
         keep = []
         for s in block:
-            if (isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name)
-                    and isinstance(s.value, gast.Name)
-                    and s.targets[0].id == s.value.id):
+            if (
+                isinstance(s, gast.Assign)
+                and isinstance(s.targets[0], gast.Name)
+                and isinstance(s.value, gast.Name)
+                and s.targets[0].id == s.value.id
+            ):
                 changed = True  # `d_a = d_a`
                 continue
             keep.append(s)
         block[:] = keep
         for i, s in enumerate(block):
-            if not (isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name)
-                    and isinstance(s.value, gast.Name) and _removable(s.targets[0].id)):
+            if not (
+                isinstance(s, gast.Assign)
+                and isinstance(s.targets[0], gast.Name)
+                and isinstance(s.value, gast.Name)
+                and _removable(s.targets[0].id)
+            ):
                 continue
             src, dst = s.value.id, s.targets[0].id
-            for later in block[i + 1:]:
+            for later in block[i + 1 :]:
                 stops = bool(_stored(later) & {src, dst})
                 if stops and not isinstance(later, gast.Assign):
                     break  # a loop or branch that rebinds one of them
                 parts = [later.value] if stops else [later]
                 for part in parts:
                     for n in gast.walk(part):
-                        if isinstance(n, gast.Name) and n.id == dst and \
-                                isinstance(n.ctx, gast.Load):
+                        if (
+                            isinstance(n, gast.Name)
+                            and n.id == dst
+                            and isinstance(n.ctx, gast.Load)
+                        ):
                             n.id = src
                             changed = True
                 if stops:
@@ -105,21 +117,28 @@ def _unused_loop_variables(fn: Any) -> None:
     an enclosing loop) becomes `for _ in reversed(...)`."""
     seq = _statements(fn)
     for i, (s, loops) in enumerate(seq):
-        if not (isinstance(s, gast.For) and isinstance(s.target, gast.Name)
-                and isinstance(s.iter, gast.Call) and isinstance(s.iter.func, gast.Name)
-                and s.iter.func.id == "reversed" and s.target.id != "_"):
+        if not (
+            isinstance(s, gast.For)
+            and isinstance(s.target, gast.Name)
+            and isinstance(s.iter, gast.Call)
+            and isinstance(s.iter.func, gast.Name)
+            and s.iter.func.id == "reversed"
+            and s.target.id != "_"
+        ):
             continue
         t = s.target.id
         inside = {id(x) for x in gast.walk(s)}
-        scopes = list(s.body) + [x for x, _ in seq[i + 1:] if id(x) not in inside]
+        scopes = list(s.body) + [x for x, _ in seq[i + 1 :] if id(x) not in inside]
         scopes += [x for outer in loops for x in outer.body]
         if not any(_loads(x, t) for x in scopes):
             s.target = gast.Name(id="_", ctx=gast.Store(), annotation=None, type_comment=None)
 
 
 def _loads(node: Any, t: str) -> bool:
-    return any(isinstance(n, gast.Name) and n.id == t and isinstance(n.ctx, gast.Load)
-               for n in gast.walk(node))
+    return any(
+        isinstance(n, gast.Name) and n.id == t and isinstance(n.ctx, gast.Load)
+        for n in gast.walk(node)
+    )
 
 
 def _accumulate_in_place(fn: Any) -> None:
@@ -134,18 +153,23 @@ def _accumulate_in_place(fn: Any) -> None:
     order = _statements(fn)
 
     def self_acc(s: Any) -> str | None:
-        if (isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name)
-                and isinstance(s.value, gast.BinOp) and isinstance(s.value.op, gast.Add)
-                and isinstance(s.value.left, gast.Name)
-                and s.value.left.id == s.targets[0].id
-                and not _mentions(s.value.right, s.targets[0].id)):
+        if (
+            isinstance(s, gast.Assign)
+            and isinstance(s.targets[0], gast.Name)
+            and isinstance(s.value, gast.BinOp)
+            and isinstance(s.value.op, gast.Add)
+            and isinstance(s.value.left, gast.Name)
+            and s.value.left.id == s.targets[0].id
+            and not _mentions(s.value.right, s.targets[0].id)
+        ):
             return s.targets[0].id
         return None
 
     def zero(s: Any) -> bool:
         v = s.value
-        return _is_const(v, 0.0) or (isinstance(v, gast.Call) and isinstance(v.func, gast.Name)
-                                     and v.func.id == "zeros_like")
+        return _is_const(v, 0.0) or (
+            isinstance(v, gast.Call) and isinstance(v.func, gast.Name) and v.func.id == "zeros_like"
+        )
 
     ok: dict[str, bool] = {}
     accs: dict[str, list[int]] = {}
@@ -167,13 +191,20 @@ def _accumulate_in_place(fn: Any) -> None:
         elif isinstance(node, gast.UnaryOp):
             arithmetic.add(id(node.operand))
     for i, (s, loops) in enumerate(order):
-        parts = [s.test] if isinstance(s, (gast.If, gast.While)) else (
-            [s.iter] if isinstance(s, gast.For) else [s])
+        parts = (
+            [s.test]
+            if isinstance(s, (gast.If, gast.While))
+            else ([s.iter] if isinstance(s, gast.For) else [s])
+        )
         acc = self_acc(s)
         for part in parts:
             for n in gast.walk(part):
-                if not (isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)
-                        and n.id in accs and ok.get(n.id)):
+                if not (
+                    isinstance(n, gast.Name)
+                    and isinstance(n.ctx, gast.Load)
+                    and n.id in accs
+                    and ok.get(n.id)
+                ):
                     continue
                 if id(n) in arithmetic or (acc == n.id and n is s.value.left):
                     continue
@@ -192,16 +223,23 @@ def _accumulate_in_place(fn: Any) -> None:
 
 
 def _is_comment(s: Any) -> bool:
-    return isinstance(s, gast.Expr) and isinstance(s.value, gast.Constant) and \
-        isinstance(s.value.value, str) and s.value.value.startswith("__s2s_comment__:")
+    return (
+        isinstance(s, gast.Expr)
+        and isinstance(s.value, gast.Constant)
+        and isinstance(s.value.value, str)
+        and s.value.value.startswith("__s2s_comment__:")
+    )
 
 
 def _drop_dangling_comments(block: list) -> None:
     """A comment heading nothing (its statements were optimized away) goes too."""
     keep = []
     for i, s in enumerate(block):
-        if _is_comment(s) and (i + 1 == len(block) or _is_comment(block[i + 1])
-                               or isinstance(block[i + 1], gast.Return)):
+        if _is_comment(s) and (
+            i + 1 == len(block)
+            or _is_comment(block[i + 1])
+            or isinstance(block[i + 1], gast.Return)
+        ):
             continue
         keep.append(s)
     block[:] = keep
@@ -260,18 +298,23 @@ def _inline_single_use(fn: Any, pure_calls: set[str]) -> bool:
         while i < len(block) - 1:
             s = block[i]
             nxt = block[i + 1]
-            if (isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name)
-                    and _INLINABLE.match(s.targets[0].id)
-                    and reads.get(s.targets[0].id) == 1
-                    and stores.get(s.targets[0].id) == 1):
+            if (
+                isinstance(s, gast.Assign)
+                and isinstance(s.targets[0], gast.Name)
+                and _INLINABLE.match(s.targets[0].id)
+                and reads.get(s.targets[0].id) == 1
+                and stores.get(s.targets[0].id) == 1
+            ):
                 tmp = s.targets[0].id
                 slot = _use_slot(nxt, tmp)
-                if slot is not None and _safe_to_move(s.value, slot, pure_calls) and \
-                        _fits(nxt, tmp, s.value):
+                if (
+                    slot is not None
+                    and _safe_to_move(s.value, slot, pure_calls)
+                    and _fits(nxt, tmp, s.value)
+                ):
                     _Replace(tmp, s.value).visit(slot)
                     _put_slot(nxt, slot.value)
-                    nxt.s2s_line = getattr(nxt, "s2s_line", None) or getattr(s, "s2s_line",
-                                                                             None)
+                    nxt.s2s_line = getattr(nxt, "s2s_line", None) or getattr(s, "s2s_line", None)
                     del block[i]
                     changed = True
                     continue
@@ -309,13 +352,20 @@ def _safe_to_move(value: Any, slot: Any, pure_calls: set[str]) -> bool:
                 mutated.add(n.args[0].id)
     if mutated & set(_reads(value)):
         return False
-    return _is_pure(slot, pure_calls | {"add_at"}) or _is_pure(value, pure_calls) and \
-        not _has_pop(slot)
+    return (
+        _is_pure(slot, pure_calls | {"add_at"})
+        or _is_pure(value, pure_calls)
+        and not _has_pop(slot)
+    )
 
 
 def _has_pop(node: Any) -> bool:
-    return any(isinstance(n, gast.Call) and isinstance(n.func, gast.Attribute)
-               and n.func.attr in _IMPURE_METHODS for n in gast.walk(node))
+    return any(
+        isinstance(n, gast.Call)
+        and isinstance(n.func, gast.Attribute)
+        and n.func.attr in _IMPURE_METHODS
+        for n in gast.walk(node)
+    )
 
 
 def _use_slot(stmt: Any, tmp: str) -> Any:
@@ -428,8 +478,9 @@ def _removable(name: str) -> bool:
 
 
 def _is_const(node: Any, value: float) -> bool:
-    return isinstance(node, gast.Constant) and type(node.value) in (int, float) and \
-        node.value == value
+    return (
+        isinstance(node, gast.Constant) and type(node.value) in (int, float) and node.value == value
+    )
 
 
 class _Folder(gast.NodeTransformer):
@@ -450,19 +501,29 @@ class _Folder(gast.NodeTransformer):
         if isinstance(node.op, gast.Pow) and _is_const(node.right, 1):
             self.changed = True
             return node.left
-        if isinstance(node.left, gast.Constant) and isinstance(node.right, gast.Constant) \
-                and type(node.left.value) is int and type(node.right.value) is int \
-                and isinstance(node.op, (gast.Add, gast.Sub)):
+        if (
+            isinstance(node.left, gast.Constant)
+            and isinstance(node.right, gast.Constant)
+            and type(node.left.value) is int
+            and type(node.right.value) is int
+            and isinstance(node.op, (gast.Add, gast.Sub))
+        ):
             self.changed = True
-            value = node.left.value + node.right.value if isinstance(node.op, gast.Add) \
+            value = (
+                node.left.value + node.right.value
+                if isinstance(node.op, gast.Add)
                 else node.left.value - node.right.value
+            )
             return gast.Constant(value=value, kind=None)
         return node
 
     def visit_UnaryOp(self, node: gast.UnaryOp) -> Any:
         self.generic_visit(node)
-        if isinstance(node.op, gast.USub) and isinstance(node.operand, gast.UnaryOp) and \
-                isinstance(node.operand.op, gast.USub):
+        if (
+            isinstance(node.op, gast.USub)
+            and isinstance(node.operand, gast.UnaryOp)
+            and isinstance(node.operand.op, gast.USub)
+        ):
             self.changed = True
             return node.operand.operand
         return node

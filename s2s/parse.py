@@ -139,7 +139,9 @@ def parse_function(fn: Any) -> ParsedFunction:
     tree = module.body[0]
     if isinstance(tree, gast.AsyncFunctionDef):
         raise info.error(
-            UnsupportedSyntaxError, tree, "`async def` cannot be differentiated",
+            UnsupportedSyntaxError,
+            tree,
+            "`async def` cannot be differentiated",
             hint="write a plain `def` function",
         )
     tree.decorator_list = []
@@ -152,7 +154,9 @@ def parse_function(fn: Any) -> ParsedFunction:
 
 def unresolved(info: SourceInfo, node: Any, name: str) -> Exception:
     return info.error(
-        NameResolutionError, node, f"name {name!r} is not defined",
+        NameResolutionError,
+        node,
+        f"name {name!r} is not defined",
         hint="define it before differentiating, or pass it as an argument",
     )
 

@@ -28,13 +28,17 @@ from .normalize import CoreFunction, assign, const, is_atom, load_copy, name, st
 
 
 def call(fn: str, *args: Any, **kwargs: Any) -> gast.Call:
-    return gast.Call(func=name(fn) if isinstance(fn, str) else fn, args=list(args),
-                     keywords=[gast.keyword(arg=k, value=v) for k, v in kwargs.items()])
+    return gast.Call(
+        func=name(fn) if isinstance(fn, str) else fn,
+        args=list(args),
+        keywords=[gast.keyword(arg=k, value=v) for k, v in kwargs.items()],
+    )
 
 
 def method(obj: Any, meth: str, *args: Any) -> gast.Call:
-    return gast.Call(func=gast.Attribute(value=obj, attr=meth, ctx=gast.Load()),
-                     args=list(args), keywords=[])
+    return gast.Call(
+        func=gast.Attribute(value=obj, attr=meth, ctx=gast.Load()), args=list(args), keywords=[]
+    )
 
 
 def expr_stmt(value: Any) -> gast.Expr:
@@ -78,8 +82,15 @@ class UserCall:
 class Reverse:
     """Reverse-mode transformer for one core function."""
 
-    def __init__(self, core: CoreFunction, wrt: list[str], ctx: Any, *, split: bool,
-                 numbers: Any = frozenset()) -> None:
+    def __init__(
+        self,
+        core: CoreFunction,
+        wrt: list[str],
+        ctx: Any,
+        *,
+        split: bool,
+        numbers: Any = frozenset(),
+    ) -> None:
         self.core = core
         self.numbers = frozenset(numbers)  # parameters the call passes Python numbers for
         self.wrt = wrt
@@ -102,9 +113,13 @@ class Reverse:
         taken = set(core.locals) | set(core.params)
         self.taken = taken
         self.mutated_params = self._mutated_params()
-        self.dicts = {s.targets[0].id for s in A.walk_stmts(core.body)
-                      if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name)
-                      and isinstance(s.value, gast.Dict)}
+        self.dicts = {
+            s.targets[0].id
+            for s in A.walk_stmts(core.body)
+            if isinstance(s, gast.Assign)
+            and isinstance(s.targets[0], gast.Name)
+            and isinstance(s.value, gast.Dict)
+        }
 
     # -- names -----------------------------------------------------------------------------
     def fresh(self) -> str:
@@ -146,8 +161,9 @@ class Reverse:
         active = self.active
         if kind == A.COPY:
             src = info.operands[0]
-            sp = Spec(contribs=[Contribution(src, name(self.d(info.target)))]
-                      if src in active else [])
+            sp = Spec(
+                contribs=[Contribution(src, name(self.d(info.target)))] if src in active else []
+            )
             return sp
         if kind == A.GETITEM:
             value = s.value
@@ -170,8 +186,10 @@ class Reverse:
                 if x in self.dicts:
                     got = method(name(self.d(x)), "get", copy.deepcopy(idx), const(0.0))
                 else:
-                    got = call("copy_value", gast.Subscript(value=name(self.d(x)), slice=idx,
-                                                            ctx=gast.Load()))
+                    got = call(
+                        "copy_value",
+                        gast.Subscript(value=name(self.d(x)), slice=idx, ctx=gast.Load()),
+                    )
                 sp.contribs.append(Contribution(v.id, call("unbroadcast", got, name(v.id))))
                 sp.reads.add(v.id)
             sp.reads |= set(A.atom_names(tgt.slice, self.core.locals))
@@ -219,8 +237,8 @@ class Reverse:
         if not any(o in self.active for o in info.operands):
             return None
         if op is operator.add and any(
-                isinstance(a, gast.Name) and self.kinds.get(a.id) == "container"
-                for a in info.args):
+            isinstance(a, gast.Name) and self.kinds.get(a.id) == "container" for a in info.args
+        ):
             return self.spec_concat(info)
         rule = adjoints.lookup(op) if not isinstance(op, tuple) else None
         if rule is None or rule.adjoint is None:
@@ -234,29 +252,61 @@ class Reverse:
         sp = Spec()
         split = call("len", load_copy(a))
         if isinstance(a, gast.Name) and a.id in self.active:
-            sp.contribs.append(Contribution(a.id, call("list", gast.Subscript(
-                value=name(dy), slice=gast.Slice(lower=None, upper=split, step=None),
-                ctx=gast.Load()))))
+            sp.contribs.append(
+                Contribution(
+                    a.id,
+                    call(
+                        "list",
+                        gast.Subscript(
+                            value=name(dy),
+                            slice=gast.Slice(lower=None, upper=split, step=None),
+                            ctx=gast.Load(),
+                        ),
+                    ),
+                )
+            )
         if isinstance(b, gast.Name) and b.id in self.active:
-            sp.contribs.append(Contribution(b.id, call("list", gast.Subscript(
-                value=name(dy), slice=gast.Slice(lower=copy.deepcopy(split), upper=None,
-                                                 step=None), ctx=gast.Load()))))
+            sp.contribs.append(
+                Contribution(
+                    b.id,
+                    call(
+                        "list",
+                        gast.Subscript(
+                            value=name(dy),
+                            slice=gast.Slice(lower=copy.deepcopy(split), upper=None, step=None),
+                            ctx=gast.Load(),
+                        ),
+                    ),
+                )
+            )
         sp.reads = set(A.atom_names(a, self.core.locals))
         return sp
 
     def _no_rule(self, s: Any, info: A.StmtInfo) -> Exception:
         op = info.op
         if isinstance(op, tuple) and op[0] == "method":
-            return self.error(NoRuleError, s, f"no derivative rule for the method `.{op[1]}()`",
-                              "use the NumPy function form (np.<name>(x, ...)) if it has a "
-                              "rule, or register one with @s2s.adjoint")
+            return self.error(
+                NoRuleError,
+                s,
+                f"no derivative rule for the method `.{op[1]}()`",
+                "use the NumPy function form (np.<name>(x, ...)) if it has a "
+                "rule, or register one with @s2s.adjoint",
+            )
         if isinstance(op, tuple) and op[0] == "missing":
-            return self.error(NoRuleError, s, "cannot resolve the called function",
-                              "call module-level functions by name")
+            return self.error(
+                NoRuleError,
+                s,
+                "cannot resolve the called function",
+                "call module-level functions by name",
+            )
         qual = adjoints.registry._qualname(op)
-        return self.error(NoRuleError, s, f"no derivative rule for `{qual}`",
-                          f"register one with @s2s.adjoint({qual}), or use "
-                          "s2s.stop_gradient if its output needs no gradient")
+        return self.error(
+            NoRuleError,
+            s,
+            f"no derivative rule for `{qual}`",
+            f"register one with @s2s.adjoint({qual}), or use "
+            "s2s.stop_gradient if its output needs no gradient",
+        )
 
     def instantiate(self, tpl: Any, s: Any, info: A.StmtInfo) -> Spec:
         """Inline a reverse template for statement `s`."""
@@ -264,8 +314,11 @@ class Reverse:
         try:
             bound = tpl.signature.bind(None, *info.args, **info.keywords)
         except TypeError as exc:
-            raise self.error(UnsupportedSyntaxError, s, f"the call does not match "
-                             f"{tpl.fn.__name__}'s signature: {exc}") from None
+            raise self.error(
+                UnsupportedSyntaxError,
+                s,
+                f"the call does not match {tpl.fn.__name__}'s signature: {exc}",
+            ) from None
         bound.apply_defaults()
         env: dict[str, Any] = {}
         for p in params[1:]:
@@ -277,20 +330,34 @@ class Reverse:
         result = params[0]
         y = info.target
         env[result] = name(y)
-        given = {stmt.targets[0].slice.id for stmt in tpl.body
-                 if isinstance(stmt, gast.Assign) and _is_d(stmt.targets[0])}
+        given = {
+            stmt.targets[0].slice.id
+            for stmt in tpl.body
+            if isinstance(stmt, gast.Assign) and _is_d(stmt.targets[0])
+        }
         for p in params[1:]:
             atom = env[p]
-            if isinstance(atom, gast.Name) and atom.id in self.active and p not in given \
-                    and p not in tpl.zero:
-                qual = adjoints.registry._qualname(info.op) if not isinstance(
-                    info.op, tuple) else info.op[1]
-                raise self.error(NoRuleError, s,
-                                 f"`{qual}` has no derivative with respect to its argument "
-                                 f"{p!r}, and {atom.id!r} depends on the differentiated "
-                                 "input", f"pass s2s.stop_gradient({atom.id}) if no gradient "
-                                 "should flow there, or register a rule that gives "
-                                 f"d[{p}] with @s2s.adjoint")
+            if (
+                isinstance(atom, gast.Name)
+                and atom.id in self.active
+                and p not in given
+                and p not in tpl.zero
+            ):
+                qual = (
+                    adjoints.registry._qualname(info.op)
+                    if not isinstance(info.op, tuple)
+                    else info.op[1]
+                )
+                raise self.error(
+                    NoRuleError,
+                    s,
+                    f"`{qual}` has no derivative with respect to its argument "
+                    f"{p!r}, and {atom.id!r} depends on the differentiated "
+                    "input",
+                    f"pass s2s.stop_gradient({atom.id}) if no gradient "
+                    "should flow there, or register a rule that gives "
+                    f"d[{p}] with @s2s.adjoint",
+                )
         local_renames: dict[str, str] = {}
         sp = Spec()
         for stmt in tpl.body:
@@ -325,8 +392,12 @@ class Reverse:
     def _elide_unbroadcast(self, value: Any, var: str, info: A.StmtInfo) -> Any:
         """`unbroadcast(g, x)` is `g` when every other operand is a Python number: the result
         then has the shape of `x`."""
-        if not (isinstance(value, gast.Call) and isinstance(value.func, gast.Name)
-                and value.func.id == "unbroadcast" and len(value.args) == 2):
+        if not (
+            isinstance(value, gast.Call)
+            and isinstance(value.func, gast.Name)
+            and value.func.id == "unbroadcast"
+            and len(value.args) == 2
+        ):
             return value
         target = value.args[1]
         if not (isinstance(target, gast.Name) and target.id == var):
@@ -340,11 +411,15 @@ class Reverse:
         try:
             bound = inspect.signature(fn).bind(*info.args, **info.keywords)
         except TypeError as exc:
-            raise self.error(UnsupportedSyntaxError, s,
-                             f"bad call of {fn.__name__}: {exc}") from None
-        active_params = tuple(p for p in sig_params
-                              if isinstance(bound.arguments.get(p), gast.Name)
-                              and bound.arguments[p].id in self.active)
+            raise self.error(
+                UnsupportedSyntaxError, s, f"bad call of {fn.__name__}: {exc}"
+            ) from None
+        active_params = tuple(
+            p
+            for p in sig_params
+            if isinstance(bound.arguments.get(p), gast.Name)
+            and bound.arguments[p].id in self.active
+        )
         if not active_params:
             return None
         numbers = A.callee_numbers(fn, info.args, info.keywords, self._is_scalar)
@@ -354,9 +429,9 @@ class Reverse:
         outs = [self.fresh() for _ in active_params]
         args = [load_copy(a) for a in info.args]
         kws = [gast.keyword(arg=k, value=load_copy(v)) for k, v in info.keywords.items()]
-        bwd_call = gast.Call(func=name(bwd_name),
-                             args=[name("tape"), name(self.d(info.target))] + args,
-                             keywords=kws)
+        bwd_call = gast.Call(
+            func=name(bwd_name), args=[name("tape"), name(self.d(info.target))] + args, keywords=kws
+        )
         if len(outs) == 1:
             sp.pre.append(assign(outs[0], bwd_call, None))
         else:
@@ -371,8 +446,11 @@ class Reverse:
     def control_reads(self) -> dict[int, set[str]]:
         out = {}
         for s in A.walk_stmts(self.core.body):
-            if isinstance(s, gast.If) and isinstance(s.test, gast.Name) and \
-                    s.test.id in self.stable:
+            if (
+                isinstance(s, gast.If)
+                and isinstance(s.test, gast.Name)
+                and s.test.id in self.stable
+            ):
                 out[id(s)] = {s.test.id}
             elif isinstance(s, gast.For):
                 names = set(A.atom_names(s.iter, self.core.locals))
@@ -389,8 +467,9 @@ class Reverse:
             sp.reads |= {c.var for c in sp.contribs if c.var in self.indexed}
             own = {info.target} & sp.reads if info.target else set()
             reads[sid] = (sp.reads - own, own)
-        self.flow = A.to_be_recorded(self.core, self.infos, reads, self.control_reads(),
-                                     set(self.invariant))
+        self.flow = A.to_be_recorded(
+            self.core, self.infos, reads, self.control_reads(), set(self.invariant)
+        )
         self.plan_hoisting()
 
     def plan_hoisting(self) -> None:
@@ -399,9 +478,12 @@ class Reverse:
         the reversed loop (a weight read inside a loop gets one accumulation, not one per
         step)."""
         fixed = set(self.core.params) | {
-            s.targets[0].id for s in self.core.body
-            if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name)
-            and s.targets[0].id in self.stable}
+            s.targets[0].id
+            for s in self.core.body
+            if isinstance(s, gast.Assign)
+            and isinstance(s.targets[0], gast.Name)
+            and s.targets[0].id in self.stable
+        }
         for sid, loop in self.invariant.items():
             sp = self.specs.get(sid)
             info = self.infos[sid]
@@ -492,8 +574,11 @@ class Reverse:
                     out.extend(self.accumulate(c, Z, line))
                     Z = Z - {c.var}
                 if sp.zero_index is not None:
-                    tgt = gast.Subscript(value=name(self.d(dest)),
-                                         slice=copy.deepcopy(sp.zero_index), ctx=gast.Store())
+                    tgt = gast.Subscript(
+                        value=name(self.d(dest)),
+                        slice=copy.deepcopy(sp.zero_index),
+                        ctx=gast.Store(),
+                    )
                     out.append(gast.Assign(targets=[tgt], value=const(0.0), type_comment=None))
             if y is not None:
                 Z = Z | {y}
@@ -509,10 +594,14 @@ class Reverse:
         if info.kind == A.SETITEM:
             tgt = s.targets[0]
             if tgt.value.id in self.dicts:
-                return [expr_stmt(call("restore_item", name(tgt.value.id),
-                                       _index_expr(tgt.slice), pop()))]
-            sub = gast.Subscript(value=name(tgt.value.id), slice=_index_expr(tgt.slice),
-                                 ctx=gast.Store())
+                return [
+                    expr_stmt(
+                        call("restore_item", name(tgt.value.id), _index_expr(tgt.slice), pop())
+                    )
+                ]
+            sub = gast.Subscript(
+                value=name(tgt.value.id), slice=_index_expr(tgt.slice), ctx=gast.Store()
+            )
             return [gast.Assign(targets=[sub], value=pop(), type_comment=None)]
         if info.kind == A.APPEND:
             return [expr_stmt(method(name(info.partial), "pop"))]
@@ -525,8 +614,9 @@ class Reverse:
         if c.index is not None:
             if var in Z:
                 out.append(self.materialize(var, line))
-            out.append(expr_stmt(call("add_at", name(dv), _index_value(c.index),
-                                      copy.deepcopy(c.value))))
+            out.append(
+                expr_stmt(call("add_at", name(dv), _index_value(c.index), copy.deepcopy(c.value)))
+            )
             return out
         if var in Z:
             if var in self.indexed:
@@ -536,8 +626,11 @@ class Reverse:
                 out.append(assign(dv, copy.deepcopy(c.value), line))
             return out
         if self.kinds.get(var) == "array" and var not in self.indexed:
-            out.append(assign(dv, gast.BinOp(left=name(dv), op=gast.Add(),
-                                             right=copy.deepcopy(c.value)), line))
+            out.append(
+                assign(
+                    dv, gast.BinOp(left=name(dv), op=gast.Add(), right=copy.deepcopy(c.value)), line
+                )
+            )
         else:
             out.append(assign(dv, call("add", name(dv), copy.deepcopy(c.value)), line))
         return out
@@ -557,8 +650,9 @@ class Reverse:
             code.extend(more)
         return code, Z
 
-    def _backward_loop(self, s: Any, Z: set[str], line: int | None,
-                       body: list) -> tuple[list, set[str]]:
+    def _backward_loop(
+        self, s: Any, Z: set[str], line: int | None, body: list
+    ) -> tuple[list, set[str]]:
         Zstart = set(Z)
         while True:
             code, Zend = self.backward(body, set(Zstart))
@@ -583,8 +677,9 @@ class Reverse:
             else:
                 s.s2s_push_range = True
                 it = call("reversed", pop())
-            loop = gast.For(target=store(s.target.id), iter=it, body=code, orelse=[],
-                            type_comment=None)
+            loop = gast.For(
+                target=store(s.target.id), iter=it, body=code, orelse=[], type_comment=None
+            )
             loop.s2s_line = line
             # the body's adjoint comes first in reverse; the loop statement itself has none
             # so the header of the reversed body shows the loop line
@@ -592,8 +687,13 @@ class Reverse:
             if id(s) in self.flow.loopvar_restore:
                 out.append(assign(s.target.id, pop(), line))
         else:
-            loop = gast.For(target=store("_"), iter=call("range", pop()), body=code,
-                            orelse=[], type_comment=None)
+            loop = gast.For(
+                target=store("_"),
+                iter=call("range", pop()),
+                body=code,
+                orelse=[],
+                type_comment=None,
+            )
             loop.s2s_line = line
             out = before + [loop]
         for node in before:
@@ -640,11 +740,11 @@ class Reverse:
             if info.kind == A.SETITEM:
                 tgt = s.targets[0]
                 if tgt.value.id in self.dicts:
-                    out.append(push(call("save_item", name(tgt.value.id),
-                                         _index_expr(tgt.slice))))
+                    out.append(push(call("save_item", name(tgt.value.id), _index_expr(tgt.slice))))
                 else:
-                    sub = gast.Subscript(value=name(tgt.value.id),
-                                         slice=_index_expr(tgt.slice), ctx=gast.Load())
+                    sub = gast.Subscript(
+                        value=name(tgt.value.id), slice=_index_expr(tgt.slice), ctx=gast.Load()
+                    )
                     out.append(push(call("copy_value", sub)))
             elif info.kind == A.APPEND:
                 pass
@@ -654,8 +754,11 @@ class Reverse:
         if sp is not None and getattr(sp, "user", None) is not None:
             fwd_name = sp.user[0]
             c = s.value if isinstance(s, gast.Assign) else s.value
-            newcall = gast.Call(func=name(fwd_name), args=[name("tape")] + [
-                load_copy(a) for a in c.args], keywords=copy.deepcopy(c.keywords))
+            newcall = gast.Call(
+                func=name(fwd_name),
+                args=[name("tape")] + [load_copy(a) for a in c.args],
+                keywords=copy.deepcopy(c.keywords),
+            )
             node = copy.deepcopy(s)
             node.value = newcall
             node.s2s_line = line
@@ -673,28 +776,44 @@ class Reverse:
         if id(s) in self.flow.loopvar_restore and getattr(s, "s2s_reversed", False):
             out.append(push(name(s.target.id)))
         if not getattr(s, "s2s_reversed", False):
-            node = gast.For(target=store(s.target.id), iter=copy.deepcopy(s.iter), body=body,
-                            orelse=[], type_comment=None)
+            node = gast.For(
+                target=store(s.target.id),
+                iter=copy.deepcopy(s.iter),
+                body=body,
+                orelse=[],
+                type_comment=None,
+            )
             node.s2s_line = line
             return out + [node]
         if not getattr(s, "s2s_push_range", False):
-            node = gast.For(target=store(s.target.id), iter=copy.deepcopy(s.iter), body=body,
-                            orelse=[], type_comment=None)
+            node = gast.For(
+                target=store(s.target.id),
+                iter=copy.deepcopy(s.iter),
+                body=body,
+                orelse=[],
+                type_comment=None,
+            )
             node.s2s_line = line
             return out + [node]
         r = self.fresh()
         out.append(assign(r, copy.deepcopy(s.iter), line))
-        node = gast.For(target=store(s.target.id), iter=name(r), body=body, orelse=[],
-                        type_comment=None)
+        node = gast.For(
+            target=store(s.target.id), iter=name(r), body=body, orelse=[], type_comment=None
+        )
         node.s2s_line = line
         if getattr(s, "s2s_has_break", False):
             n = self.fresh()
             out.append(assign(n, const(0), line))
-            body.insert(len(body) - 1, assign(n, gast.BinOp(left=name(n), op=gast.Add(),
-                                                            right=const(1)), line))
+            body.insert(
+                len(body) - 1,
+                assign(n, gast.BinOp(left=name(n), op=gast.Add(), right=const(1)), line),
+            )
             out.append(node)
-            sl = gast.Subscript(value=name(r), slice=gast.Slice(lower=None, upper=name(n),
-                                                                step=None), ctx=gast.Load())
+            sl = gast.Subscript(
+                value=name(r),
+                slice=gast.Slice(lower=None, upper=name(n), step=None),
+                ctx=gast.Load(),
+            )
             out.append(push(sl))
         else:
             out.append(node)
@@ -713,8 +832,7 @@ class Reverse:
 
     def prologue(self) -> list:
         out = []
-        undefined = self.flow.maybe_undefined | (self.flow.end_undefined if self.split
-                                                 else set())
+        undefined = self.flow.maybe_undefined | (self.flow.end_undefined if self.split else set())
         for v in sorted(undefined):
             if v not in self.core.params:
                 out.append(assign(v, const(None), None))
@@ -724,8 +842,10 @@ class Reverse:
         return out
 
     def grads(self, params: list[str]) -> list:
-        return [name(self.d(p)) if p not in self.Zfinal and p in self.active else const(0.0)
-                for p in params]
+        return [
+            name(self.d(p)) if p not in self.Zfinal and p in self.active else const(0.0)
+            for p in params
+        ]
 
 
 @dataclass
@@ -755,8 +875,12 @@ class _Subst(gast.NodeTransformer):
 
 
 def _is_d(node: Any) -> bool:
-    return (isinstance(node, gast.Subscript) and isinstance(node.value, gast.Name)
-            and node.value.id == "d" and isinstance(node.slice, gast.Name))
+    return (
+        isinstance(node, gast.Subscript)
+        and isinstance(node.value, gast.Name)
+        and node.value.id == "d"
+        and isinstance(node.slice, gast.Name)
+    )
 
 
 def _live_pre(pre: list, contribs: list) -> list:
@@ -775,9 +899,11 @@ def _live_pre(pre: list, contribs: list) -> list:
 def _index_expr(index: Any) -> Any:
     """A Load-context copy of a core index (atoms, slices, tuples)."""
     if isinstance(index, gast.Slice):
-        return gast.Slice(lower=index.lower and load_copy(index.lower),
-                          upper=index.upper and load_copy(index.upper),
-                          step=index.step and load_copy(index.step))
+        return gast.Slice(
+            lower=index.lower and load_copy(index.lower),
+            upper=index.upper and load_copy(index.upper),
+            step=index.step and load_copy(index.step),
+        )
     if isinstance(index, gast.Tuple):
         return gast.Tuple(elts=[_index_expr(e) for e in index.elts], ctx=gast.Load())
     if is_atom(index):
@@ -788,13 +914,17 @@ def _index_expr(index: Any) -> Any:
 def _index_value(index: Any) -> Any:
     """An index as a value that can be passed to a function: slices become slice(...)."""
     if isinstance(index, gast.Slice):
-        parts = [p if p is not None else const(None)
-                 for p in (index.lower, index.upper, index.step)]
-        while len(parts) > 2 and isinstance(parts[-1], gast.Constant) and \
-                parts[-1].value is None:
+        parts = [
+            p if p is not None else const(None) for p in (index.lower, index.upper, index.step)
+        ]
+        while len(parts) > 2 and isinstance(parts[-1], gast.Constant) and parts[-1].value is None:
             parts.pop()
-        if all(isinstance(p, gast.Constant) and p.value is None for p in parts[:1]) and \
-                isinstance(parts[1], gast.Constant) and parts[1].value is None and len(parts) == 2:
+        if (
+            all(isinstance(p, gast.Constant) and p.value is None for p in parts[:1])
+            and isinstance(parts[1], gast.Constant)
+            and parts[1].value is None
+            and len(parts) == 2
+        ):
             parts = [const(None)]
         return call("slice", *[copy.deepcopy(p) for p in parts])
     if isinstance(index, gast.Tuple):
@@ -803,8 +933,12 @@ def _index_value(index: Any) -> Any:
 
 
 def _is_break_tail(s: Any) -> bool:
-    return (isinstance(s, gast.If) and len(s.body) == 1 and isinstance(s.body[0], gast.Break)
-            and not s.orelse)
+    return (
+        isinstance(s, gast.If)
+        and len(s.body) == 1
+        and isinstance(s.body[0], gast.Break)
+        and not s.orelse
+    )
 
 
 def _user_params(fn: Any) -> list[str]:

@@ -79,8 +79,9 @@ def case(*ops: Any, args: Callable[[np.random.Generator], tuple], wrt: Any = Non
 # -- input makers ----------------------------------------------------------------------------
 
 
-def vec(r: np.random.Generator, n: int = 3, lo: float = 0.3, hi: float = 1.5,
-        signed: bool = True) -> np.ndarray:
+def vec(
+    r: np.random.Generator, n: int = 3, lo: float = 0.3, hi: float = 1.5, signed: bool = True
+) -> np.ndarray:
     """Values with magnitude in [lo, hi], random signs when `signed`."""
     v = r.uniform(lo, hi, size=n)
     if signed:
@@ -177,8 +178,10 @@ def op_matmul_vec(a, v):
     return a @ v
 
 
-@case(operator.mod, args=lambda r: (pos(r, 3, 0.1, 0.9) + 2.0 * r.integers(-2, 3, 3),
-                                    pos(r, 3, 2.2, 2.4)))
+@case(
+    operator.mod,
+    args=lambda r: (pos(r, 3, 0.1, 0.9) + 2.0 * r.integers(-2, 3, 3), pos(r, 3, 2.2, 2.4)),
+)
 def op_mod(x, y):
     return x % y
 
@@ -216,8 +219,10 @@ def np_matmul(a, b):
     return np.matmul(a, b)
 
 
-@case(np.remainder, args=lambda r: (pos(r, 3, 0.1, 0.9) + 2.0 * r.integers(-2, 3, 3),
-                                    pos(r, 3, 2.2, 2.4)))
+@case(
+    np.remainder,
+    args=lambda r: (pos(r, 3, 0.1, 0.9) + 2.0 * r.integers(-2, 3, 3), pos(r, 3, 2.2, 2.4)),
+)
 def np_remainder(x, y):
     return np.remainder(x, y)
 
@@ -706,8 +711,9 @@ def np_clip_upper_only(x):
 # -- elementwise: NumPy binary --------------------------------------------------------------
 
 
-@case(np.fmod, args=lambda r: (pos(r, 3, 0.1, 0.9) + 2.0 * r.integers(0, 3, 3),
-                               pos(r, 3, 2.2, 2.4)))
+@case(
+    np.fmod, args=lambda r: (pos(r, 3, 0.1, 0.9) + 2.0 * r.integers(0, 3, 3), pos(r, 3, 2.2, 2.4))
+)
 def np_fmod(x, y):
     return np.fmod(x, y)
 
@@ -780,8 +786,9 @@ def math_inverse_hyperbolic(x):
     return math.asinh(x) + 2.0 * math.acosh(x + 1.5) + 3.0 * math.atanh(x)
 
 
-@case(math.log2, math.log10, math.log1p, math.expm1,
-      args=lambda r: (num(r, 0.5, 2.0, signed=False),))
+@case(
+    math.log2, math.log10, math.log1p, math.expm1, args=lambda r: (num(r, 0.5, 2.0, signed=False),)
+)
 def math_logs(x):
     return math.log2(x) + 2.0 * math.log10(x) + 3.0 * math.log1p(x) + math.expm1(x)
 
@@ -806,8 +813,13 @@ def math_copysign(x, y):
     return math.copysign(x, y)
 
 
-@case(math.fmod, args=lambda r: (num(r, 0.1, 0.9, signed=False) + 2.0 * int(r.integers(0, 3)),
-                                 num(r, 2.2, 2.4, signed=False)))
+@case(
+    math.fmod,
+    args=lambda r: (
+        num(r, 0.1, 0.9, signed=False) + 2.0 * int(r.integers(0, 3)),
+        num(r, 2.2, 2.4, signed=False),
+    ),
+)
 def math_fmod(x, y):
     return math.fmod(x, y)
 
@@ -1558,8 +1570,10 @@ def np_vecdot(a, b):
     return np.vecdot(a, b) + np.linalg.vecdot(a, b)
 
 
-@case(*np2("matrix_transpose", "linalg.matrix_transpose"),
-      args=lambda r: (r.uniform(-1, 1, (2, 3, 4)),))
+@case(
+    *np2("matrix_transpose", "linalg.matrix_transpose"),
+    args=lambda r: (r.uniform(-1, 1, (2, 3, 4)),),
+)
 def np_matrix_transpose(x):
     return np.matrix_transpose(x) * np.linalg.matrix_transpose(x)
 
@@ -1586,8 +1600,9 @@ def np_convolve_modes(a, v):
 
 @case(np.correlate, args=lambda r: (vec(r, 5), vec(r, 3)))
 def np_correlate(a, v):
-    return np.concatenate([np.correlate(a, v), np.correlate(a, v, "full"),
-                           np.correlate(a, v, "same")])
+    return np.concatenate(
+        [np.correlate(a, v), np.correlate(a, v, "full"), np.correlate(a, v, "same")]
+    )
 
 
 @case(np.polyval, args=lambda r: (vec(r, 3), mat(r, 2, 2)))
@@ -1651,8 +1666,7 @@ def np_cumulative(x):
 
 @case(*np2("cumulative_sum", "cumulative_prod"), args=lambda r: (vec(r, 4),))
 def np_cumulative_initial(x):
-    return np.cumulative_sum(x, include_initial=True) * np.cumulative_prod(x,
-                                                                          include_initial=True)
+    return np.cumulative_sum(x, include_initial=True) * np.cumulative_prod(x, include_initial=True)
 
 
 @case(np.median, args=lambda r: (distinct(r, (3, 4)),))
@@ -1716,8 +1730,7 @@ def np_choose(a, b, s):
     return np.choose(np.array([0, 1, 2, 1]), [a, b, s])
 
 
-@case(np.interp, args=lambda r: (r.uniform(0.1, 2.9, 5), np.array([0.0, 1.0, 2.0, 3.0]),
-                                  vec(r, 4)))
+@case(np.interp, args=lambda r: (r.uniform(0.1, 2.9, 5), np.array([0.0, 1.0, 2.0, 3.0]), vec(r, 4)))
 def np_interp(x, xp, fp):
     return np.interp(x, xp, fp)
 
@@ -1733,8 +1746,9 @@ def np_ldexp(x):
     return np.ldexp(x, np.array([1, -2, 3]))
 
 
-@case(np.divmod, args=lambda r: (pos(r, 3, 0.1, 0.9) + 2.0 * r.integers(0, 3, 3),
-                                 pos(r, 3, 2.2, 2.4)))
+@case(
+    np.divmod, args=lambda r: (pos(r, 3, 0.1, 0.9) + 2.0 * r.integers(0, 3, 3), pos(r, 3, 2.2, 2.4))
+)
 def np_divmod(x, y):
     q, m = np.divmod(x, y)
     return m * q

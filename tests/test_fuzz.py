@@ -27,6 +27,7 @@ from hypothesis import strategies as st
 LONG = os.environ.get("HYPOTHESIS_PROFILE") == "long"
 EXAMPLES = 10_000 if LONG else 25
 
+
 def _run(source, wrt, ch):
     with np.errstate(all="ignore"):
         try:

@@ -26,12 +26,33 @@ from s2s.adjoints.doc import library_rules
 import s2s
 
 #: kinks inside the case's value range, or a derivative that is zero on purpose
-NON_SMOOTH = {"maximum", "minimum", "fmax", "fmin", "mod", "fmod", "remainder", "copysign",
-              "floor_divide", "heaviside", "absolute", "fabs", "sign"}
+NON_SMOOTH = {
+    "maximum",
+    "minimum",
+    "fmax",
+    "fmin",
+    "mod",
+    "fmod",
+    "remainder",
+    "copysign",
+    "floor_divide",
+    "heaviside",
+    "absolute",
+    "fabs",
+    "sign",
+}
 
 UNARY_SHAPES = [(), (1,), (3,), (2, 3), (1, 3), (2, 1, 2)]
-BINARY_SHAPES = [((), (3,)), ((3,), ()), ((2, 1), (1, 3)), ((2, 3), (3,)), ((1,), (4,)),
-                 ((2, 3), (2, 3)), ((), ()), ((3, 1, 2), (4, 1))]
+BINARY_SHAPES = [
+    ((), (3,)),
+    ((3,), ()),
+    ((2, 1), (1, 3)),
+    ((2, 3), (3,)),
+    ((1,), (4,)),
+    ((2, 3), (2, 3)),
+    ((), ()),
+    ((3, 1, 2), (4, 1)),
+]
 
 
 def _ufunc_cases() -> list:
@@ -45,7 +66,8 @@ def _ufunc_cases() -> list:
         for c in OP_CASES.get(id(op), []):
             args = c.make_args(np.random.default_rng(0))
             if len(args) == op.nin and all(
-                    isinstance(a, np.ndarray) and a.dtype.kind == "f" for a in args):
+                isinstance(a, np.ndarray) and a.dtype.kind == "f" for a in args
+            ):
                 out.append((op.__name__, op.nin, c))
                 break
     return sorted(out, key=lambda t: t[0])
@@ -106,8 +128,7 @@ def test_ufunc_on_broadcast_shapes(name, nin, case, shapes, seed):
     assert np.isclose(float(jv), want, rtol=1e-9, atol=1e-12)
 
     # float32 in, float32 out, close to float64
-    grads32 = s2s.grad(f, wrt=wrt)(*[a.astype(np.float32) for a in inputs],
-                                   w.astype(np.float32))
+    grads32 = s2s.grad(f, wrt=wrt)(*[a.astype(np.float32) for a in inputs], w.astype(np.float32))
     for g32, g64, a in zip(grads32, grads, inputs, strict=True):
         assert g32.dtype == np.float32 and g32.shape == a.shape
         np.testing.assert_allclose(g32, g64, rtol=2e-3, atol=2e-3)
