@@ -17,6 +17,7 @@ helper keeps, so that an adjoint computed on a device stays there:
 
 from __future__ import annotations
 
+import math
 import numbers
 from typing import Any
 
@@ -383,6 +384,17 @@ def restore_item(d: dict, key: Any, old: Any) -> None:
 
 
 HELPERS.update({"save_item": save_item, "restore_item": restore_item})
+
+
+def checkpoint_segments(steps: Any) -> list:
+    """The steps of a checkpointed loop (a range) cut into consecutive segments of
+    ceil(sqrt(T)) steps: about sqrt(T) segments, each checkpointed at its start."""
+    n = len(steps)
+    k = max(1, math.isqrt(n - 1) + 1) if n > 1 else 1
+    return [steps[i : i + k] for i in range(0, n, k)]
+
+
+HELPERS["checkpoint_segments"] = checkpoint_segments
 
 
 def _finite(v: Any) -> bool:

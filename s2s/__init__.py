@@ -19,6 +19,7 @@ from .errors import (
     WrtError,
 )
 from .higher import hessian, hvp, jacobian
+from .markers import checkpoint, checkpointed, insert_grad_of
 
 __version__ = "0.1.0"
 
@@ -37,11 +38,14 @@ __all__ = [
     "WrtError",
     "adjoint",
     "check_grad",
+    "checkpoint",
+    "checkpointed",
     "d",
     "differentiate",
     "grad",
     "hessian",
     "hvp",
+    "insert_grad_of",
     "jacobian",
     "jvp",
     "source",

@@ -74,6 +74,9 @@ def _init_methods() -> None:
 _init_methods()
 
 # statement kinds
+#: `with s2s.insert_grad_of(x) as dx:` (its block runs in the backward sweep)
+HOOK = "hook"
+
 COPY, OP, USER, GETITEM, SETITEM, APPEND, BUILD, NONDIFF, CONST, ATTR = (
     "copy",
     "op",
@@ -154,6 +157,9 @@ def classify(core: CoreFunction, s: Any) -> StmtInfo:
         if isinstance(value, gast.Call):
             return _classify_call(core, value, target)
         return StmtInfo(NONDIFF, target=target, operands=ops)
+    hook = getattr(s, "s2s_hook", None)
+    if hook is not None:
+        return StmtInfo(HOOK, operands=[hook.var] + [r for r in hook.reads if r != hook.var])
     if isinstance(s, gast.Expr) and isinstance(s.value, gast.Call):
         call = s.value
         f = call.func
@@ -310,7 +316,7 @@ def walk_stmts(stmts: list):
 
 def propagates(info: StmtInfo) -> bool:
     """Does a gradient flow from this statement's operands to its target?"""
-    if info.kind in (NONDIFF, CONST, ATTR):
+    if info.kind in (NONDIFF, CONST, ATTR, HOOK):
         return False
     if info.kind == OP and adjoints.is_nondiff(info.op):
         return False
@@ -692,6 +698,8 @@ class Flow:
     end_state: set[str] = field(default_factory=set)  # names the backward reads at the end
     maybe_undefined: set[str] = field(default_factory=set)  # pushed before any assignment
     end_undefined: set[str] = field(default_factory=set)  # end state maybe never assigned
+    # id(checkpoint block) -> (names saved at its start, those of them it mutates in place)
+    checkpoints: dict[int, tuple[list[str], set[str]]] = field(default_factory=dict)
 
 
 def to_be_recorded(
@@ -712,10 +720,24 @@ def to_be_recorded(
     """
     flow = Flow()
     params = set(core.params)
+    stable = stable_names(core) if any(is_checkpoint(c) for c in walk_stmts(core.body)) else set()
 
     def step(s: Any, R: set[str], D: set[str]) -> tuple[set[str], set[str]]:
         info = infos.get(id(s))
         arg_reads, own_reads = reads.get(id(s), (set(), set()))
+        if is_checkpoint(s):
+            # The block runs twice: plainly in the forward sweep, and again, pushing what its
+            # adjoint reads, right before its adjoint. What it starts from is saved at its
+            # start: the names it reads before assigning, and the names it assigns whose old
+            # value earlier adjoints read (the recomputation pushes them again, for its own
+            # backward sweep to restore). After the block, nothing it assigns is needed live.
+            assigned, partial = assigned_names(s.body, infos)
+            saved = exposed_reads(s.body, infos, core.locals, set()) | (assigned & R)
+            saved -= stable - partial  # a name assigned once, outside loops, keeps its value
+            flow.checkpoints[id(s)] = (sorted(saved), partial & saved)
+            flow.maybe_undefined |= saved - D
+            R1, D1 = block(s.body, set(R), set(D))
+            return R - assigned, D1
         if isinstance(s, gast.If):
             R1, D1 = block(s.body, set(R), set(D))
             R2, D2 = block(s.orelse, set(R), set(D))
@@ -766,6 +788,61 @@ def to_be_recorded(
     flow.end_state = R
     flow.end_undefined = R - D
     return flow
+
+
+def is_checkpoint(s: Any) -> bool:
+    """A `with s2s.checkpoint():` block (in the core, `if True:` marked as one)."""
+    return isinstance(s, gast.If) and getattr(s, "s2s_checkpoint", False)
+
+
+def assigned_names(stmts: list, infos: dict[int, StmtInfo]) -> tuple[set[str], set[str]]:
+    """The names `stmts` assign (loop variables included), and those they mutate in place."""
+    assigned: set[str] = set()
+    partial: set[str] = set()
+    for s in walk_stmts(stmts):
+        if isinstance(s, gast.For):
+            assigned.add(s.target.id)
+        info = infos.get(id(s))
+        if info is None or isinstance(s, (gast.If, gast.For, gast.While)):
+            continue
+        if info.target:
+            assigned.add(info.target)
+        if info.partial:
+            partial.add(info.partial)
+    return assigned | partial, partial
+
+
+def exposed_reads(
+    stmts: list, infos: dict[int, StmtInfo], local: set[str], defined: set[str]
+) -> set[str]:
+    """Names `stmts` may read before assigning them (what they need from before)."""
+    out: set[str] = set()
+    for s in stmts:
+        if isinstance(s, gast.If):
+            out |= set(atom_names(s.test, local)) - defined
+            out |= exposed_reads(s.body, infos, local, set(defined))
+            out |= exposed_reads(s.orelse, infos, local, set(defined))
+            continue
+        if isinstance(s, gast.For):
+            out |= set(atom_names(s.iter, local)) - defined
+            out |= exposed_reads(s.body, infos, local, defined | {s.target.id})
+            continue
+        if isinstance(s, gast.While):
+            out |= set(atom_names(s.test, local)) - defined
+            out |= exposed_reads(s.body, infos, local, set(defined))
+            continue
+        if isinstance(s, gast.Return):
+            out |= set(atom_names(s, local)) - defined
+            continue
+        info = infos.get(id(s))
+        if info is None:
+            continue
+        out |= set(info.operands) - defined
+        if info.partial:
+            out |= {info.partial} - defined
+        if info.target:
+            defined.add(info.target)
+    return out
 
 
 def is_builtin_range(core: CoreFunction) -> bool:

@@ -13,6 +13,7 @@ import numpy as np
 from s2s.adjoints.registry import version as rules_version
 from s2s.backends.namespace import argument_checker
 
+from .checkpoint import check_mode
 from .errors import ArgumentError, S2SError, WrtError
 from .transform import Generated, generate
 
@@ -21,12 +22,17 @@ _LOCK = threading.RLock()
 
 
 def _key(
-    fn: Any, wrt: Any, mode: str, numbers: frozenset = frozenset(), debug: bool = False
+    fn: Any,
+    wrt: Any,
+    mode: str,
+    numbers: frozenset = frozenset(),
+    debug: bool = False,
+    checkpoint_loops: str | None = None,
 ) -> tuple:
     wrt_key = tuple(wrt) if isinstance(wrt, (list, tuple)) else wrt
     code = getattr(fn, "__code__", None)
     # a rule registered since (s2s.adjoint, s2s.tangent) changes what is generated
-    return (fn, code, wrt_key, mode, numbers, debug, rules_version())
+    return (fn, code, wrt_key, mode, numbers, debug, checkpoint_loops, rules_version())
 
 
 def _where(fn: Any) -> dict[str, Any]:
@@ -108,9 +114,14 @@ def _argument_checker(fn: Any) -> Callable[[tuple, dict], None]:
 
 
 def _generated(
-    fn: Any, wrt: Any, mode: str, numbers: frozenset = frozenset(), debug: bool = False
+    fn: Any,
+    wrt: Any,
+    mode: str,
+    numbers: frozenset = frozenset(),
+    debug: bool = False,
+    checkpoint_loops: str | None = None,
 ) -> tuple[Generated, list[str], bool]:
-    key = _key(fn, wrt, mode, numbers, debug)
+    key = _key(fn, wrt, mode, numbers, debug, checkpoint_loops)
     with _LOCK:
         hit = _CACHE.get(key)
         if hit is not None and hit[0].assumed and not hit[0].still_valid():
@@ -119,6 +130,8 @@ def _generated(
             extra: dict[str, Any] = {"debug": True} if debug else {}
             if numbers:
                 extra["numbers"] = numbers
+            if checkpoint_loops is not None:
+                extra["checkpoint_loops"] = checkpoint_loops
             hit = _CACHE[key] = _generate_located(fn, wrt, mode, extra)
         return hit
 
@@ -144,9 +157,18 @@ class _Specializations:
     Python numbers for (then no broadcasting helper is called where every operand is a
     number), looked up by the argument types, so a call costs one dict lookup."""
 
-    def __init__(self, fn: Any, wrt: Any, mode: str, debug: bool = False) -> None:
+    def __init__(
+        self,
+        fn: Any,
+        wrt: Any,
+        mode: str,
+        debug: bool = False,
+        checkpoint_loops: str | None = None,
+    ) -> None:
+        check_mode(checkpoint_loops)
         self.fn, self.wrt, self.mode, self.debug = fn, wrt, mode, debug
-        self.generic = _generated(fn, wrt, mode, debug=debug)  # errors surface here
+        self.checkpoint_loops = checkpoint_loops
+        self.generic = _generated(fn, wrt, mode, debug=debug, checkpoint_loops=checkpoint_loops)
         self.signature = inspect.signature(fn)
         self.table: dict[tuple, Generated] = {}
         self.version = rules_version()
@@ -170,7 +192,9 @@ class _Specializations:
             return self.generic[0]  # the call itself raises the user's TypeError
         bound.apply_defaults()
         numbers = frozenset(p for p, v in bound.arguments.items() if type(v) in _NUMBER_TYPES)
-        return _generated(self.fn, self.wrt, self.mode, numbers, self.debug)[0]
+        return _generated(self.fn, self.wrt, self.mode, numbers, self.debug, self.checkpoint_loops)[
+            0
+        ]
 
 
 def _unwrap(fn: Any) -> Any:
@@ -184,7 +208,9 @@ def _unwrap(fn: Any) -> Any:
     return fn.__wrapped__ if isinstance(fn, Differentiable) else fn
 
 
-def grad(fn: Callable, wrt: Any = 0, debug: bool = False) -> Callable:
+def grad(
+    fn: Callable, wrt: Any = 0, debug: bool = False, checkpoint_loops: str | None = None
+) -> Callable:
     """The gradient of scalar-valued `fn` with respect to the argument(s) `wrt`.
 
     `wrt` is a position, a parameter name, or a tuple of them (then gradients come as a tuple).
@@ -192,7 +218,7 @@ def grad(fn: Callable, wrt: Any = 0, debug: bool = False) -> Callable:
     adjoint statement for NaN and infinity and raises `NonFiniteGradientError` naming the line.
     """
     fn = _unwrap(fn)
-    pick = _Specializations(fn, wrt, "grad", debug)
+    pick = _Specializations(fn, wrt, "grad", debug, checkpoint_loops)
     gen = pick.generic[0]
     check = _argument_checker(fn)
 
@@ -207,10 +233,12 @@ def grad(fn: Callable, wrt: Any = 0, debug: bool = False) -> Callable:
     return df
 
 
-def value_and_grad(fn: Callable, wrt: Any = 0, debug: bool = False) -> Callable:
+def value_and_grad(
+    fn: Callable, wrt: Any = 0, debug: bool = False, checkpoint_loops: str | None = None
+) -> Callable:
     """Like `grad`, but returns `(value, gradient)`."""
     fn = _unwrap(fn)
-    pick = _Specializations(fn, wrt, "value_and_grad", debug)
+    pick = _Specializations(fn, wrt, "value_and_grad", debug, checkpoint_loops)
     gen = pick.generic[0]
     check = _argument_checker(fn)
 
@@ -223,13 +251,15 @@ def value_and_grad(fn: Callable, wrt: Any = 0, debug: bool = False) -> Callable:
     return vg
 
 
-def vjp(fn: Callable, wrt: Any = 0, debug: bool = False) -> Callable:
+def vjp(
+    fn: Callable, wrt: Any = 0, debug: bool = False, checkpoint_loops: str | None = None
+) -> Callable:
     """`vjp(fn)(*args)` returns `(value, pullback)`; `pullback(cotangent)` is the
     vector-Jacobian product, with the structure of the `wrt` argument(s)."""
     from s2s.backends.runtime import grad_like
 
     fn = _unwrap(fn)
-    pick = _Specializations(fn, wrt, "vjp", debug)
+    pick = _Specializations(fn, wrt, "vjp", debug, checkpoint_loops)
     _, wrt_names, is_tuple = pick.generic
     sig = pick.signature
     check = _argument_checker(fn)
@@ -302,18 +332,20 @@ def jvp(fn: Callable, wrt: Any = 0) -> Callable:
     return fj
 
 
-def source(fn: Callable, mode: str = "reverse", wrt: Any = 0, debug: bool = False) -> str:
+def source(
+    fn: Callable,
+    mode: str = "reverse",
+    wrt: Any = 0,
+    debug: bool = False,
+    checkpoint_loops: str | None = None,
+) -> str:
     """The generated Python source of `fn`'s derivative, as a string (`debug`: with debug
-    mode's checks, reverse modes only)."""
+    mode's checks; `checkpoint_loops`: loops in checkpointed segments; reverse modes only)."""
     fn = _unwrap(fn)
-    if mode == "reverse":
-        gen, _, _ = _generated(fn, wrt, "grad", debug=debug)
-        return gen.source
-    if mode == "vjp":
-        gen, _, _ = _generated(fn, wrt, "vjp", debug=debug)
-        return gen.source
-    if mode == "value_and_grad":
-        gen, _, _ = _generated(fn, wrt, "value_and_grad", debug=debug)
+    check_mode(checkpoint_loops)
+    if mode in ("reverse", "vjp", "value_and_grad"):
+        kind = "grad" if mode == "reverse" else mode
+        gen, _, _ = _generated(fn, wrt, kind, debug=debug, checkpoint_loops=checkpoint_loops)
         return gen.source
     if mode in ("forward", "jvp"):
         gen, _, _ = _generated(fn, wrt, "jvp")

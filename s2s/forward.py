@@ -252,6 +252,8 @@ class Forward:
 
     def stmt(self, s: Any, st: State) -> list:
         line = getattr(s, "s2s_line", None)
+        if A.is_checkpoint(s):
+            return self.block(s.body, st)  # checkpointing is reverse mode's affair
         if isinstance(s, gast.If):
             return self.if_stmt(s, st, line)
         if isinstance(s, (gast.For, gast.While)):
@@ -261,6 +263,8 @@ class Forward:
         if isinstance(s, gast.Return):
             return []
         info = self.infos[id(s)]
+        if info.kind == A.HOOK:
+            return []  # `with s2s.insert_grad_of(x)` acts on reverse mode's gradients only
         primal = copy.deepcopy(s)
         primal.s2s_line = line
         primal.s2s_primal = True  # the user's statement: never folded (`x * 1.0` is a copy)

@@ -19,12 +19,14 @@ Every statement keeps ``s2s_line``, the primal line it came from, for comments a
 from __future__ import annotations
 
 import builtins
+import copy
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
 import gast
 
+from . import markers
 from .errors import UnsupportedSyntaxError
 from .parse import MISSING, ParsedFunction, SourceInfo
 
@@ -133,6 +135,31 @@ _UNSUPPORTED_EXPR = {
 
 
 @dataclass
+class Hook:
+    """`with s2s.insert_grad_of(var) as grad: body`: `body` runs in the backward sweep on the
+    adjoint of `var`; `reads` are the function's own names it reads."""
+
+    var: str
+    grad: str
+    body: list
+    reads: list[str]
+
+
+_NOT_IN_HOOK = (
+    gast.Return,
+    gast.Break,
+    gast.Continue,
+    gast.Yield,
+    gast.YieldFrom,
+    gast.With,
+    gast.FunctionDef,
+    gast.Lambda,
+    gast.Global,
+    gast.Nonlocal,
+)
+
+
+@dataclass
 class LoopCtx:
     brk: str | None = None  # break flag name, created on demand
     cnt: str | None = None  # continue flag name, created on demand
@@ -179,6 +206,119 @@ class Normalizer:
     def resolves_to(self, node: Any, obj: Any) -> bool:
         return self.is_global_ref(node) and self.namespace.resolve(node) is obj
 
+    # -- s2s's own context managers ----------------------------------------------------------
+    def with_kind(self, s: Any) -> str | None:
+        """ "hook" for `with s2s.insert_grad_of(x) as dx:`, "checkpoint" for
+        `with s2s.checkpoint():`, None for any other `with`."""
+        if not isinstance(s, gast.With) or len(s.items) != 1:
+            return None
+        ce = s.items[0].context_expr
+        if isinstance(ce, gast.Call):
+            if self.resolves_to(ce.func, markers.insert_grad_of):
+                return "hook"
+            if self.resolves_to(ce.func, markers.checkpoint):
+                return "checkpoint"
+        return None
+
+    def check_withs(self, tree: Any) -> None:
+        """Refuse every `with` but s2s's own, and hook blocks that could not run on their own
+        in the backward sweep; record the hooks' names."""
+        hooks = [s for s in gast.walk(tree) if self.with_kind(s) == "hook"]
+        inside: set[int] = set()
+        for h in hooks:  # the blocks and their `as` names are the backward sweep's own
+            inside |= {id(n) for b in h.body for n in gast.walk(b)}
+            inside.add(id(h.items[0].optional_vars))
+        outside = {
+            n.id for n in gast.walk(tree) if isinstance(n, gast.Name) and id(n) not in inside
+        }
+        self.hook_names: dict[int, tuple[set[str], list[str]]] = {}
+        for s in gast.walk(tree):
+            if not isinstance(s, (gast.With, gast.AsyncWith)):
+                continue
+            kind = self.with_kind(s)
+            if kind is None:
+                msg, hint = _UNSUPPORTED_STMT[type(s)]
+                raise self.error(s, msg, hint)
+            item = s.items[0]
+            call = item.context_expr
+            if kind == "checkpoint":
+                if call.args or call.keywords or item.optional_vars is not None:
+                    raise self.error(
+                        s,
+                        "s2s.checkpoint() takes no arguments and binds no name",
+                        "write `with s2s.checkpoint():`",
+                    )
+                continue
+            if len(call.args) != 1 or call.keywords or not self.is_local(call.args[0]):
+                raise self.error(
+                    s,
+                    "s2s.insert_grad_of takes one variable of the function",
+                    "write `with s2s.insert_grad_of(h) as dh:` with h a local variable",
+                )
+            var = call.args[0].id
+            ov = item.optional_vars
+            if not isinstance(ov, gast.Name):
+                raise self.error(
+                    s,
+                    "s2s.insert_grad_of needs `as NAME` for the gradient it gives the block",
+                    f"write `with s2s.insert_grad_of({var}) as d{var}:`",
+                )
+            body = gast.Module(body=s.body, type_ignores=[])
+            for n in gast.walk(body):
+                if isinstance(n, _NOT_IN_HOOK):
+                    raise self.error(
+                        n,
+                        f"`{type(n).__name__.lower()}` cannot be used inside an "
+                        "s2s.insert_grad_of block (it runs on its own in the backward sweep)",
+                        "compute a new value for the gradient name and let the block end",
+                    )
+            stored = {
+                n.id
+                for n in gast.walk(body)
+                if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)
+            }
+            clash = sorted((stored | {ov.id}) & outside)
+            if clash:
+                raise self.error(
+                    s,
+                    f"the insert_grad_of block binds {clash[0]!r}, a name the function "
+                    "also uses outside the block",
+                    "give the gradient and the block's temporaries names of their own (the "
+                    "block runs in the backward sweep, where the function's names hold their "
+                    "values at this point)",
+                )
+            reads = []
+            for n in gast.walk(body):
+                if (
+                    isinstance(n, gast.Name)
+                    and isinstance(n.ctx, gast.Load)
+                    and n.id in outside
+                    and n.id in self.locals
+                    and n.id not in reads
+                ):
+                    reads.append(n.id)
+            self.hook_names[id(s)] = (stored | {ov.id}, reads)
+
+    def hook_stmt(self, s: gast.With) -> Any:
+        """The core form of a hook: `insert_grad_of(x)` as a statement carrying the block."""
+        item = s.items[0]
+        call = item.context_expr
+        _, reads = self.hook_names[id(s)]
+        node = gast.Expr(
+            value=gast.Call(
+                func=load_copy_chain(call.func), args=[name(call.args[0].id)], keywords=[]
+            )
+        )
+        body = [copy.deepcopy(b) for b in s.body]
+        for b in body:
+            for n in gast.walk(b):
+                if isinstance(n, gast.stmt):
+                    n.s2s_line = self.line
+        node.s2s_hook = Hook(
+            var=call.args[0].id, grad=item.optional_vars.id, body=body, reads=reads
+        )
+        return node
+
     # -- pass 1: jumps (break / continue / return) -----------------------------------------------
     def lower_jumps(self, stmts: list, ctx: LoopCtx | None, tail: bool) -> list:
         out: list = []
@@ -186,6 +326,10 @@ class Normalizer:
             rest = stmts[idx + 1 :]
             last = tail and not rest
             line = getattr(s, "lineno", None)
+            if self.with_kind(s) == "checkpoint":  # in the core: `if True:`, marked
+                block = tag(gast.If(test=const(True), body=s.body, orelse=[]), line)
+                block.s2s_checkpoint = True
+                s = block
             if isinstance(s, gast.Return):
                 value = s.value if s.value is not None else const(None)
                 if last and ctx is None:
@@ -227,6 +371,7 @@ class Normalizer:
                     body=self.lower_jumps(s.body, ctx, last),
                     orelse=self.lower_jumps(s.orelse, ctx, last),
                 )
+                new.s2s_checkpoint = getattr(s, "s2s_checkpoint", False)
                 out.append(tag(new, line))
                 guard = self._jump_guard(ctx, before, s)
                 if guard is not None and rest:
@@ -349,6 +494,9 @@ class Normalizer:
         out.append(node)
 
     def stmt(self, s: Any, out: list) -> None:
+        if isinstance(s, gast.With) and self.with_kind(s) == "hook":
+            self.emit(out, self.hook_stmt(s))
+            return
         for cls, (msg, hint) in _UNSUPPORTED_STMT.items():
             if isinstance(s, cls):
                 raise self.error(s, msg, hint)
@@ -373,6 +521,7 @@ class Normalizer:
         elif isinstance(s, gast.If):
             test = self.atom(s.test, out)
             node = gast.If(test=test, body=self.block(s.body), orelse=self.block(s.orelse))
+            node.s2s_checkpoint = getattr(s, "s2s_checkpoint", False)
             self.line = getattr(s, "s2s_line", None) or getattr(s, "lineno", None)
             self.emit(out, node)
         elif isinstance(s, gast.For):
@@ -516,8 +665,23 @@ class Normalizer:
 
     # loops ------------------------------------------------------------------------------------
     def for_loop(self, s: gast.For, out: list) -> None:
-        line = self.line
         it = s.iter
+        if isinstance(it, gast.Call) and self.resolves_to(it.func, markers.checkpointed):
+            if len(it.args) != 1 or it.keywords:
+                raise self.error(
+                    s,
+                    "s2s.checkpointed takes the loop's iterable",
+                    "write `for t in s2s.checkpointed(range(T)):`",
+                )
+            plain = gast.For(
+                target=s.target, iter=it.args[0], body=s.body, orelse=[], type_comment=None
+            )
+            plain.lineno = getattr(s, "lineno", None)
+            plain.s2s_line = getattr(s, "s2s_line", None)
+            self.for_loop(plain, out)
+            out[-1].s2s_checkpoint_loop = True  # cut into segments by s2s/checkpoint.py
+            return
+        line = self.line
         target = s.target
         call = it if isinstance(it, gast.Call) else None
         fn = call.func if call is not None else None
@@ -1127,6 +1291,7 @@ def normalize(parsed: ParsedFunction) -> CoreFunction:
         for n in gast.walk(s):
             if isinstance(n, gast.stmt) and not hasattr(n, "s2s_line"):
                 n.s2s_line = getattr(n, "lineno", None)
+    norm.check_withs(tree)
     body = norm.lower_jumps(list(tree.body), None, True)
     returns = [
         n for n in gast.walk(gast.Module(body=body, type_ignores=[])) if isinstance(n, gast.Return)

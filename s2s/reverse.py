@@ -23,6 +23,7 @@ import gast
 from s2s import adjoints
 
 from . import analyze as A
+from .checkpoint import segment_loops, uses_markers
 from .errors import NoRuleError, UnsupportedSyntaxError
 from .normalize import CoreFunction, assign, const, is_atom, load_copy, name, store
 
@@ -96,6 +97,9 @@ class Reverse:
         self.wrt = wrt
         self.ctx = ctx  # the Program: names generated user-call functions
         self.split = split  # subroutine form: fwd and bwd functions sharing a tape
+        every_loop = getattr(ctx, "checkpoint_loops", None) == "sqrt"
+        if every_loop or uses_markers(core):
+            segment_loops(core, every_loop)
         self.infos: dict[int, A.StmtInfo] = {}
         for s in A.walk_stmts(core.body):
             self.infos[id(s)] = A.classify(core, s)
@@ -149,6 +153,11 @@ class Reverse:
     def build_specs(self) -> None:
         for s in A.walk_stmts(self.core.body):
             info = self.infos[id(s)]
+            if info.kind == A.HOOK:
+                hook = s.s2s_hook
+                if hook.var in self.active:  # the block sees `var` and what it reads
+                    self.specs[id(s)] = Spec(side_effect=True, reads=set(info.operands))
+                continue
             dest = info.target or info.partial
             if dest is None or dest not in self.active:
                 continue
@@ -484,7 +493,16 @@ class Reverse:
             and isinstance(s.targets[0], gast.Name)
             and s.targets[0].id in self.stable
         }
+        # a checkpointed block's adjoint runs with its recomputation: an adjoint of the block
+        # is not moved out of it, past a loop around the block
+        blocks = [
+            {id(x) for x in A.walk_stmts(c.body)}
+            for c in A.walk_stmts(self.core.body)
+            if A.is_checkpoint(c)
+        ]
         for sid, loop in self.invariant.items():
+            if any(sid in b and id(loop) not in b for b in blocks):
+                continue
             sp = self.specs.get(sid)
             info = self.infos[sid]
             if sp is None or sp.side_effect or info.kind not in (A.OP, A.GETITEM, A.COPY):
@@ -528,6 +546,8 @@ class Reverse:
 
     def backward_stmt(self, s: Any, Z: set[str]) -> tuple[list, set[str]]:
         line = getattr(s, "s2s_line", None)
+        if A.is_checkpoint(s):
+            return self.backward_checkpoint(s, Z, line)
         if isinstance(s, gast.If):
             then, Z1 = self.backward(s.body, set(Z))
             orelse, Z2 = self.backward(s.orelse, set(Z))
@@ -555,6 +575,8 @@ class Reverse:
         sp = self.specs.get(id(s))
         info = self.infos.get(id(s))
         out: list = []
+        if info is not None and info.kind == A.HOOK:
+            return self.backward_hook(s, sp, Z, line)
         if getattr(s, "s2s_hoisted", False):
             return [], Z  # its adjoint runs once, after the reversed loop
         if sp is not None:
@@ -589,6 +611,81 @@ class Reverse:
         for node in out:
             node.s2s_line = line
         return out, Z
+
+    def backward_checkpoint(self, s: Any, Z: set[str], line: int | None) -> tuple[list, set[str]]:
+        """Back to the values the block started from, the block again (now pushing what its
+        adjoint reads), then its adjoint."""
+        code, Z = self.backward(s.body, Z)
+        s.s2s_reversed = bool(code)
+        if not code:
+            return [], Z
+        saved, _ = self.flow.checkpoints[id(s)]
+        out: list = []
+        if saved:
+            out.append(_unpack(saved, pop(), line))
+        out += self.forward(s.body)
+        out += code
+        return out, Z
+
+    def plain(self, stmts: list) -> list:
+        """The primal statements alone, pushing nothing (a checkpointed block's first run)."""
+        out: list = []
+        for s in stmts:
+            line = getattr(s, "s2s_line", None)
+            if isinstance(s, gast.If):
+                if A.is_checkpoint(s):
+                    out += self.plain(s.body)
+                    continue
+                node: Any = gast.If(
+                    test=copy.deepcopy(s.test), body=self.plain(s.body), orelse=self.plain(s.orelse)
+                )
+            elif isinstance(s, gast.For):
+                node = gast.For(
+                    target=store(s.target.id),
+                    iter=copy.deepcopy(s.iter),
+                    body=self.plain(s.body),
+                    orelse=[],
+                    type_comment=None,
+                )
+            elif isinstance(s, gast.While):
+                node = gast.While(test=copy.deepcopy(s.test), body=self.plain(s.body), orelse=[])
+            else:
+                info = self.infos.get(id(s))
+                if info is not None and info.kind == A.HOOK:
+                    continue
+                node = copy.deepcopy(s)
+                sp = self.specs.get(id(s))
+                if sp is not None and getattr(sp, "user", None) is not None:
+                    # the callee's forward sweep, its pushes dropped with the scratch tape
+                    c = s.value
+                    node.value = gast.Call(
+                        func=name(sp.user[0]),
+                        args=[gast.List(elts=[], ctx=gast.Load())] + [load_copy(a) for a in c.args],
+                        keywords=copy.deepcopy(c.keywords),
+                    )
+                node.s2s_primal = True
+            node.s2s_line = line
+            out.append(node)
+        return out
+
+    def backward_hook(
+        self, s: Any, sp: Spec | None, Z: set[str], line: int | None
+    ) -> tuple[list, set[str]]:
+        """`dx = d_x`, the user's block, `d_x = dx`: the block sees the gradient of `x` at this
+        point and what it leaves in `dx` flows on."""
+        if sp is None:  # `x` carries no gradient: there is nothing for the block to see
+            return [], Z
+        hook = s.s2s_hook
+        dv = self.d(hook.var)
+        start = call("zeros_like", name(hook.var)) if hook.var in Z else name(dv)
+        out = [assign(hook.grad, start, line)]
+        out += copy.deepcopy(hook.body)
+        out.append(assign(dv, name(hook.grad), line))
+        for node in out:
+            for n in gast.walk(node):
+                if isinstance(n, gast.stmt):
+                    n.s2s_line = line
+        return out, Z - {hook.var}
 
     def restore(self, s: Any, info: A.StmtInfo) -> list:
         if info.kind == A.SETITEM:
@@ -709,6 +806,17 @@ class Reverse:
 
     def forward_stmt(self, s: Any) -> list:
         line = getattr(s, "s2s_line", None)
+        if A.is_checkpoint(s):
+            if not getattr(s, "s2s_reversed", False):
+                return self.plain(s.body)
+            saved, mutated = self.flow.checkpoints[id(s)]
+            values = [call("copy_value", name(v)) if v in mutated else name(v) for v in saved]
+            out = []
+            if values:
+                value = values[0] if len(values) == 1 else gast.Tuple(elts=values, ctx=gast.Load())
+                out.append(push(value))
+                out[0].s2s_line = line
+            return out + self.plain(s.body)
         if isinstance(s, gast.If):
             body = self.forward(s.body)
             orelse = self.forward(s.orelse)
@@ -736,6 +844,8 @@ class Reverse:
             return [assign(n, const(0), line), node, push(name(n))]
         info = self.infos.get(id(s))
         out = []
+        if info is not None and info.kind == A.HOOK:
+            return []  # the block runs in the backward sweep only
         if id(s) in self.flow.restore:
             if info.kind == A.SETITEM:
                 tgt = s.targets[0]
@@ -930,6 +1040,16 @@ def _index_value(index: Any) -> Any:
     if isinstance(index, gast.Tuple):
         return gast.Tuple(elts=[_index_value(e) for e in index.elts], ctx=gast.Load())
     return copy.deepcopy(index)
+
+
+def _unpack(names: list[str], value: Any, line: int | None) -> gast.Assign:
+    """`a = value` or `a, b = value`."""
+    if len(names) == 1:
+        return assign(names[0], value, line)
+    tgt = gast.Tuple(elts=[store(n) for n in names], ctx=gast.Store())
+    node = gast.Assign(targets=[tgt], value=value, type_comment=None)
+    node.s2s_line = line
+    return node
 
 
 def _is_break_tail(s: Any) -> bool:

@@ -54,6 +54,7 @@ class Program:
         self.assumed_dicts: dict[int, dict] = {}
         self.optimize = True  # False: the code as reverse writes it (s2s-grad --no-optimize)
         self.debug = False  # True: a finiteness check after every adjoint statement
+        self.checkpoint_loops: str | None = None  # "sqrt": every outermost loop in segments
 
     def assume(self, rev: Reverse) -> None:
         g = rev.core.namespace.globals
@@ -305,6 +306,7 @@ def generate(
     do_optimize: bool = True,
     numbers: frozenset = frozenset(),
     debug: bool = False,
+    checkpoint_loops: str | None = None,
 ) -> tuple[Generated, list[str], bool]:
     """Generate and compile the derivative code of `fn`.
 
@@ -312,6 +314,8 @@ def generate(
     numbers: parameters the call passes Python numbers (float, int) for; the code is then
     specialized to them (no broadcasting helpers where every operand is a number).
     debug: a finiteness check after every adjoint statement (reverse modes; `s2s/debug.py`).
+    checkpoint_loops: "sqrt" runs every outermost loop in checkpointed segments (reverse
+    modes; `s2s/checkpoint.py`).
     """
     parsed = parse_function(fn)
     core = normalize(parsed)
@@ -321,6 +325,7 @@ def generate(
     program = Program()
     program.optimize = do_optimize
     program.debug = debug
+    program.checkpoint_loops = checkpoint_loops
     if mode == "vjp":
         fwd_name = program._unique(f"fwd_{core.name}")
         bwd_name = program._unique(f"bwd_{core.name}")

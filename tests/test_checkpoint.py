@@ -1,0 +1,279 @@
+"""Issue 6, checkpointing: `with s2s.checkpoint():`, `s2s.checkpointed(steps)` and
+`checkpoint_loops="sqrt"`.
+
+A checkpointed gradient must equal the plain one to rounding (the same operations run, some of
+them twice) and central finite differences; forward mode ignores the markers; the tape of a
+sqrt-checkpointed T-step loop holds O(sqrt(T)) values.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from fd import numerical_grad
+from fuzz_programs import Builder, RandomChooser, draw_args, load
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from strategies import arrays, matrices
+
+import s2s
+from benchmarks.checkpointing import peak_bytes
+
+# -- a checkpointed block ------------------------------------------------------------------------
+
+
+def rnn_block(x, W, n):
+    h = x
+    for _ in range(n):
+        with s2s.checkpoint():
+            z = h @ W
+            h = np.tanh(z)
+    return np.sum(h**2)
+
+
+def rnn_plain(x, W, n):
+    h = x
+    for _ in range(n):
+        z = h @ W
+        h = np.tanh(z)
+    return np.sum(h**2)
+
+
+@settings(max_examples=30)
+@given(matrices(2, 3, lo=-1, hi=1), matrices(3, 3, lo=-0.8, hi=0.8), st.integers(0, 6))
+def test_block_in_a_loop(x, W, n):
+    got = s2s.grad(rnn_block, wrt=(0, 1))(x, W, n)
+    want = s2s.grad(rnn_plain, wrt=(0, 1))(x, W, n)
+    for a, b in zip(got, want, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
+    fd = numerical_grad(rnn_block, (x, W, n), wrt=1)
+    np.testing.assert_allclose(got[1], fd, rtol=1e-5, atol=1e-8)
+
+
+def overwrites_what_earlier_adjoints_read(x):
+    a = np.sin(x)
+    b = a * x
+    with s2s.checkpoint():
+        a = np.cos(b)  # b's adjoint reads the old a
+        c = a * a
+        if np.sum(c) > 1.0:
+            c = c * b
+        else:
+            c = c - b
+    return np.sum(c + b * a)
+
+
+def mutates_in_place(x, n):
+    y = np.zeros(len(x)) + x
+    acc = []
+    for i in range(n):
+        with s2s.checkpoint():
+            y[i % len(x)] = y[i % len(x)] * np.sin(y[(i + 1) % len(x)])
+            acc.append(y * x)
+    return np.sum(np.stack(acc)) if acc else np.sum(y)
+
+
+def helper(v, w):
+    return np.tanh(v * w) + v
+
+
+def calls_a_subroutine(x, w, n):
+    h = x
+    for _ in range(n):
+        with s2s.checkpoint():
+            h = helper(h, w)
+            with s2s.checkpoint():  # nested
+                h = h * np.cos(h)
+    return np.sum(h)
+
+
+@given(arrays(3, lo=-1, hi=1))
+def test_block_overwriting_what_earlier_adjoints_read(x):
+    got = s2s.grad(overwrites_what_earlier_adjoints_read)(x)
+    np.testing.assert_allclose(
+        got, numerical_grad(overwrites_what_earlier_adjoints_read, (x,)), rtol=1e-5, atol=1e-8
+    )
+
+
+@given(arrays(3, lo=-1, hi=1), st.integers(0, 5))
+def test_block_writing_into_an_array_it_did_not_make(x, n):
+    got = s2s.grad(mutates_in_place)(x, n)
+    np.testing.assert_allclose(got, numerical_grad(mutates_in_place, (x, n)), rtol=1e-5, atol=1e-8)
+
+
+@given(arrays(3, lo=-1, hi=1), st.floats(0.3, 1.2), st.integers(0, 4))
+def test_nested_blocks_and_subroutines(x, w, n):
+    got = s2s.grad(calls_a_subroutine, wrt=(0, 1))(x, w, n)
+    fd = numerical_grad(calls_a_subroutine, (x, w, n), wrt=(0, 1))
+    np.testing.assert_allclose(got[0], fd[0], rtol=1e-5, atol=1e-8)
+    assert got[1] == pytest.approx(fd[1], rel=1e-5, abs=1e-8)
+
+
+def test_block_code_reads_as_a_recomputation():
+    text = s2s.source(rnn_block, wrt=1)
+    # the forward sweep saves the block's start and pushes nothing inside it
+    assert "        tape.append(h)\n        z = h @ W\n        h = np.tanh(z)\n" in text
+    # the backward sweep restores it, runs the block again (pushing), then its adjoint
+    assert "# with s2s.checkpoint():\n        h = tape.pop()\n" in text
+
+
+# -- loops in segments -----------------------------------------------------------------------------
+
+
+def rnn_marked(x, W, n):
+    h = x
+    for _ in s2s.checkpointed(range(n)):
+        z = h @ W
+        h = np.tanh(z)
+    return np.sum(h**2)
+
+
+def many_loops(xs, w):
+    total = 0.0
+    for i, row in enumerate(xs):  # an enumerate loop
+        total = total + np.sum(np.sin(row * w)) * (i + 1)
+    h = w
+    for r in reversed(range(1, len(xs), 2)):  # a reversed range with a step
+        h = np.cos(h * xs[r, 0]) + h
+    k = 0
+    while k < 3:  # while loops are not cut (their trip count is unknown up front)
+        h = h * 0.9 + np.sum(xs[k % len(xs)]) * 0.01
+        k = k + 1
+    for a, b in zip(xs[:, 0], xs[:, 1]):  # noqa: B905  (an early exit: left whole)
+        if a * b > 1.5:
+            break
+        total = total + a * b * w
+    return total + np.sum(h)
+
+
+@settings(max_examples=30)
+@given(matrices(2, 3, lo=-1, hi=1), matrices(3, 3, lo=-0.8, hi=0.8), st.integers(0, 12))
+def test_sqrt_segments_equal_the_plain_gradient(x, W, n):
+    want = s2s.grad(rnn_plain, wrt=(0, 1))(x, W, n)
+    for got in (
+        s2s.grad(rnn_marked, wrt=(0, 1))(x, W, n),
+        s2s.grad(rnn_plain, wrt=(0, 1), checkpoint_loops="sqrt")(x, W, n),
+    ):
+        for a, b in zip(got, want, strict=True):
+            np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
+
+
+@settings(max_examples=30)
+@given(matrices(st.integers(1, 7), 2, lo=-1, hi=1), st.floats(0.2, 1.3))
+def test_sqrt_segments_over_every_loop_form(xs, w):
+    f = s2s.grad(many_loops, wrt=(0, 1), checkpoint_loops="sqrt")
+    got = f(xs, w)
+    want = s2s.grad(many_loops, wrt=(0, 1))(xs, w)
+    np.testing.assert_allclose(got[0], want[0], rtol=1e-12, atol=1e-14)
+    assert got[1] == pytest.approx(want[1], rel=1e-12, abs=1e-14)
+    assert "checkpoint_segments" in s2s.source(many_loops, wrt=(0, 1), checkpoint_loops="sqrt")
+
+
+def test_value_and_grad_and_vjp_take_the_option():
+    rng = np.random.default_rng(0)
+    x, W = rng.normal(size=(2, 3)), rng.normal(size=(3, 3)) * 0.5
+    value, g = s2s.value_and_grad(rnn_plain, wrt=1, checkpoint_loops="sqrt")(x, W, 9)
+    assert value == pytest.approx(rnn_plain(x, W, 9), rel=1e-14)
+    np.testing.assert_allclose(g, s2s.grad(rnn_plain, wrt=1)(x, W, 9), rtol=1e-12)
+    value, pullback = s2s.vjp(rnn_plain, wrt=1, checkpoint_loops="sqrt")(x, W, 9)
+    np.testing.assert_allclose(pullback(2.0), 2 * g, rtol=1e-12)
+
+
+def test_tape_memory_grows_like_sqrt_of_the_steps():
+    rng = np.random.default_rng(1)
+    x, W = rng.normal(size=(8, 64)), rng.normal(size=(64, 64)) * 0.1
+    plain = s2s.grad(rnn_plain, wrt=1)
+    ckpt = s2s.grad(rnn_plain, wrt=1, checkpoint_loops="sqrt")
+    plain(x, W, 4), ckpt(x, W, 4)  # generate first
+    step = x.nbytes
+    for T in (100, 400):
+        p, c = peak_bytes(plain, (x, W, T)), peak_bytes(ckpt, (x, W, T))
+        assert p > T * step  # the plain tape holds every step
+        assert c < 4 * (np.sqrt(T) + 1) * step + 6 * W.nbytes, (T, p, c)
+
+
+# -- forward mode, second order, the CLI ------------------------------------------------------
+
+
+@given(matrices(2, 3, lo=-1, hi=1), matrices(3, 3, lo=-0.8, hi=0.8), st.integers(0, 5))
+def test_forward_mode_ignores_the_markers(x, W, n):
+    u = np.ones_like(W)
+    for f in (rnn_block, rnn_marked):
+        value, tangent = s2s.jvp(f, wrt=1)(x, W, n, u)
+        v0, t0 = s2s.jvp(rnn_plain, wrt=1)(x, W, n, u)
+        assert value == pytest.approx(v0, rel=1e-14)
+        assert tangent == pytest.approx(t0, rel=1e-12, abs=1e-14)
+
+
+@settings(max_examples=15)
+@given(matrices(2, 3, lo=-1, hi=1), matrices(3, 3, lo=-0.8, hi=0.8), st.integers(0, 5))
+def test_hvp_through_a_recomputation(x, W, n):
+    v = np.linspace(-1, 1, 9).reshape(3, 3)
+    np.testing.assert_allclose(
+        s2s.hvp(rnn_marked, wrt=1)(x, W, n, v),
+        s2s.hvp(rnn_plain, wrt=1)(x, W, n, v),
+        rtol=1e-10,
+        atol=1e-12,
+    )
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_random_programs_under_sqrt_checkpointing(seed):
+    """Every fuzz program's gradient is the same with each loop cut into segments."""
+    ch = RandomChooser(seed)
+    source, wrt = Builder(ch).program()
+    f = load(source).f
+    args = draw_args(ch)
+    with np.errstate(all="ignore"):
+        try:
+            want = s2s.grad(f, wrt=wrt)(*args)
+        except Exception:  # a program the plain transformation already refuses or fails on
+            pytest.skip("the plain gradient fails")
+        got = s2s.grad(f, wrt=wrt, checkpoint_loops="sqrt")(*args)
+    flat = lambda g: np.concatenate(  # noqa: E731
+        [np.ravel(v) for v in (g.values() if isinstance(g, dict) else [g])]
+    )
+    want = want if isinstance(wrt, tuple) else (want,)
+    got = got if isinstance(wrt, tuple) else (got,)
+    for a, b in zip(got, want, strict=True):
+        np.testing.assert_allclose(flat(a), flat(b), rtol=1e-10, atol=1e-12, err_msg=source)
+
+
+# -- what is refused ---------------------------------------------------------------------------
+
+
+def breaks_in_marked_loop(x, n):
+    for _ in s2s.checkpointed(range(n)):
+        x = x * 2.0
+        if np.sum(x) > 10:
+            break
+    return np.sum(x)
+
+
+def checkpoint_with_arguments(x):
+    with s2s.checkpoint(3):
+        x = x * 2.0
+    return np.sum(x)
+
+
+def test_refusals():
+    with pytest.raises(s2s.UnsupportedSyntaxError, match="cannot be checkpointed in segments"):
+        s2s.grad(breaks_in_marked_loop)(np.ones(2), 3)
+    with pytest.raises(s2s.UnsupportedSyntaxError, match="takes no arguments"):
+        s2s.grad(checkpoint_with_arguments)(np.ones(2))
+    with pytest.raises(s2s.S2SError, match="not a checkpointing scheme"):
+        s2s.grad(rnn_plain, checkpoint_loops="log")
+
+
+def test_primal_runs_unchanged():
+    rng = np.random.default_rng(2)
+    x, W = rng.normal(size=(2, 3)), rng.normal(size=(3, 3))
+    assert rnn_block(x, W, 3) == rnn_plain(x, W, 3) == rnn_marked(x, W, 3)
+
+
+def test_the_trade_off_benchmark_runs():
+    from benchmarks.checkpointing import rows, table
+
+    results = rows((6,), repeats=1)  # checks both gradients against the hand-written ones
+    assert {r["model"] for r in results} == {"rnn", "lstm"}
+    assert "s2s sqrt peak" in table(results)
