@@ -74,6 +74,11 @@ def reduction_count_t(z, x, axis=None):
     """An element count."""
 
 
+@_rule(rt.shape_of, zero=("x",))
+def shape_of_t(z, x):
+    """A stand-in read only for its shape and dtype."""
+
+
 @_rule(oh.clip_mask, zero=("a", "a_min", "a_max", "closed"))
 def clip_mask_t(z, a, a_min, a_max, closed=True):
     """A boolean mask."""

@@ -93,6 +93,26 @@ def zeros_like(x: Any) -> Any:
     return np.zeros_like(x, dtype=_float_dtype(x))
 
 
+_STAND_INS: dict[tuple, Any] = {}
+
+
+def shape_of(x: Any) -> Any:
+    """What the tape keeps of `x` when the backward sweep reads only its shape and dtype
+    (`unbroadcast(g, x)`, `zeros_like(x)`): a read-only view of one zero broadcast to x's shape,
+    made where x lives and shared by every array of the same type, shape, dtype and device.
+    Numbers, 0-d arrays, containers and None are kept as they are."""
+    shape = getattr(x, "shape", None)
+    if not shape or type(shape) is not tuple:
+        return x
+    key = (type(x), shape, getattr(x, "dtype", None), getattr(x, "device", None))
+    stand_in = _STAND_INS.get(key)
+    if stand_in is None:
+        if len(_STAND_INS) >= 256:
+            _STAND_INS.clear()
+        stand_in = _STAND_INS[key] = np.broadcast_to(np.zeros_like(x, shape=()), shape)
+    return stand_in
+
+
 def _float_dtype(x: Any) -> Any:
     dt = getattr(x, "dtype", None)
     if dt is not None and getattr(dt, "kind", "f") in "fc":
@@ -238,6 +258,7 @@ HELPERS: dict[str, Any] = {
     "unreduce": unreduce,
     "reduction_count": reduction_count,
     "zeros_like": zeros_like,
+    "shape_of": shape_of,
     "add": add,
     "add_at": add_at,
     "copy_value": copy_value,

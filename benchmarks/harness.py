@@ -231,6 +231,23 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     """Command-line options."""
     p = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[0])
     p.add_argument("--quick", action="store_true", help="small sizes and few repeats (CI)")
+    p.add_argument(
+        "--memory",
+        action="store_true",
+        help="peak memory (tracemalloc) of s2s vs hand-written gradients: RNN, LSTM, MLP",
+    )
+    p.add_argument(
+        "--top",
+        type=int,
+        default=0,
+        metavar="N",
+        help="with --memory: the N generated-code lines holding the most at the peak",
+    )
+    p.add_argument(
+        "--transform",
+        action="store_true",
+        help="time to generate the gradient of synthetic 25-400-statement functions",
+    )
     p.add_argument("--only", default="", help="comma-separated model names: " + ",".join(MODELS))
     p.add_argument("--json", metavar="PATH", help="also write the results as JSON")
     p.add_argument("--repeats", type=int, help="samples per callable (default 31, quick 5)")
@@ -256,6 +273,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the suite, print the table; exit status 1 when a gradient mismatches."""
     opts = parse_args(argv)
+    if opts.memory or opts.transform:
+        return _main_extra(opts)
     names = [n for n in opts.only.split(",") if n] or list(MODELS)
     peers: list[str] = []
     if opts.peers:
@@ -292,6 +311,36 @@ def main(argv: Sequence[str] | None = None) -> int:
             json.dump({"meta": meta, "rows": [asdict(r) for r in rows]}, fh, indent=2)
             fh.write("\n")
     return 1 if mismatches else 0
+
+
+def _main_extra(opts: argparse.Namespace) -> int:
+    """``--memory`` and ``--transform``: their tables, and the JSON file when asked."""
+    from benchmarks import memory, transform
+
+    s2s, s2s_error = _load_s2s()
+    if s2s_error:
+        print(s2s_error)
+        return 1
+    out: dict[str, Any] = {}
+    head = f"Python {platform.python_version()}, NumPy {np.__version__}"
+    if opts.memory:
+        print(f"peak memory (tracemalloc) of one gradient call above its inputs; {head}")
+        print(memory.MEMORY_HEADER, flush=True)
+        only = [n for n in opts.only.split(",") if n]
+        rows = memory.run_memory(opts.quick, only, opts.top, s2s)
+        out["memory"] = [asdict(r) for r in rows]
+    if opts.transform:
+        if opts.memory:
+            print()
+        print(f"time to generate a gradient (s2s.transform.generate), best of repeats; {head}")
+        print(transform.TRANSFORM_HEADER, flush=True)
+        out["transform"] = [asdict(r) for r in transform.run_transform(opts.quick)]
+    if opts.json:
+        with open(opts.json, "w") as fh:
+            json.dump(out, fh, indent=2)
+            fh.write("\n")
+    errors = [r for rows in out.values() for r in rows if r.get("error")]
+    return 1 if errors else 0
 
 
 if __name__ == "__main__":

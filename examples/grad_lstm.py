@@ -15,6 +15,7 @@ from s2s.backends.runtime import (
     matmul_grad_b,
     reduction_count,
     seed,
+    shape_of,
     unbroadcast,
     unreduce,
     zeros_like,
@@ -72,7 +73,7 @@ def fwd_predict(tape, params, xs):
         tape.append(z)
         z = np.concatenate(_1, axis=1)
         _2 = params["Wf"]
-        tape.append(_3)
+        tape.append(shape_of(_3))
         _3 = z @ _2
         _4 = params["bf"]
         tape.append(_5)
@@ -80,7 +81,7 @@ def fwd_predict(tape, params, xs):
         tape.append(forget)
         forget = fwd_sigmoid(tape, _5)
         _6 = params["Wi"]
-        tape.append(_7)
+        tape.append(shape_of(_7))
         _7 = z @ _6
         _8 = params["bi"]
         tape.append(_9)
@@ -88,7 +89,7 @@ def fwd_predict(tape, params, xs):
         tape.append(inp)
         inp = fwd_sigmoid(tape, _9)
         _10 = params["Wo"]
-        tape.append(_11)
+        tape.append(shape_of(_11))
         _11 = z @ _10
         _12 = params["bo"]
         tape.append(_13)
@@ -96,15 +97,15 @@ def fwd_predict(tape, params, xs):
         tape.append(out)
         out = fwd_sigmoid(tape, _13)
         _14 = params["Wg"]
-        tape.append(_15)
+        tape.append(shape_of(_15))
         _15 = z @ _14
         _16 = params["bg"]
         _22 = _15 + _16
         tape.append(cand)
         cand = np.tanh(_22)
-        tape.append(_17)
+        tape.append(shape_of(_17))
         _17 = forget * c
-        tape.append(_18)
+        tape.append(shape_of(_18))
         _18 = inp * cand
         tape.append(c)
         c = _17 + _18

@@ -6,7 +6,7 @@
 
 import numpy as np
 
-from s2s.backends.runtime import grad_like, seed, unbroadcast, unreduce
+from s2s.backends.runtime import grad_like, seed, shape_of, unbroadcast, unreduce
 
 GRAVITY = 9.81
 
@@ -37,7 +37,7 @@ def fwd_simulate(tape, v0, dt, n_steps, drag):
     p = np.zeros(2)
     v = v0
     for _ in range(n_steps):
-        tape.append(_1)
+        tape.append(shape_of(_1))
         _1 = v * v
         _6 = np.sum(_1)
         tape.append(speed)
@@ -45,19 +45,19 @@ def fwd_simulate(tape, v0, dt, n_steps, drag):
         _7 = np.array([0.0, -GRAVITY])
         tape.append(_3)
         _3 = drag * speed
-        tape.append(_4)
+        tape.append(shape_of(_4))
         _4 = _3 * v
-        tape.append(a)
+        tape.append(shape_of(a))
         a = _7 - _4
-        tape.append(_5)
+        tape.append(shape_of(_5))
         _5 = dt * a
         _8 = v + _5
         tape.append(v)
         v = _8
-        tape.append(_2)
+        tape.append(shape_of(_2))
         _2 = dt * v
         _9 = p + _2
-        tape.append(p)
+        tape.append(shape_of(p))
         p = _9
     tape.append((_1, _2, _3, _4, _5, a, speed, v))
     return p

@@ -9,7 +9,7 @@
 
 import numpy as np
 
-from s2s.backends.runtime import grad_like, seed, unbroadcast
+from s2s.backends.runtime import grad_like, seed, shape_of, unbroadcast
 
 
 def grad_polynomial(x, c):
@@ -75,15 +75,15 @@ def grad_kepler(mean_anomaly, eccentricity, tol):
     _7 = abs(step) > tol
     _8 = 0
     while _7:
-        tape.append(_1)
+        tape.append(shape_of(_1))
         _1 = np.sin(E)
-        tape.append(_2)
+        tape.append(shape_of(_2))
         _2 = eccentricity * _1
-        tape.append(_3)
+        tape.append(shape_of(_3))
         _3 = E - _2
-        tape.append(_4)
+        tape.append(shape_of(_4))
         _4 = _3 - mean_anomaly
-        tape.append(_5)
+        tape.append(shape_of(_5))
         _5 = np.cos(E)
         _9 = eccentricity * _5
         tape.append(_6)

@@ -13,6 +13,7 @@ from s2s.backends.runtime import (
     matmul_grad_b,
     reduction_count,
     seed,
+    shape_of,
     unbroadcast,
     unreduce,
     zeros_like,
@@ -48,12 +49,12 @@ def fwd_predict(tape, params, xs):
         tape.append(_7)
         _7 = xs[t]
         _1 = params["Wx"]
-        tape.append(_2)
+        tape.append(shape_of(_2))
         _2 = _7 @ _1
         _3 = params["Wh"]
-        tape.append(_4)
+        tape.append(shape_of(_4))
         _4 = h @ _3
-        tape.append(_5)
+        tape.append(shape_of(_5))
         _5 = _2 + _4
         _6 = params["b"]
         _9 = _5 + _6

@@ -13,6 +13,7 @@ from s2s.backends.runtime import (
     matmul_grad_b,
     reduction_count,
     seed,
+    shape_of,
     unbroadcast,
     unreduce,
     zeros_like,
@@ -33,12 +34,12 @@ def grad_loss(params, xs, ys):
         tape.append(_4)
         _4 = xs[t]
         _6 = params["Wx"]
-        tape.append(_1)
+        tape.append(shape_of(_1))
         _1 = _4 @ _6
         _7 = params["Wh"]
-        tape.append(_2)
+        tape.append(shape_of(_2))
         _2 = h @ _7
-        tape.append(_3)
+        tape.append(shape_of(_3))
         _3 = _1 + _2
         _8 = params["b"]
         _9 = _3 + _8

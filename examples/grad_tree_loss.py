@@ -14,6 +14,7 @@ from s2s.backends.runtime import (
     matmul_grad_b,
     reduction_count,
     seed,
+    shape_of,
     unbroadcast,
     unreduce,
     zeros_like,
@@ -52,18 +53,18 @@ def grad_loss(params, x, y, levels, weights):
         y_up = y @ _16
         tape.append(_2)
         _2 = weights[k]
-        tape.append(_3)
+        tape.append(shape_of(_3))
         _3 = np.log(p_up)
-        tape.append(_4)
+        tape.append(shape_of(_4))
         _4 = y_up * _3
-        tape.append(_5)
+        tape.append(shape_of(_5))
         _5 = np.sum(_4, axis=1)
-        tape.append(_6)
+        tape.append(shape_of(_6))
         _6 = np.mean(_5)
-        tape.append(_7)
+        tape.append(shape_of(_7))
         _7 = _2 * _6
         _17 = total - _7
-        tape.append(total)
+        tape.append(shape_of(total))
         total = _17
     # return total
     d_total = seed(total, "loss (tree_loss.py:37)")

@@ -694,6 +694,9 @@ class Flow:
     """Result of the to-be-recorded analysis."""
 
     restore: set[int] = field(default_factory=set)  # ids of statements whose target is pushed
+    #: the subset of `restore` whose target the backward sweep reads only for its shape and
+    #: dtype: a stand-in (`shape_of(v)`) is pushed, not the array
+    shape_restore: set[int] = field(default_factory=set)
     loopvar_restore: set[int] = field(default_factory=set)  # ids of For loops pushing their var
     end_state: set[str] = field(default_factory=set)  # names the backward reads at the end
     maybe_undefined: set[str] = field(default_factory=set)  # pushed before any assignment
@@ -708,6 +711,7 @@ def to_be_recorded(
     reads: dict[int, tuple[set[str], set[str]]],
     control_reads: dict[int, set[str]],
     invariant: Any = frozenset(),
+    shape_reads: dict[int, tuple[set[str], set[str]]] | None = None,
 ) -> Flow:
     """Forward dataflow: R = names read by the backward sweep since their last assignment.
 
@@ -717,10 +721,15 @@ def to_be_recorded(
     `control_reads[id(s)]` are names an `if`/`for` re-reads at its end in the backward sweep.
     Statements in `invariant` (see `loop_invariants`) write the value their name already
     holds, so they never need a push.
+    `shape_reads[id(s)]` are (operands, own result) the adjoint reads only for their shape and
+    dtype (`unbroadcast(g, x)`, `zeros_like(x)`): R holds them as `"v.shape"`, and overwriting
+    `v` while only `"v.shape"` is in R pushes a stand-in of v's shape, not its value.
     """
     flow = Flow()
     params = set(core.params)
     stable = stable_names(core) if any(is_checkpoint(c) for c in walk_stmts(core.body)) else set()
+    shape_reads = shape_reads or {}
+    whole: set[int] = set()  # pushed whole on some path (loops visit a statement many times)
 
     def step(s: Any, R: set[str], D: set[str]) -> tuple[set[str], set[str]]:
         info = infos.get(id(s))
@@ -732,25 +741,27 @@ def to_be_recorded(
             # value earlier adjoints read (the recomputation pushes them again, for its own
             # backward sweep to restore). After the block, nothing it assigns is needed live.
             assigned, partial = assigned_names(s.body, infos)
-            saved = exposed_reads(s.body, infos, core.locals, set()) | (assigned & R)
+            needed = {v for v in assigned if v in R or _shape(v) in R}
+            saved = exposed_reads(s.body, infos, core.locals, set()) | needed
             saved -= stable - partial  # a name assigned once, outside loops, keeps its value
             flow.checkpoints[id(s)] = (sorted(saved), partial & saved)
             flow.maybe_undefined |= saved - D
             R1, D1 = block(s.body, set(R), set(D))
-            return R - assigned, D1
+            return R - assigned - {_shape(v) for v in assigned}, D1
+        arg_shapes, own_shapes = shape_reads.get(id(s), (set(), set()))
         if isinstance(s, gast.If):
             R1, D1 = block(s.body, set(R), set(D))
             R2, D2 = block(s.orelse, set(R), set(D))
             return R1 | R2 | control_reads.get(id(s), set()), D1 & D2
         if isinstance(s, gast.For):
             var = s.target.id
-            if var in R:
+            if var in R or _shape(var) in R:
                 flow.loopvar_restore.add(id(s))
                 if var not in D:
                     flow.maybe_undefined.add(var)
             back: set[str] = set()
             while True:
-                Rb, _ = block(s.body, (R | back) - {var}, D | {var})
+                Rb, _ = block(s.body, (R | back) - {var, _shape(var)}, D | {var})
                 if Rb <= back:
                     break
                 back |= Rb
@@ -763,21 +774,23 @@ def to_be_recorded(
                     break
                 back |= Rb
             return R | back, D
-        R = R | arg_reads
+        R = R | arg_reads | {_shape(v) for v in arg_shapes}
         if info is not None:
             if info.target is not None:
-                if info.target in R and id(s) not in invariant:
+                shaped = info.target not in R and _shape(info.target) in R
+                if (info.target in R or shaped) and id(s) not in invariant:
                     flow.restore.add(id(s))
+                    (flow.shape_restore if shaped else whole).add(id(s))
                     if info.target not in D:
                         flow.maybe_undefined.add(info.target)
-                R = R - {info.target}
+                R = R - {info.target, _shape(info.target)}
                 D = D | {info.target}
             elif info.partial is not None:
-                if info.partial in R or info.kind == SETITEM:
+                if info.partial in R or _shape(info.partial) in R or info.kind == SETITEM:
                     flow.restore.add(id(s))
                     if info.kind == SETITEM:  # restoring the slice writes into the array
                         own_reads = own_reads | {info.partial}
-        return R | own_reads, D
+        return R | own_reads | {_shape(v) for v in own_shapes}, D
 
     def block(stmts: list, R: set[str], D: set[str]) -> tuple[set[str], set[str]]:
         for s in stmts:
@@ -785,6 +798,8 @@ def to_be_recorded(
         return R, D
 
     R, D = block(core.body, set(), set(params))
+    flow.shape_restore -= whole
+    R = {v.removesuffix(".shape") for v in R}  # the end state is pushed whole
     flow.end_state = R
     flow.end_undefined = R - D
     return flow
@@ -843,6 +858,11 @@ def exposed_reads(
         if info.target:
             defined.add(info.target)
     return out
+
+
+def _shape(v: str) -> str:
+    """How the to-be-recorded dataflow names a read of `v`'s shape and dtype only."""
+    return v + ".shape"
 
 
 def is_builtin_range(core: CoreFunction) -> bool:

@@ -116,6 +116,18 @@ def _unused_loop_variables(fn: Any) -> None:
     """`for t in reversed(...)` whose body never reads `t` (and nothing after it does, nor
     an enclosing loop) becomes `for _ in reversed(...)`."""
     seq = _statements(fn)
+    loaded: dict[int, set[str]] = {}  # id(statement) -> names its subtree loads (memo)
+
+    def loads(x: Any, t: str) -> bool:
+        names = loaded.get(id(x))
+        if names is None:
+            names = loaded[id(x)] = {
+                n.id
+                for n in gast.walk(x)
+                if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)
+            }
+        return t in names
+
     for i, (s, loops) in enumerate(seq):
         if not (
             isinstance(s, gast.For)
@@ -130,15 +142,8 @@ def _unused_loop_variables(fn: Any) -> None:
         inside = {id(x) for x in gast.walk(s)}
         scopes = list(s.body) + [x for x, _ in seq[i + 1 :] if id(x) not in inside]
         scopes += [x for outer in loops for x in outer.body]
-        if not any(_loads(x, t) for x in scopes):
+        if not any(loads(x, t) for x in scopes):
             s.target = gast.Name(id="_", ctx=gast.Store(), annotation=None, type_comment=None)
-
-
-def _loads(node: Any, t: str) -> bool:
-    return any(
-        isinstance(n, gast.Name) and n.id == t and isinstance(n.ctx, gast.Load)
-        for n in gast.walk(node)
-    )
 
 
 def _accumulate_in_place(fn: Any) -> None:

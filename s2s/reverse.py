@@ -70,6 +70,7 @@ class Spec:
     zero_index: Any = None  # setitem: zero d_x at this index after reading it
     side_effect: bool = False  # must run even if the result's adjoint is zero
     reads: set[str] = field(default_factory=set)
+    shape_reads: set[str] = field(default_factory=set)  # read only for shape and dtype
 
 
 @dataclass
@@ -182,7 +183,7 @@ class Reverse:
             self.indexed.add(base.id)
             idx = _index_expr(value.slice)
             sp = Spec(contribs=[Contribution(base.id, name(self.d(info.target)), index=idx)])
-            sp.reads = {base.id} | set(A.atom_names(value.slice, self.core.locals))
+            sp.reads = set(A.atom_names(value.slice, self.core.locals))
             return sp
         if kind == A.SETITEM:
             tgt = s.targets[0]
@@ -200,7 +201,7 @@ class Reverse:
                         gast.Subscript(value=name(self.d(x)), slice=idx, ctx=gast.Load()),
                     )
                 sp.contribs.append(Contribution(v.id, call("unbroadcast", got, name(v.id))))
-                sp.reads.add(v.id)
+                sp.shape_reads.add(v.id)
             sp.reads |= set(A.atom_names(tgt.slice, self.core.locals))
             return sp
         if kind == A.APPEND:
@@ -387,10 +388,9 @@ class Reverse:
             c.value = self._elide_unbroadcast(c.value, c.var, info)
         # keep only temporaries that contributions use
         sp.pre = _live_pre(sp.pre, sp.contribs)
-        reads: set[str] = set()
-        for node in sp.pre + [c.value for c in sp.contribs]:
-            reads |= set(A.atom_names(node, self.core.locals))
-        sp.reads = reads
+        sp.reads, sp.shape_reads = _split_reads(
+            sp.pre + [c.value for c in sp.contribs], self.core.locals
+        )
         return sp
 
     def _is_scalar(self, a: Any) -> bool:
@@ -469,15 +469,18 @@ class Reverse:
 
     def analyze(self) -> None:
         self.build_specs()
-        reads = {}
+        reads, shape_reads = {}, {}
         for sid, sp in self.specs.items():
             info = self.infos[sid]
-            # an adjoint accumulated at an index starts as zeros_like(x): that reads x
-            sp.reads |= {c.var for c in sp.contribs if c.var in self.indexed}
+            # an adjoint accumulated at an index starts as zeros_like(x): that reads x's shape
+            shaped = sp.shape_reads | {c.var for c in sp.contribs if c.var in self.indexed}
+            shaped -= sp.reads
             own = {info.target} & sp.reads if info.target else set()
             reads[sid] = (sp.reads - own, own)
+            own = {info.target} & shaped if info.target else set()
+            shape_reads[sid] = (shaped - own, own)
         self.flow = A.to_be_recorded(
-            self.core, self.infos, reads, self.control_reads(), set(self.invariant)
+            self.core, self.infos, reads, self.control_reads(), set(self.invariant), shape_reads
         )
         self.plan_hoisting()
 
@@ -858,6 +861,9 @@ class Reverse:
                     out.append(push(call("copy_value", sub)))
             elif info.kind == A.APPEND:
                 pass
+            elif id(s) in self.flow.shape_restore and info.target not in self.scalars:
+                # the backward sweep reads only its shape (a Python number is pushed as is)
+                out.append(push(call("shape_of", name(info.target))))
             else:
                 out.append(push(name(info.target)))
         sp = self.specs.get(id(s))
@@ -1050,6 +1056,52 @@ def _unpack(names: list[str], value: Any, line: int | None) -> gast.Assign:
     node = gast.Assign(targets=[tgt], value=value, type_comment=None)
     node.s2s_line = line
     return node
+
+
+#: runtime helpers, and NumPy functions (`np.<name>`), that read the argument at these positions
+#: only for its shape and dtype
+_SHAPE_ARGS = {"unbroadcast": (1,), "unreduce": (1,), "reduction_count": (0,), "zeros_like": (0,)}
+_NP_SHAPE_ARGS = {"shape": (0,), "ndim": (0,), "zeros_like": (0,), "ones_like": (0,)}
+_SHAPE_ATTRS = {"shape", "ndim", "dtype", "size"}
+
+
+def _split_reads(nodes: list, local: set[str]) -> tuple[set[str], set[str]]:
+    """The local names `nodes` read: (read for their value, read only for shape and dtype)."""
+    whole: set[str] = set()
+    shaped: set[str] = set()
+
+    def visit(node: Any) -> None:
+        if isinstance(node, gast.Name):
+            if node.id in local:
+                whole.add(node.id)
+            return
+        if isinstance(node, gast.Attribute) and node.attr in _SHAPE_ATTRS:
+            if isinstance(node.value, gast.Name) and node.value.id in local:
+                shaped.add(node.value.id)
+                return
+        if isinstance(node, gast.Call):
+            f = node.func
+            positions: tuple = ()
+            if isinstance(f, gast.Name):
+                positions = _SHAPE_ARGS.get(f.id, ())
+            elif isinstance(f, gast.Attribute) and isinstance(f.value, gast.Name):
+                if f.value.id in ("np", "numpy"):
+                    positions = _NP_SHAPE_ARGS.get(f.attr, ())
+            for i, a in enumerate(node.args):
+                if i in positions and isinstance(a, gast.Name) and a.id in local:
+                    shaped.add(a.id)
+                else:
+                    visit(a)
+            visit(f)
+            for kw in node.keywords:
+                visit(kw.value)
+            return
+        for child in gast.iter_child_nodes(node):
+            visit(child)
+
+    for node in nodes:
+        visit(node)
+    return whole, shaped - whole
 
 
 def _is_break_tail(s: Any) -> bool:

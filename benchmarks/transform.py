@@ -1,0 +1,165 @@
+"""Time to generate a gradient (``python -m benchmarks --transform``).
+
+A synthetic function of N statements (``synthetic_source``) is written to a temporary module:
+straight-line NumPy arithmetic and ufuncs on arrays, an ``if`` on a data-dependent test and a
+``for`` loop every nine statements, a scalar accumulator. For each N the table gives the time of
+``s2s.transform.generate`` (parse, normalize, analyze, reverse, optimize, emit, compile: what
+the first call of ``s2s.grad(f)`` pays), the best of several repeats, the time per statement,
+then the first call of ``s2s.grad(f)(x, w, 3)`` (generation included) and the median of later
+calls (the cached gradient's run time only). Targets: <= 20 ms at 100 statements, linear
+growth, later calls free of the transformation.
+"""
+
+from __future__ import annotations
+
+import ast
+import functools
+import importlib.util
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+SIZES = (25, 50, 100, 200, 400)
+QUICK_SIZES = (25, 50)
+
+_UNIT = """\
+    b = np.sin(a) * w + x
+    c = b * b - 0.5 * a
+    a = np.tanh(c + x) / (1.0 + w * w)
+    if np.sum(a) > {k}.0:
+        a = a + 0.1 * np.cos(b)
+    else:
+        a = a - 0.1 * np.exp(-c * c)
+    for i in range(n):
+        a = np.tanh(a * w + b)
+        s = s + 0.01 * np.sum(a * b)
+"""
+_FILLERS = (
+    "    a = a * w + np.sin(x)",
+    "    b = np.exp(-a * a) + b",
+    "    s = s + np.mean(a * x)",
+)
+
+
+def synthetic_source(n: int, name: str = "synthetic") -> str:
+    """Source of ``name(x, w, n)`` with ``n`` statements (as ``count_statements`` counts
+    them: every statement, compound ones and the ones in their bodies, the ``return`` too)."""
+    if n < 4:
+        raise ValueError("at least 4 statements")
+    lines = [f"def {name}(x, w, n):", "    a = x * w", "    b = x + w", "    s = 0.0"]
+    left = n - 4  # the three above and the return
+    unit_len = count_statements("def f():\n" + _UNIT.format(k=0))
+    k = 0
+    while left >= unit_len:
+        lines.append(_UNIT.format(k=k % 5 - 2).rstrip("\n"))
+        left -= unit_len
+        k += 1
+    for j in range(left):
+        lines.append(_FILLERS[j % len(_FILLERS)])
+    lines.append("    return s + np.sum(a * b)")
+    return "\n".join(lines) + "\n"
+
+
+def count_statements(source: str) -> int:
+    """Statements inside the (first) function of ``source``."""
+    fn = ast.parse(source).body[0]
+    return sum(isinstance(node, ast.stmt) for node in ast.walk(fn)) - 1
+
+
+def load_function(source: str, name: str, directory: str) -> Any:
+    """Write ``source`` to ``directory/<name>.py`` and import ``name`` from it."""
+    path = Path(directory) / f"{name}.py"
+    path.write_text("import numpy as np\n\n\n" + source)
+    spec = importlib.util.spec_from_file_location(f"_s2s_bench_{name}", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return getattr(module, name)
+
+
+def synthetic_args(size: int = 8, n: int = 3, seed: int = 0) -> tuple:
+    """Arguments for a synthetic function: x and w of ``size`` floats, ``n`` loop steps."""
+    rng = np.random.default_rng(seed)
+    return rng.standard_normal(size), 0.5 * rng.standard_normal(size), n
+
+
+@dataclass
+class TransformRow:
+    """One line of the transformation-time table."""
+
+    statements: int
+    generate_s: float | None = None
+    per_statement_s: float | None = None
+    first_call_s: float | None = None
+    cached_s: float | None = None
+    error: str | None = None
+
+
+def _best(fn: Any, repeats: int) -> float:
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def run_transform(quick: bool, repeats: int | None = None) -> list[TransformRow]:
+    """Generate the gradient of each synthetic function, print and return the rows."""
+    import s2s
+    from s2s.transform import generate
+
+    repeats = repeats or (2 if quick else 3)
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for n in QUICK_SIZES if quick else SIZES:
+            name = f"synthetic_{n}"
+            source = synthetic_source(n, name)
+            row = TransformRow(count_statements(source))
+            try:
+                fn = load_function(source, name, tmp)
+                row.generate_s = _best(lambda fn=fn: generate(fn, 0, "grad"), repeats)
+                row.per_statement_s = row.generate_s / row.statements
+                args = synthetic_args()
+                call = functools.partial(s2s.grad(fn), *args)
+                row.first_call_s = _best(call, 1)  # generates and caches
+                row.cached_s = statistics.median(_best(call, 1) for _ in range(9))
+            except Exception as exc:
+                row.error = f"{type(exc).__name__}: {exc}".splitlines()[0]
+            rows.append(row)
+            print(transform_line(row), flush=True)
+    return rows
+
+
+TRANSFORM_HEADER = (
+    f"{'statements':<11} {'generate':<10} {'per stmt':<10} {'1st call':<10} {'later calls':<11}\n"
+    + "-" * 56
+)
+
+
+def _fmt(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    if seconds >= 1.0:
+        return f"{seconds:.3g} s"
+    if seconds >= 1e-3:
+        return f"{seconds * 1e3:.3g} ms"
+    return f"{seconds * 1e6:.3g} us"
+
+
+def transform_line(row: TransformRow) -> str:
+    """One printed line of the transformation-time table."""
+    cells = [
+        f"{row.statements:<11}",
+        f"{_fmt(row.generate_s):<10}",
+        f"{_fmt(row.per_statement_s):<10}",
+        f"{_fmt(row.first_call_s):<10}",
+        f"{_fmt(row.cached_s):<11}",
+    ]
+    return " ".join(cells) + (f" {row.error}" if row.error else "")
