@@ -15,8 +15,9 @@ h1 { font-size: 1.3em; } h2 { font-size: 1.1em; margin-top: 2em; }
 table.review { border-collapse: collapse; width: 100%; table-layout: fixed; }
 table.review th { text-align: left; background: #eef; padding: 4px 8px; }
 table.review td { vertical-align: top; border-top: 1px solid #ddd; padding: 2px 8px; }
-td.no { width: 3em; color: #888; text-align: right; font-family: monospace; }
+th.no, td.no { width: 3em; color: #888; text-align: right; font-family: monospace; }
 pre { margin: 0; font-family: monospace; font-size: 13px; white-space: pre-wrap; }
+td pre { background: transparent; line-height: 1.35; }
 td.primal { background: #fafaf5; } td.adjoint { background: #f5f8fc; }
 tr.matched td.primal { background: #fff6d5; }
 p.note { color: #555; font-size: 0.9em; }
