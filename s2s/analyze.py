@@ -216,6 +216,8 @@ def _classify_call(core: CoreFunction, call: gast.Call, target: str | None) -> S
             keywords=keywords,
         )
     obj = core.namespace.resolve(f)
+    # a gradient s2s made (`df = s2s.grad(f)`) is differentiated through the code it runs
+    obj = getattr(obj, "__s2s_generated__", obj)
     if obj is MISSING:
         return StmtInfo(
             OP,
@@ -339,6 +341,10 @@ def activity(core: CoreFunction, wrt: list[str], infos: dict[int, StmtInfo]) -> 
                 varied.add(dest)
                 changed = True
     useful = {core.result}
+    code = getattr(core.fn, "__code__", None)
+    if "tape" in core.params and code is not None and code.co_filename.startswith("<s2s "):
+        # a generated `fwd_g(tape, ...)`: what it pushes is popped by the caller, an output
+        useful.add("tape")
     changed = True
     while changed:
         changed = False

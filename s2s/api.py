@@ -198,12 +198,20 @@ class _Specializations:
 
 
 def _unwrap(fn: Any) -> Any:
+    """The function to differentiate: a `@differentiate` function's own, and for a gradient
+    made by s2s (`grad`, `value_and_grad`) the generic generated code it runs (that code is
+    itself differentiable: grad of grad, jvp of grad, to any depth)."""
     if getattr(fn, "__s2s_derivative__", False):
+        generated = getattr(fn, "__s2s_generated__", None)
+        if generated is not None:
+            return generated
         raise S2SError(
-            f"{getattr(fn, '__name__', 'this function')} is a derivative made by s2s; "
-            "its wrapper cannot be differentiated again (grad of grad is not built yet)",
-            hint="for second derivatives pass the primal: s2s.hvp(f) is jvp of grad (forward "
-            "over reverse), s2s.hessian(f) the dense Hessian",
+            f"{getattr(fn, '__name__', 'this function')} is a derivative made by s2s whose "
+            "wrapper cannot be differentiated again: only s2s.grad and s2s.value_and_grad "
+            "results can (a vjp returns a closure, a jvp, hvp, hessian or jacobian rearranges "
+            "its arguments)",
+            hint="differentiate s2s.grad(f) instead: s2s.grad(s2s.grad(f)), "
+            "s2s.jvp(s2s.grad(f)), or s2s.hvp(f) for Hessian-vector products",
         )
     return fn.__wrapped__ if isinstance(fn, Differentiable) else fn
 
@@ -230,6 +238,7 @@ def grad(
     df.__name__ = gen.names[0]
     df.__qualname__ = gen.names[0]
     df.s2s_source = gen.source  # type: ignore[attr-defined]
+    df.__s2s_generated__ = gen.entry[0]  # type: ignore[attr-defined]
     return df
 
 
@@ -248,6 +257,7 @@ def value_and_grad(
         return pick(args, kwargs).entry[0](*args, **kwargs)
 
     vg.__name__ = gen.names[0]
+    vg.__s2s_generated__ = gen.entry[0]  # type: ignore[attr-defined]
     return vg
 
 

@@ -46,12 +46,24 @@ def expr_stmt(value: Any) -> gast.Expr:
     return gast.Expr(value=value)
 
 
-def push(value: Any) -> gast.Expr:
-    return expr_stmt(method(name("tape"), "append", value))
+def push(value: Any, tape: str = "tape") -> gast.Expr:
+    return expr_stmt(method(name(tape), "append", value))
 
 
-def pop() -> gast.Call:
-    return method(name("tape"), "pop")
+def pop(tape: str = "tape") -> gast.Call:
+    return method(name(tape), "pop")
+
+
+def tape_name(core: CoreFunction) -> str:
+    """`tape`, or `tape2`, `tape3`... when the function has a `tape` of its own (a generated
+    gradient differentiated again: its tape is a list like any other)."""
+    taken = set(core.locals) | set(core.params)
+    if "tape" not in taken:
+        return "tape"
+    k = 2
+    while f"tape{k}" in taken:
+        k += 1
+    return f"tape{k}"
 
 
 @dataclass
@@ -102,9 +114,28 @@ class Reverse:
         if every_loop or uses_markers(core):
             segment_loops(core, every_loop)
         self.infos: dict[int, A.StmtInfo] = {}
+        #: `v = xs.pop()` on a local list, and runtime helpers that update their first argument
+        #: in place (`add_at(d_x, i, g)` in a generated gradient): ids of those statements
+        self.pops: set[int] = set()
+        self.inplace: set[int] = set()
+        _name_bare_pops(core)
         for s in A.walk_stmts(core.body):
-            self.infos[id(s)] = A.classify(core, s)
-        self.active = A.activity(core, wrt, self.infos)
+            info = self.infos[id(s)] = A.classify(core, s)
+            if _is_list_pop(info, core):
+                info.partial = info.args[0].id
+                self.pops.add(id(s))
+            elif info.target is None and _updates_first_argument(info, core):
+                info.partial = info.args[0].id
+                self.inplace.add(id(s))
+        self.tape = tape_name(core)  # the name of this function's own tape
+        #: a function s2s generated (reverse over reverse): its `tape` is always active, and a
+        #: `tape` parameter (of `fwd_g`/`bwd_g`) is the caller's list, updated in place, whose
+        #: adjoint the backward pair takes from the caller and updates in place too
+        inner = "tape" if is_generated(core) and "tape" in core.locals | set(core.params) else None
+        self.inout = {inner} & set(core.params) if inner else set()
+        self.active = A.activity(core, wrt + ([inner] if inner else []), self.infos)
+        if inner:
+            self.active.add(inner)
         self.kinds = A.kinds(core, self.infos, self.numbers)
         self.stable = A.stable_names(core)
         self.scalars = A.scalar_names(core, self.infos, self.numbers)
@@ -134,7 +165,8 @@ class Reverse:
     def d(self, var: str) -> str:
         if var not in self.adj_names:
             base = f"d{var}" if var.startswith("_") and var[1:].isdigit() else f"d_{var}"
-            while base in self.taken:
+            given = set(self.adj_names.values())  # `d_1_` may be the adjoint of `d_1` already
+            while base in self.taken or base in given:
                 base = base + "_"
             self.adj_names[var] = base
         return self.adj_names[var]
@@ -143,12 +175,12 @@ class Reverse:
         return self.core.info.error(cls, node, message, hint)
 
     def _mutated_params(self) -> set[str]:
-        out = set()
+        out: set[str] = set()
         for s in A.walk_stmts(self.core.body):
             info = self.infos[id(s)]
             if info.partial in self.core.params:
                 out.add(info.partial)
-        return out
+        return out - self.inout
 
     # -- pass A: adjoint specs --------------------------------------------------------------
     def build_specs(self) -> None:
@@ -160,6 +192,8 @@ class Reverse:
                     self.specs[id(s)] = Spec(side_effect=True, reads=set(info.operands))
                 continue
             dest = info.target or info.partial
+            if id(s) in self.pops and info.partial in self.active:
+                dest = info.partial  # the pops of an active list mirror its appends
             if dest is None or dest not in self.active:
                 continue
             spec = self.spec_for(s, info)
@@ -169,6 +203,16 @@ class Reverse:
     def spec_for(self, s: Any, info: A.StmtInfo) -> Spec | None:
         kind = info.kind
         active = self.active
+        if id(s) in self.pops:
+            # `v = xs.pop()`: its adjoint pushes d_v back onto d_xs (the mirror of append's
+            # `d_xs.pop()`); it reads v (to put it back on xs) and xs (d_xs starts as
+            # zeros_like(xs), which must have the length xs had)
+            self.indexed.add(info.partial)
+            sp = Spec(side_effect=True)
+            sp.reads = {info.partial, info.target}
+            return sp
+        if id(s) in self.inplace:
+            return self.spec_inplace(s, info)
         if kind == A.COPY:
             src = info.operands[0]
             sp = Spec(
@@ -251,9 +295,28 @@ class Reverse:
         ):
             return self.spec_concat(info)
         rule = adjoints.lookup(op) if not isinstance(op, tuple) else None
+        if (rule is None or rule.adjoint is None) and not isinstance(op, tuple):
+            from s2s.adjoints import runtime_adjoints  # a runtime helper in a generated gradient
+
+            rule = runtime_adjoints.lookup(op) or rule
         if rule is None or rule.adjoint is None:
             raise self._no_rule(s, info)
         return self.instantiate(rule.adjoint, s, info)
+
+    def spec_inplace(self, s: Any, info: A.StmtInfo) -> Spec | None:
+        """`add_at(acc, index, g)` for its effect: acc's adjoint flows through unchanged, g
+        gets acc's adjoint at `index` (summed to g's shape)."""
+        from s2s.adjoints import runtime_adjoints  # noqa: F401  (binds take_adjoint)
+
+        if len(info.args) != 3 or info.keywords:
+            raise self._no_rule(s, info)
+        _, index, g = info.args
+        if not (isinstance(g, gast.Name) and g.id in self.active):
+            return None
+        value = call("take_adjoint", name(self.d(info.partial)), load_copy(index), name(g.id))
+        sp = Spec(contribs=[Contribution(g.id, value)])
+        sp.reads = set(A.atom_names(index, self.core.locals)) | {g.id}
+        return sp
 
     def spec_concat(self, info: A.StmtInfo) -> Spec:
         """`y = a + b` on lists or tuples: each side gets its slice of d_y."""
@@ -435,13 +498,19 @@ class Reverse:
         fwd_name, bwd_name = self.ctx.request(fn, active_params, s, self.core.info, numbers)
         sp = Spec(side_effect=True)
         sp.user = (fwd_name, bwd_name, active_params, bound)  # type: ignore[attr-defined]
+        # the tape of a generated `fwd_g(tape, ...)`: its adjoint list is passed and updated
+        inout = [bound.arguments[p].id for p in active_params if p == "tape" and _generated_fn(fn)]
+        sp.inout = inout  # type: ignore[attr-defined]
+        self.indexed.update(inout)  # its adjoint starts as zeros_like(tape), a list
+        active_params = tuple(p for p in active_params if not (p == "tape" and inout))
         outs = [self.fresh() for _ in active_params]
         args = [load_copy(a) for a in info.args]
         kws = [gast.keyword(arg=k, value=load_copy(v)) for k, v in info.keywords.items()]
-        bwd_call = gast.Call(
-            func=name(bwd_name), args=[name("tape"), name(self.d(info.target))] + args, keywords=kws
-        )
-        if len(outs) == 1:
+        lead = [name(self.tape), name(self.d(info.target))] + [name(self.d(v)) for v in inout]
+        bwd_call = gast.Call(func=name(bwd_name), args=lead + args, keywords=kws)
+        if not outs:
+            sp.pre.append(expr_stmt(bwd_call))
+        elif len(outs) == 1:
             sp.pre.append(assign(outs[0], bwd_call, None))
         else:
             tup = gast.Tuple(elts=[store(o) for o in outs], ctx=gast.Store())
@@ -565,7 +634,7 @@ class Reverse:
                 test: Any = name(s.test.id)
                 s.s2s_push_test = False
             else:
-                test = pop()
+                test = pop(self.tape)
                 s.s2s_push_test = True
             if not then:
                 test = gast.UnaryOp(op=gast.Not(), operand=test)
@@ -582,7 +651,9 @@ class Reverse:
             return self.backward_hook(s, sp, Z, line)
         if getattr(s, "s2s_hoisted", False):
             return [], Z  # its adjoint runs once, after the reversed loop
-        if sp is not None:
+        if sp is not None and id(s) in self.pops:
+            out, Z = self.backward_pop(info, Z, line)
+        elif sp is not None:
             y = info.target
             dest = y or info.partial
             zero = dest in Z
@@ -594,6 +665,10 @@ class Reverse:
                 if zero:  # a call whose backward must run (it pops the tape)
                     out.append(self.materialize(dest, line))
                     Z = Z - {dest}
+                for v in getattr(sp, "inout", ()):  # the callee updates this adjoint in place
+                    if v in Z:
+                        out.append(self.materialize(v, line))
+                        Z = Z - {v}
                 out.extend(copy.deepcopy(sp.pre))
                 for c in sp.contribs:
                     out.extend(self.accumulate(c, Z, line))
@@ -625,7 +700,7 @@ class Reverse:
         saved, _ = self.flow.checkpoints[id(s)]
         out: list = []
         if saved:
-            out.append(_unpack(saved, pop(), line))
+            out.append(_unpack(saved, pop(self.tape), line))
         out += self.forward(s.body)
         out += code
         return out, Z
@@ -690,22 +765,41 @@ class Reverse:
                     n.s2s_line = line
         return out, Z - {hook.var}
 
+    def backward_pop(self, info: A.StmtInfo, Z: set[str], line: int | None) -> tuple[list, set]:
+        """The adjoint of `v = xs.pop()`: `d_xs.append(d_v)`, then xs gets v back."""
+        xs, v = info.partial, info.target
+        out: list = []
+        if xs in Z:
+            out.append(self.materialize(xs, line))
+            Z = Z - {xs}
+        dv = name(self.d(v)) if v in self.active and v not in Z else const(0.0)
+        out.append(expr_stmt(method(name(self.d(xs)), "append", dv)))
+        out.append(expr_stmt(method(name(xs), "append", name(v))))
+        return out, Z | {v}
+
     def restore(self, s: Any, info: A.StmtInfo) -> list:
+        if id(s) in self.inplace:
+            return [assign(info.partial, pop(self.tape), None)]
         if info.kind == A.SETITEM:
             tgt = s.targets[0]
             if tgt.value.id in self.dicts:
                 return [
                     expr_stmt(
-                        call("restore_item", name(tgt.value.id), _index_expr(tgt.slice), pop())
+                        call(
+                            "restore_item",
+                            name(tgt.value.id),
+                            _index_expr(tgt.slice),
+                            pop(self.tape),
+                        )
                     )
                 ]
             sub = gast.Subscript(
                 value=name(tgt.value.id), slice=_index_expr(tgt.slice), ctx=gast.Store()
             )
-            return [gast.Assign(targets=[sub], value=pop(), type_comment=None)]
+            return [gast.Assign(targets=[sub], value=pop(self.tape), type_comment=None)]
         if info.kind == A.APPEND:
             return [expr_stmt(method(name(info.partial), "pop"))]
-        return [assign(info.target, pop(), None)]
+        return [assign(info.target, pop(self.tape), None)]
 
     def accumulate(self, c: Contribution, Z: set[str], line: int | None) -> list:
         var = c.var
@@ -776,7 +870,7 @@ class Reverse:
                 it = call("reversed", copy.deepcopy(s.iter))
             else:
                 s.s2s_push_range = True
-                it = call("reversed", pop())
+                it = call("reversed", pop(self.tape))
             loop = gast.For(
                 target=store(s.target.id), iter=it, body=code, orelse=[], type_comment=None
             )
@@ -785,11 +879,11 @@ class Reverse:
             # so the header of the reversed body shows the loop line
             out = before + [loop]
             if id(s) in self.flow.loopvar_restore:
-                out.append(assign(s.target.id, pop(), line))
+                out.append(assign(s.target.id, pop(self.tape), line))
         else:
             loop = gast.For(
                 target=store("_"),
-                iter=call("range", pop()),
+                iter=call("range", pop(self.tape)),
                 body=code,
                 orelse=[],
                 type_comment=None,
@@ -817,7 +911,7 @@ class Reverse:
             out = []
             if values:
                 value = values[0] if len(values) == 1 else gast.Tuple(elts=values, ctx=gast.Load())
-                out.append(push(value))
+                out.append(push(value, self.tape))
                 out[0].s2s_line = line
             return out + self.plain(s.body)
         if isinstance(s, gast.If):
@@ -825,8 +919,8 @@ class Reverse:
             orelse = self.forward(s.orelse)
             if getattr(s, "s2s_reversed", False) and getattr(s, "s2s_push_test", False):
                 # the branch taken is the last thing pushed, so it is the first popped
-                body.append(push(const(True)))
-                orelse.append(push(const(False)))
+                body.append(push(const(True), self.tape))
+                orelse.append(push(const(False), self.tape))
             node = gast.If(test=copy.deepcopy(s.test), body=body, orelse=orelse)
             node.s2s_line = line
             return [node]
@@ -844,7 +938,7 @@ class Reverse:
                 body.insert(len(body) - 1, inc)
             else:
                 body.append(inc)
-            return [assign(n, const(0), line), node, push(name(n))]
+            return [assign(n, const(0), line), node, push(name(n), self.tape)]
         info = self.infos.get(id(s))
         out = []
         if info is not None and info.kind == A.HOOK:
@@ -853,26 +947,32 @@ class Reverse:
             if info.kind == A.SETITEM:
                 tgt = s.targets[0]
                 if tgt.value.id in self.dicts:
-                    out.append(push(call("save_item", name(tgt.value.id), _index_expr(tgt.slice))))
+                    out.append(
+                        push(
+                            call("save_item", name(tgt.value.id), _index_expr(tgt.slice)), self.tape
+                        )
+                    )
                 else:
                     sub = gast.Subscript(
                         value=name(tgt.value.id), slice=_index_expr(tgt.slice), ctx=gast.Load()
                     )
-                    out.append(push(call("copy_value", sub)))
+                    out.append(push(call("copy_value", sub), self.tape))
             elif info.kind == A.APPEND:
                 pass
             elif id(s) in self.flow.shape_restore and info.target not in self.scalars:
                 # the backward sweep reads only its shape (a Python number is pushed as is)
-                out.append(push(call("shape_of", name(info.target))))
+                out.append(push(call("shape_of", name(info.target)), self.tape))
+            elif id(s) in self.inplace:  # `add_at(d_x, ...)` writes into d_x: save a copy
+                out.append(push(call("copy_value", name(info.partial)), self.tape))
             else:
-                out.append(push(name(info.target)))
+                out.append(push(name(info.target), self.tape))
         sp = self.specs.get(id(s))
         if sp is not None and getattr(sp, "user", None) is not None:
             fwd_name = sp.user[0]
             c = s.value if isinstance(s, gast.Assign) else s.value
             newcall = gast.Call(
                 func=name(fwd_name),
-                args=[name("tape")] + [load_copy(a) for a in c.args],
+                args=[name(self.tape)] + [load_copy(a) for a in c.args],
                 keywords=copy.deepcopy(c.keywords),
             )
             node = copy.deepcopy(s)
@@ -890,7 +990,7 @@ class Reverse:
         body = self.forward(s.body)
         out: list = []
         if id(s) in self.flow.loopvar_restore and getattr(s, "s2s_reversed", False):
-            out.append(push(name(s.target.id)))
+            out.append(push(name(s.target.id), self.tape))
         if not getattr(s, "s2s_reversed", False):
             node = gast.For(
                 target=store(s.target.id),
@@ -930,10 +1030,10 @@ class Reverse:
                 slice=gast.Slice(lower=None, upper=name(n), step=None),
                 ctx=gast.Load(),
             )
-            out.append(push(sl))
+            out.append(push(sl, self.tape))
         else:
             out.append(node)
-            out.append(push(name(r)))
+            out.append(push(name(r), self.tape))
         return out
 
     # -- assembling -------------------------------------------------------------------------
@@ -942,7 +1042,7 @@ class Reverse:
             if w not in self.core.params:
                 raise ValueError(w)
         self.analyze()
-        Z0 = set(self.active) - {self.core.result}
+        Z0 = set(self.active) - {self.core.result} - self.inout
         self.bwd, self.Zfinal = self.backward(self.core.body, Z0)
         self.fwd = self.forward(self.core.body)
 
@@ -958,6 +1058,7 @@ class Reverse:
         return out
 
     def grads(self, params: list[str]) -> list:
+        params = [p for p in params if p not in self.inout]  # updated in place
         return [
             name(self.d(p)) if p not in self.Zfinal and p in self.active else const(0.0)
             for p in params
@@ -1102,6 +1203,71 @@ def _split_reads(nodes: list, local: set[str]) -> tuple[set[str], set[str]]:
     for node in nodes:
         visit(node)
     return whole, shaped - whole
+
+
+def is_generated(core: CoreFunction) -> bool:
+    """`core` is a derivative s2s generated (its source lives in `linecache` as `<s2s ...>`)."""
+    return _generated_fn(core.fn)
+
+
+def _generated_fn(fn: Any) -> bool:
+    code = getattr(fn, "__code__", None)
+    return code is not None and code.co_filename.startswith("<s2s ")
+
+
+def _name_bare_pops(core: CoreFunction) -> None:
+    """`xs.pop()` as a statement becomes `_k = xs.pop()`: the backward sweep puts the value
+    back on `xs` (a generated gradient restores its user's lists that way)."""
+
+    def visit(stmts: list) -> None:
+        for i, s in enumerate(stmts):
+            if isinstance(s, gast.If):
+                visit(s.body)
+                visit(s.orelse)
+            elif isinstance(s, (gast.For, gast.While)):
+                visit(s.body)
+            elif (
+                isinstance(s, gast.Expr)
+                and isinstance(s.value, gast.Call)
+                and isinstance(s.value.func, gast.Attribute)
+                and s.value.func.attr == "pop"
+                and isinstance(s.value.func.value, gast.Name)
+                and s.value.func.value.id in core.locals
+                and not s.value.args
+                and not s.value.keywords
+            ):
+                core.counter += 1
+                tmp = f"_{core.counter}"
+                core.locals.add(tmp)
+                stmts[i] = assign(tmp, s.value, getattr(s, "s2s_line", None))
+
+    visit(core.body)
+
+
+def _is_list_pop(info: A.StmtInfo, core: CoreFunction) -> bool:
+    """`v = xs.pop()` on a local list `xs` (a user's list, or a generated gradient's tape)."""
+    return (
+        info.kind == A.OP
+        and info.op == ("method", "pop")
+        and info.target is not None
+        and len(info.args) == 1
+        and not info.keywords
+        and isinstance(info.args[0], gast.Name)
+        and info.args[0].id in core.locals
+    )
+
+
+def _updates_first_argument(info: A.StmtInfo, core: CoreFunction) -> bool:
+    """`add_at(d_x, i, g)` called for its effect (in a generated gradient): it updates d_x."""
+    from s2s.backends import runtime
+
+    return (
+        info.kind == A.OP
+        and info.op is runtime.add_at
+        and bool(info.args)
+        and isinstance(info.args[0], gast.Name)
+        and info.args[0].id in core.locals
+    )
 
 
 def _is_break_tail(s: Any) -> bool:

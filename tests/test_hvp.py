@@ -267,9 +267,13 @@ def test_hvp_refuses_what_it_cannot_carry_loudly():
         s2s.hvp(writes_a_dict_entry)(np.ones(2), np.ones(2))
 
 
-def test_jvp_of_grad_stays_refused():
-    with pytest.raises(s2s.S2SError, match="derivative made by s2s"):
-        s2s.jvp(s2s.grad(quadratic_form))
+def test_jvp_of_grad_is_forward_over_reverse():
+    rng = np.random.default_rng(0)
+    x, A, v = rng.normal(size=3), rng.normal(size=(3, 3)), rng.normal(size=3)
+    g, hv = s2s.jvp(s2s.grad(quadratic_form))(x, A, v)
+    np.testing.assert_allclose(g, 0.5 * (A + A.T) @ x, rtol=1e-12)
+    np.testing.assert_allclose(hv, 0.5 * (A + A.T) @ v, rtol=1e-12)
+    np.testing.assert_allclose(hv, s2s.hvp(quadratic_form)(x, A, v), rtol=1e-12)
 
 
 def test_hvp_tuple_wrt():
