@@ -6,7 +6,7 @@ import numpy as np
 from .registry import adjoint, d, nondiff, tangent
 
 
-@adjoint(np.where)
+@adjoint(np.where, zero=("condition",))
 def where(y, condition, x, z):
     d[x] = unbroadcast(np.where(condition, d[y], 0.0), x)
     d[z] = unbroadcast(np.where(condition, 0.0, d[y]), z)

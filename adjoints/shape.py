@@ -302,7 +302,7 @@ def roll_t(y, a, shift, axis=None):
     d[y] = np.roll(d[a], shift, axis)
 
 
-@adjoint(np.rot90)
+@adjoint(np.rot90, zero=("k", "axes"))
 def rot90(y, m, k=1, axes=(0, 1)):
     d[m] = np.rot90(d[y], -k, axes)
 

@@ -15,6 +15,7 @@ that is zero on one path and not on another is materialized on the zero path.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import inspect
 import operator
 import os
@@ -135,6 +136,9 @@ class Forward:
         seeds = wrt + [self.tape] if self.tape and self.tape not in wrt else wrt
         self.active = A.activity(core, seeds, self.infos)
         if self.tape:
+            # what a forward sweep pushes is an output too (its backward sweep pops it)
+            as_output = dataclasses.replace(core, result=self.tape)
+            self.active |= A.activity(as_output, seeds, self.infos)
             self.active.add(self.tape)
         self.kinds = A.kinds(core, self.infos)
         self.scalars = A.scalar_names(core, self.infos)
