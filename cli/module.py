@@ -225,10 +225,16 @@ def build(
         gen_mode = "jvp" if mode == "forward" else "grad"
         gen, wrt_names, _ = generate(fn, wrt, gen_mode, do_optimize=optimize)
         owners = {id(m.globals): m for m in loader.modules.values()}
-        made = [
-            Piece(name=name, text=text, owner=owners[id(gen.functions[name].__globals__)])
-            for name, text in _split_defs(gen.source)
-        ]
+        made = []
+        for name, text in _split_defs(gen.source):
+            owner = owners.get(id(gen.functions[name].__globals__))
+            if owner is None:  # every function s2s-grad differentiates is read from a file
+                raise S2SError(
+                    f"{name} was generated from a function that s2s-grad did not read from "
+                    "a file, so it cannot write it",
+                    hint="register a rule for the function it calls with --rules",
+                )
+            made.append(Piece(name=name, text=text, owner=owner))
         asm.add_generated(made)
         pieces += made
         info = static_source(fn)

@@ -17,18 +17,27 @@ function then uses the template instead of differentiating `fn`'s body::
     def _(y, x):
         d[y] = d[x]
 
-Names a template reads besides its parameters are looked up where the differentiated function
-lives (its module globals), plus `np`, `math` and the runtime helpers.
+Besides its parameters and `d`, a template may read `np`, `math`, the runtime helpers and
+literal constants of its own module (numbers, strings, tuples of them): those are copied into the
+template, as their values when the rule is registered, since its body is inlined into the
+differentiated function, whose module does not see the template's. Any other global is a
+`RuleError` at registration.
 """
 
 from __future__ import annotations
 
+import builtins
 import inspect
+import math
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+import gast
+import numpy as np
+
 from s2s.adjoints import registry
 from s2s.adjoints.registry import d
+from s2s.backends.runtime import HELPERS
 
 from .errors import S2SError
 
@@ -87,6 +96,90 @@ def _check(kind: str, fn: Any, template: Callable) -> None:
         ) from None
 
 
+_LITERAL_TYPES = (bool, int, float, complex, str, bytes, type(None))
+
+
+def _is_literal(value: Any) -> bool:
+    if isinstance(value, tuple):
+        return all(_is_literal(v) for v in value)
+    return type(value) in _LITERAL_TYPES
+
+
+class _Constants(gast.NodeTransformer):
+    def __init__(self, values: dict[str, Any]) -> None:
+        self.values = values
+
+    def visit_Name(self, node: Any) -> Any:
+        if isinstance(node.ctx, gast.Load) and node.id in self.values:
+            return gast.copy_location(_constant(self.values[node.id]), node)
+        return node
+
+
+def _constant(value: Any) -> Any:
+    if isinstance(value, tuple):
+        return gast.Tuple(elts=[_constant(v) for v in value], ctx=gast.Load())
+    return gast.Constant(value=value, kind=None)
+
+
+def _own_globals(kind: str, fn: Any, template: Callable) -> dict[str, Any]:
+    """The literal constants of its own module that `template` reads (copied into its body);
+    a RuleError for any other global that the differentiated code could not see."""
+    tpl = registry.Template.from_function(template)
+    where = inspect.getsourcefile(template)
+    first = template.__code__.co_firstlineno
+    local = set(tpl.params) | {
+        t.id for s in tpl.body for t in getattr(s, "targets", []) if isinstance(t, gast.Name)
+    }
+    provided = {"np": np, "math": math, "d": d, **HELPERS}
+    found: dict[str, Any] = {}
+    for stmt in tpl.body:
+        for node in gast.walk(stmt):
+            if not isinstance(node, gast.Name) or not isinstance(node.ctx, gast.Load):
+                continue
+            name = node.id
+            if name in local or name in found:
+                continue
+            line = first + getattr(node, "lineno", 1) - 1
+            if name not in template.__globals__:
+                if name in provided or hasattr(builtins, name):
+                    continue
+                raise RuleError(
+                    f"the {kind} template {template.__name__} reads {name!r}, which is not defined",
+                    filename=where,
+                    lineno=line,
+                    hint="templates read their parameters, d[...], np, math, the runtime "
+                    "helpers and literal constants of their module",
+                )
+            value = template.__globals__[name]
+            if name in provided and provided[name] is value:
+                continue
+            if _is_literal(value):
+                found[name] = value
+                continue
+            raise RuleError(
+                f"the {kind} template {template.__name__} reads {name!r}, a global of its "
+                f"module that is a {type(value).__name__}: the template is inlined into the "
+                "differentiated function, where that name is not its module's",
+                filename=where,
+                lineno=line,
+                hint="templates read their parameters, d[...], np, math, the runtime helpers "
+                "and literal constants (numbers, strings) of their module; pass anything else "
+                "to the function as an argument",
+            )
+    return found
+
+
+def _register(kind: str, fn: Callable, template: Any) -> Any:
+    _check(kind, fn, template)
+    constants = _own_globals(kind, fn, template)
+    add = registry.adjoint if kind == "adjoint" else registry.tangent
+    add(fn, family="custom")(template)
+    if constants:
+        tpl = getattr(registry.lookup(fn), kind)
+        tpl.body = [_Constants(constants).visit(s) for s in tpl.body]
+    return template
+
+
 def adjoint(fn: Callable) -> Callable[[F], F]:
     """Register the decorated template as `fn`'s reverse rule (`d[x] = ... d[y] ...`).
 
@@ -95,8 +188,7 @@ def adjoint(fn: Callable) -> Callable[[F], F]:
     """
 
     def register(template: F) -> F:
-        _check("adjoint", fn, template)
-        return registry.adjoint(fn, family="custom")(template)
+        return _register("adjoint", fn, template)
 
     return register
 
@@ -105,8 +197,7 @@ def tangent(fn: Callable) -> Callable[[F], F]:
     """Register the decorated template as `fn`'s forward rule (`d[y] = ... d[x] ...`)."""
 
     def register(template: F) -> F:
-        _check("tangent", fn, template)
-        return registry.tangent(fn, family="custom")(template)
+        return _register("tangent", fn, template)
 
     return register
 

@@ -7,6 +7,10 @@ function reads from the file's own imports and top-level definitions:
   the user's code), so the op registry, keyed by op objects, works unchanged;
 * `def helper` in the same file, `from .layers import dense`, `from . import layers` and sibling
   modules of the same package: read from their files, statically, in turn;
+* a plain Python function of an installed module with no rule (`from mylib.ops import f`):
+  read from its file statically too, so its body is differentiated, as the Python API does;
+* a function of the user's files that a `--rules` module gave a rule: the live function the
+  rule is registered on (matched by file and name), so that the rule applies;
 * a module-level literal (`SCALE = 0.5`): its value, which the written module copies;
 * anything else (a computed module constant, a class, a name bound twice or not at all) is a
   `NameResolutionError` naming it and the line.
@@ -23,14 +27,15 @@ import ast
 import builtins
 import importlib
 import importlib.util
+import inspect
 import os
 from dataclasses import dataclass, field
 from typing import Any
 
 import gast
 
-from .errors import NameResolutionError, SourceUnavailableError
-from .parse import Namespace, SourceInfo
+from .errors import NameResolutionError, S2SError, SourceUnavailableError
+from .parse import MISSING, Namespace, SourceInfo
 
 
 @dataclass(frozen=True)
@@ -54,6 +59,24 @@ class StaticSource:
     namespace: Namespace
     module: StaticModule
     free: dict[str, Binding] = field(default_factory=dict)  # the names it reads
+
+
+@dataclass
+class StaticNamespace(Namespace):
+    """The namespace of a function read from a file: what a call resolves to is checked.
+
+    A function of an installed module (`from mylib.ops import floor_ste`) that has no rule is
+    read from its file statically, like a sibling module's, so that the gradient written is the
+    one of its body; a function of the user's files that a `--rules` module gave a rule is
+    replaced by the object the rule is registered on."""
+
+    source: StaticSource | None = None
+
+    def resolve(self, node: Any) -> Any:
+        obj = super().resolve(node)
+        if obj is MISSING or self.source is None:
+            return obj
+        return self.source.module.loader.callee(obj, self.source, node)
 
 
 def _stub_def(tree: ast.FunctionDef, where: str) -> ast.FunctionDef:
@@ -97,8 +120,16 @@ def _module_name(path: str) -> str:
 class StaticModule:
     """One user file, parsed and never run. Attribute access resolves its top-level names."""
 
-    def __init__(self, loader: Loader, path: str, display: str, package: str | None) -> None:
+    def __init__(
+        self,
+        loader: Loader,
+        path: str,
+        display: str,
+        package: str | None,
+        library: str | None = None,
+    ) -> None:
         self._loader = loader
+        self._library = library  # an installed module's dotted name: not the user's code
         self._path = path  # absolute
         self._display = display  # as shown to the user
         self._package = package  # the package directory it belongs to, or None
@@ -176,6 +207,18 @@ class StaticModule:
     @property
     def display(self) -> str:
         return self._display
+
+    @property
+    def loader(self) -> Loader:
+        return self._loader
+
+    @property
+    def library(self) -> str | None:
+        return self._library
+
+    @property
+    def path(self) -> str:
+        return self._path
 
     @property
     def text(self) -> str:
@@ -344,9 +387,10 @@ class StaticModule:
             source=source,
             filename=self._display,
             first_lineno=first,
-            namespace=Namespace(globals=self.globals),
+            namespace=StaticNamespace(globals=self.globals),
             module=self,
         )
+        info.namespace.source = info  # type: ignore[attr-defined]
         stub.__s2s_static__ = info
         self._functions[name] = stub
         self._resolve_free(info, stmt)
@@ -424,13 +468,74 @@ class Loader:
     def __init__(self) -> None:
         self.modules: dict[str, StaticModule] = {}
 
-    def module(self, path: str, display: str | None = None) -> StaticModule:
+    def module(
+        self, path: str, display: str | None = None, library: str | None = None
+    ) -> StaticModule:
         key = os.path.realpath(path)
         if key not in self.modules:
             directory = os.path.dirname(key)
             package = directory if os.path.exists(os.path.join(directory, "__init__.py")) else None
-            self.modules[key] = StaticModule(self, key, display or path, package)
+            self.modules[key] = StaticModule(self, key, display or path, package, library)
         return self.modules[key]
+
+    # -- what a call in a file read statically resolves to --------------------------------------
+    def callee(self, obj: Any, where: StaticSource, node: Any) -> Any:
+        """`obj` as the transformation should see it, for a call in `where` at `node`.
+
+        * a stand-in of the user's files that a `--rules` module gave a rule (the rule is
+          registered on the live function, which that module imported): the live function, so
+          that the rule applies;
+        * a Python function of an installed module, with no rule: the stand-in read from its
+          file, so that its body is differentiated statically (and written out);
+        * anything else: unchanged."""
+        from s2s.adjoints import registry
+
+        from .analyze import is_user_function
+
+        info = static_source(obj)
+        if info is not None:
+            ruled = _ruled_function(info)
+            return obj if ruled is None else ruled
+        if not is_user_function(obj) or registry.is_nondiff(obj):
+            return obj
+        rule = registry.lookup(obj)
+        if rule is not None and (rule.adjoint is not None or rule.tangent is not None):
+            return obj
+        return self.library_function(inspect.unwrap(obj), where, node)
+
+    def library_function(self, fn: Any, where: StaticSource, node: Any) -> Any:
+        """The stand-in for `fn`, a function of an installed module, read from its file."""
+        mod = getattr(fn, "__module__", None) or ""
+        qual = getattr(fn, "__qualname__", fn.__name__)
+        sinfo = SourceInfo(
+            filename=where.filename,
+            first_lineno=where.first_lineno,
+            lines=where.source.splitlines(),
+        )
+        path = fn.__code__.co_filename
+        why = None
+        if qual != fn.__name__:
+            why = "it is not a top-level function of its module"
+        elif not mod or not path.endswith(".py") or not os.path.isfile(path):
+            why = "its source file cannot be found"
+        if why is None:
+            top = os.path.basename(path) == "__init__.py"
+            display = mod.replace(".", "/") + ("/__init__.py" if top else ".py")
+            try:
+                stub = self.module(path, display, library=mod).function(fn.__name__)
+            except S2SError as exc:
+                where_ = f" ({exc.filename}:{exc.lineno})" if exc.filename else ""
+                why = f"{exc.message}{where_}"
+            else:
+                return stub
+        raise sinfo.error(
+            NameResolutionError,
+            _located(node, where.source),
+            f"cannot differentiate {mod}.{qual}, a function of an installed module with no "
+            f"derivative rule: s2s-grad reads its body statically, and {why}",
+            "register a rule for it with @s2s.adjoint in a module loaded with --rules, or "
+            "wrap the call in s2s.stop_gradient if no gradient should flow through it",
+        )
 
     def _display(self, origin: StaticModule, path: str) -> str:
         rel = os.path.relpath(path, origin.directory)
@@ -459,6 +564,8 @@ class Loader:
 
     def find_local(self, origin: StaticModule, dotted: str, level: int) -> StaticModule | None:
         """The user module `dotted` (relative with `level` dots) as seen from `origin`."""
+        if origin.library is not None:  # an installed module: only its own package is read
+            return self._find_in_library(origin, dotted, level)
         if level:
             base = origin.directory
             for _ in range(level - 1):
@@ -471,6 +578,31 @@ class Loader:
         if path is None:
             return None
         return self.module(path, self._display(origin, path))
+
+    def _find_in_library(
+        self, origin: StaticModule, dotted: str, level: int
+    ) -> StaticModule | None:
+        name = origin.library or ""
+        package = name if origin.is_package() else name.rpartition(".")[0]
+        if level:
+            parts = package.split(".") if package else []
+            if level - 1 > len(parts):
+                return None
+            base_name = ".".join(parts[: len(parts) - (level - 1)])
+            full = ".".join(p for p in (base_name, dotted) if p)
+        else:
+            full = dotted
+        top = name.split(".")[0]
+        if not full or full.split(".")[0] != top:
+            return None  # another installed module: imported, not read
+        root = origin.directory  # the directory holding the top-level package
+        for _ in range(name.count(".") + (1 if origin.is_package() else 0)):
+            root = os.path.dirname(root)
+        path = self._file_for(root, full)
+        if path is None:
+            return None
+        rel = os.path.relpath(path, root).replace(os.sep, "/")
+        return self.module(path, rel, library=full)
 
     def check_library(self, origin: StaticModule, dotted: str, stmt: ast.stmt) -> None:
         """Refuse to import a module that lives in the user's project (that would run it)."""
@@ -485,6 +617,8 @@ class Loader:
                 f"cannot find the module {dotted!r}",
                 "install it, or put the file next to the model file",
             )
+        if origin.library is not None:
+            return  # imported by an installed module: a library too
         root = os.path.realpath(self._root(origin))
         for loc in [spec.origin or ""] + list(spec.submodule_search_locations or []):
             real = os.path.realpath(loc) if loc else ""
@@ -496,6 +630,43 @@ class Loader:
                     "library: s2s-grad would have to run it to import it",
                     "import it relative to the file (`from . import ...`)",
                 )
+
+
+def _located(node: Any, source: str) -> Any:
+    """`node`, or the first node of `source` that reads the same name (a normalized tree's
+    nodes may have lost their positions)."""
+    if getattr(node, "lineno", None) is not None:
+        return node
+    try:
+        text = ast.unparse(gast.gast_to_ast(node))
+    except Exception:  # noqa: BLE001 - no position is better than no error
+        return node
+    for n in ast.walk(ast.parse(source)):
+        if isinstance(n, (ast.Name, ast.Attribute)) and ast.unparse(n) == text:
+            return n
+    return node
+
+
+def _ruled_function(info: StaticSource) -> Any:
+    """The live function a custom rule is registered on that is `info`'s function (the same
+    file and name), or None."""
+    from s2s.adjoints import registry
+
+    if info.module.library is not None:
+        return None
+    for rule in list(registry.RULES.values()):
+        op = rule.op
+        if rule.family != "custom" or not inspect.isfunction(op):
+            continue
+        if op.__qualname__ != info.name:
+            continue
+        try:
+            same = os.path.samefile(op.__code__.co_filename, info.module.path)
+        except OSError:
+            same = False
+        if same:
+            return op
+    return None
 
 
 def load(path: str, name: str, loader: Loader | None = None) -> Any:
