@@ -20,7 +20,12 @@ TARGETS: list[tuple[str, list[str], str, str]] = [
     ("examples/autoencoder.py", ["loss"], "params", "examples/grad_autoencoder.py"),
     ("examples/rnn.py", ["loss"], "params", "examples/grad_rnn.py"),
     ("examples/lstm.py", ["loss"], "params", "examples/grad_lstm.py"),
-    ("examples/rnn_clipping.py", ["loss"], "params", "examples/grad_rnn_clipping.py"),
+    (
+        "examples/rnn_clipping.py",
+        ["loss", "loss_clipped"],
+        "params",
+        "examples/grad_rnn_clipping.py",
+    ),
     ("examples/tree_loss.py", ["loss"], "params", "examples/grad_tree_loss.py"),
     (
         "examples/recursion_and_while.py",

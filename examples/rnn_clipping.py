@@ -4,13 +4,18 @@
 
 The recurrent weights start large, so backpropagation through 30 time steps multiplies the
 gradient by them 30 times: early gradients are large (the script prints the largest norm) and
-plain SGD takes erratic steps. Clipping the gradient's global norm keeps every step bounded.
-The same run is made twice, without and with clipping, and both held-out errors are printed.
+plain SGD takes erratic steps. Three runs from the same start are compared:
 
-s2s's surgery API, `with s2s.insert_grad_of(h) as dh: ...` (code run on the adjoint of `h`
-inside the backward sweep, e.g. clipping at every time step), is not built yet: here the
-clipping is done after the gradient, on the whole gradient, which is what most frameworks'
-`clip_grad_norm` do. The gradient s2s writes for `loss` is in examples/grad_rnn_clipping.py.
+* no clipping;
+* the whole gradient's global norm clipped after it is computed (what most frameworks'
+  `clip_grad_norm` does);
+* clipping *inside* the backward sweep, at every time step, with s2s's surgery API:
+  `with s2s.insert_grad_of(h) as dh:` runs its block on the gradient flowing back into each
+  hidden state (`loss_clipped` below), so no step can pass an exploded gradient to the one
+  before it.
+
+The gradients s2s writes for `loss` and `loss_clipped` are in examples/grad_rnn_clipping.py:
+the clipping block sits in the reversed loop, headed by the line it comes from.
 """
 
 from __future__ import annotations
@@ -19,11 +24,27 @@ from collections.abc import Sequence
 
 import numpy as np
 
+import s2s
+
+#: the bound on each element of the gradient reaching a hidden state
+STEP_CLIP = 0.05
+
 
 def loss(params, xs, ys):
     h = np.zeros((xs.shape[1], params["Wh"].shape[0]))
     for t in range(xs.shape[0]):
         h = np.tanh(xs[t] @ params["Wx"] + h @ params["Wh"] + params["b"])
+    pred = h @ params["Wo"] + params["bo"]
+    return np.mean((pred - ys) ** 2)
+
+
+def loss_clipped(params, xs, ys):
+    """`loss`, with the gradient reaching each hidden state clipped in the backward sweep."""
+    h = np.zeros((xs.shape[1], params["Wh"].shape[0]))
+    for t in range(xs.shape[0]):
+        h = np.tanh(xs[t] @ params["Wx"] + h @ params["Wh"] + params["b"])
+        with s2s.insert_grad_of(h) as dh:
+            dh = np.clip(dh, -STEP_CLIP, STEP_CLIP)
     pred = h @ params["Wo"] + params["bo"]
     return np.mean((pred - ys) ** 2)
 
@@ -66,18 +87,22 @@ def train(iters, clip, seed, value_and_grad, quiet=False):
 def main(argv: Sequence[str] | None = None) -> float:
     from _util import parse_args, save_plot
 
-    import s2s
-
     args = parse_args(argv, __doc__.splitlines()[0])
     iters = 10 if args.quick else 600
     value_and_grad = s2s.value_and_grad(loss, wrt="params")
     print("without clipping:")
     plain, _ = train(iters, None, args.seed, value_and_grad)
     print("with the global gradient norm clipped to 1:")
-    clipped, losses = train(iters, 1.0, args.seed, value_and_grad)
-    print(f"held-out mean squared error: without clipping {plain:.4f}, with {clipped:.4f}")
-    save_plot(losses, args.plot, "RNN with gradient clipping")
-    return clipped
+    clipped, _ = train(iters, 1.0, args.seed, value_and_grad)
+    print(f"with the gradient clipped to +-{STEP_CLIP} at every step (s2s.insert_grad_of):")
+    stepwise = s2s.value_and_grad(loss_clipped, wrt="params")
+    per_step, losses = train(iters, None, args.seed, stepwise)
+    print(
+        f"held-out mean squared error: without clipping {plain:.4f}, global norm {clipped:.4f}, "
+        f"per step {per_step:.4f}"
+    )
+    save_plot(losses, args.plot, "RNN with the gradient clipped at every step")
+    return per_step
 
 
 if __name__ == "__main__":
