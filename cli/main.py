@@ -23,6 +23,7 @@ examples:
   s2s-grad model.py:loss -o grad_model.py --check          exit 1 when grad_model.py is stale
   s2s-grad model.py:loss -o grad_model.py --html review.html   also a page for reviewers
   s2s-grad model.py:loss --no-optimize                     the code before optimization
+  s2s-grad model.py:loss --checkpoint-loops sqrt           loops recomputed in segments
   s2s-grad model.py:loss --rules myproject.rules           load @s2s.adjoint rules first
 
 The model file is read, never run: names resolve from its imports and top-level definitions
@@ -83,6 +84,13 @@ def _parser() -> argparse.ArgumentParser:
         "reverse pass writes it, e.g. to study the transformation",
     )
     p.add_argument(
+        "--checkpoint-loops",
+        choices=["sqrt"],
+        default=None,
+        help="run every outermost loop in checkpointed segments of about sqrt(T) steps: "
+        "tape memory like sqrt(T) for one more forward run (reverse mode)",
+    )
+    p.add_argument(
         "--html",
         metavar="REVIEW.html",
         help="also write a self-contained review page: each primal line beside "
@@ -128,6 +136,8 @@ def _command(args: argparse.Namespace, targets: list[str], output: str | None) -
         words += ["--mode", args.mode]
     if args.no_optimize:
         words.append("--no-optimize")
+    if args.checkpoint_loops:
+        words += ["--checkpoint-loops", args.checkpoint_loops]
     for r in args.rules:
         words += ["--rules", r]
     if args.out_dir:
@@ -184,7 +194,15 @@ def run(argv: Sequence[str] | None = None) -> int:
     html_parts = []
     for out, targets in _jobs(args):
         command = _command(args, args.targets, args.output)
-        built = build(targets, wrt, not args.no_optimize, command, loader, mode=args.mode)
+        built = build(
+            targets,
+            wrt,
+            not args.no_optimize,
+            command,
+            loader,
+            mode=args.mode,
+            checkpoint_loops=args.checkpoint_loops,
+        )
         html_parts.append(built)
         if args.check:
             reason = _check(out, built, command)  # type: ignore[arg-type]

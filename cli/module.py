@@ -211,6 +211,7 @@ def build(
     command: str,
     loader: Loader | None = None,
     mode: str = "reverse",
+    checkpoint_loops: str | None = None,
 ) -> Built:
     """Generate the module for `targets` (all written to one file)."""
     loader = loader or Loader()
@@ -223,7 +224,8 @@ def build(
 
         fn = load(t.path, t.function, loader)
         gen_mode = "jvp" if mode == "forward" else "grad"
-        gen, wrt_names, _ = generate(fn, wrt, gen_mode, do_optimize=optimize)
+        extra = {"checkpoint_loops": checkpoint_loops} if mode != "forward" else {}
+        gen, wrt_names, _ = generate(fn, wrt, gen_mode, do_optimize=optimize, **extra)
         owners = {id(m.globals): m for m in loader.modules.values()}
         made = []
         for name, text in _split_defs(gen.source):

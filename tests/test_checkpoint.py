@@ -277,3 +277,38 @@ def test_the_trade_off_benchmark_runs():
     results = rows((6,), repeats=1)  # checks both gradients against the hand-written ones
     assert {r["model"] for r in results} == {"rnn", "lstm"}
     assert "s2s sqrt peak" in table(results)
+
+
+CLI_MODEL = """
+import numpy as np
+
+
+def loss(x, W, n):
+    h = x
+    for _ in range(n):
+        h = np.tanh(h @ W)
+    return np.sum(h**2)
+"""
+
+
+def test_cli_writes_a_checkpointed_module(tmp_path, monkeypatch):
+    import importlib.util
+
+    from s2s.cli.main import main
+
+    (tmp_path / "model.py").write_text(CLI_MODEL)
+    monkeypatch.chdir(tmp_path)
+    args = ["model.py:loss", "--wrt", "W", "--checkpoint-loops", "sqrt", "-o", "grad_model.py"]
+    assert main(args) == 0
+    text = (tmp_path / "grad_model.py").read_text()
+    assert "for _1 in checkpoint_segments(range(n)):" in text
+    assert "--checkpoint-loops sqrt" in text  # the regenerate command in the header
+    assert main([*args, "--check"]) == 0
+    spec = importlib.util.spec_from_file_location("grad_model_ckpt", tmp_path / "grad_model.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    rng = np.random.default_rng(3)
+    x, W = rng.normal(size=(2, 3)), rng.normal(size=(3, 3)) * 0.5
+    np.testing.assert_allclose(
+        mod.grad_loss(x, W, 7), s2s.grad(rnn_plain, wrt=1)(x, W, 7), rtol=1e-12
+    )
