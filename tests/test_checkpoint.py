@@ -312,3 +312,29 @@ def test_cli_writes_a_checkpointed_module(tmp_path, monkeypatch):
     np.testing.assert_allclose(
         mod.grad_loss(x, W, 7), s2s.grad(rnn_plain, wrt=1)(x, W, 7), rtol=1e-12
     )
+
+
+def scalar_marked(x, n):
+    y = x
+    for _ in s2s.checkpointed(range(n)):
+        y = np.sin(y) * x
+    return y
+
+
+def scalar_plain(x, n):
+    y = x
+    for _ in range(n):
+        y = np.sin(y) * x
+    return y
+
+
+@settings(max_examples=20)
+@given(st.floats(-1.5, 1.5), st.integers(0, 7))
+def test_grad_of_a_checkpointed_gradient(x, n):
+    want = s2s.grad(s2s.grad(scalar_plain))(x, n)
+    assert s2s.grad(s2s.grad(scalar_marked))(x, n) == pytest.approx(want, rel=1e-12, abs=1e-14)
+    sqrt = s2s.grad(s2s.grad(scalar_plain, checkpoint_loops="sqrt"))(x, n)
+    assert sqrt == pytest.approx(want, rel=1e-12, abs=1e-14)
+    eps = 1e-6
+    g = s2s.grad(scalar_plain)
+    assert want == pytest.approx((g(x + eps, n) - g(x - eps, n)) / (2 * eps), rel=1e-5, abs=1e-7)

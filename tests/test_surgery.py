@@ -305,3 +305,19 @@ def test_cli_module_runs_the_block(tmp_path, monkeypatch):
     h = np.tanh(x * 0.7)
     want = np.clip(3 * h**2, -0.25, 0.25) * (1 - h * h) * 0.7
     np.testing.assert_allclose(mod.grad_loss(x, 0.7), want, rtol=1e-12)
+
+
+def doubled_scalar(x):
+    h = np.sin(x)
+    with s2s.insert_grad_of(h) as dh:
+        dh = 2.0 * dh
+    return h * h
+
+
+@given(reals(-2.0, 2.0))
+def test_grad_of_a_surgery_gradient(x):
+    # the gradient is 2 * d(sin(x)^2)/dx = 2 sin(2x); its derivative is 4 cos(2x)
+    assert s2s.grad(doubled_scalar)(x) == pytest.approx(2 * np.sin(2 * x), rel=1e-12, abs=1e-14)
+    assert s2s.grad(s2s.grad(doubled_scalar))(x) == pytest.approx(
+        4 * np.cos(2 * x), rel=1e-10, abs=1e-12
+    )
