@@ -30,6 +30,11 @@ _SCALARS = (float, int, bool, complex)
 
 def unbroadcast(g: Any, x: Any) -> Any:
     """Sum the adjoint `g` down to the shape of `x` (undoing NumPy broadcasting)."""
+    try:  # the common case first, quickly: two arrays of one shape
+        if g.shape == x.shape:
+            return g
+    except AttributeError:
+        pass
     if type(x) in _SCALARS:
         if type(g) in _SCALARS:
             return g
@@ -270,6 +275,8 @@ HELPERS: dict[str, Any] = {
 
 def matmul_grad_a(g: Any, a: Any, b: Any) -> Any:
     """Adjoint of `a` in `a @ b`, for 1-D, 2-D and batched operands."""
+    if a.ndim == 2 and b.ndim == 2:  # the common case first: no broadcasting to undo
+        return g @ b.T
     if a.ndim == 1 and b.ndim == 1:
         return g * b
     if b.ndim == 1:
@@ -285,6 +292,8 @@ def matmul_grad_a(g: Any, a: Any, b: Any) -> Any:
 
 def matmul_grad_b(g: Any, a: Any, b: Any) -> Any:
     """Adjoint of `b` in `a @ b`, for 1-D, 2-D and batched operands."""
+    if a.ndim == 2 and b.ndim == 2:  # the common case first: no broadcasting to undo
+        return a.T @ g
     if a.ndim == 1 and b.ndim == 1:
         return g * a
     if a.ndim == 1:

@@ -84,6 +84,24 @@ def _object_arrays(tree: Any, path: str) -> str | None:
     return None
 
 
+_PLAIN = (float, int, bool, str, type(None))
+
+
+def _all_plain_numpy(tree: Any) -> bool:
+    """True when `tree` holds only NumPy arrays of numeric dtype, Python numbers and plain
+    containers of them: nothing the argument check could object to (one quick walk)."""
+    t = type(tree)
+    if t is np.ndarray:
+        return tree.dtype.kind != "O"
+    if t in _PLAIN:
+        return True
+    if t is dict:
+        return all(_all_plain_numpy(v) for v in tree.values())
+    if t is list or t is tuple:
+        return all(_all_plain_numpy(v) for v in tree)
+    return False
+
+
 def _argument_checker(fn: Any) -> Callable[[tuple, dict], None]:
     """The backends' argument check, plus: arrays of object dtype are refused (their
     elements are arbitrary Python objects; nothing says they are differentiable numbers)."""
@@ -94,6 +112,8 @@ def _argument_checker(fn: Any) -> Callable[[tuple, dict], None]:
         names = []
 
     def full(args: tuple, kwargs: dict) -> None:
+        if _all_plain_numpy(args) and (not kwargs or _all_plain_numpy(kwargs)):
+            return  # the common case: one library (NumPy), no object arrays
         check(args, kwargs)
         for i, a in enumerate(args):
             bad = _object_arrays(a, names[i] if i < len(names) else f"argument {i}")
