@@ -30,7 +30,7 @@ def fwd_horner(tape, c, x, i):
     _3 = None
     _return = False
     _result = None
-    _4 = i == len(c) - 1
+    _4 = bool(i == len(c) - 1)
     if _4:
         _result = c[i]
         _return = True

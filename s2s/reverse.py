@@ -15,6 +15,7 @@ from __future__ import annotations
 import copy
 import inspect
 import operator
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -141,6 +142,7 @@ class Reverse:
         self.scalars = A.scalar_names(core, self.infos, self.numbers)
         self.assumed_globals = A.number_globals(core)  # the caller must check they still are
         self.invariant = A.loop_invariants(core, self.infos)
+        self.retested: set[str] = set()  # comparisons the backward sweep tests again
         self.hoisted: dict[int, list] = {}  # id(loop) -> invariant statements, in body order
         self.specs: dict[int, Spec] = {}
         self.indexed: set[str] = set()
@@ -983,6 +985,10 @@ class Reverse:
         node = copy.deepcopy(s)
         node.s2s_line = line
         node.s2s_primal = True  # the user's own statement: `x * 1.0` here is a copy, keep it
+        if info is not None and info.target in self.retested:
+            # the backward sweep tests it again: a Python bool, not a 0-d device array whose
+            # every test is a device-to-host read
+            node.value = gast.Call(func=name("bool"), args=[node.value], keywords=[])
         out.append(node)
         return out
 
@@ -1044,7 +1050,35 @@ class Reverse:
         self.analyze()
         Z0 = set(self.active) - {self.core.result} - self.inout
         self.bwd, self.Zfinal = self.backward(self.core.body, Z0)
+        self.retested = self._retested_comparisons()
         self.fwd = self.forward(self.core.body)
+
+    def _retested_comparisons(self) -> set[str]:
+        """Temporaries holding a comparison that serve only as branch tests the backward sweep
+        tests again (stable, not pushed)."""
+        tests: set[str] = set()
+        for s in A.walk_stmts(self.core.body):
+            if (
+                isinstance(s, gast.If)
+                and getattr(s, "s2s_reversed", False)
+                and not getattr(s, "s2s_push_test", True)
+                and isinstance(s.test, gast.Name)
+            ):
+                tests.add(s.test.id)
+        made_by_compare = set()
+        for s in A.walk_stmts(self.core.body) if tests else ():
+            info = self.infos.get(id(s))
+            if info is None or isinstance(s, (gast.If, gast.For, gast.While)):
+                continue
+            if (
+                info.target in tests
+                and isinstance(s.value, gast.Compare)
+                and re.fullmatch(r"_\d+", info.target)
+            ):
+                made_by_compare.add(info.target)
+            else:
+                tests -= set(info.operands) | ({info.partial} if info.partial else set())
+        return tests & made_by_compare
 
     def prologue(self) -> list:
         out = []

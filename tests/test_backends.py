@@ -265,12 +265,8 @@ def test_device_branch_gradient():
         assert len(plain) == 1  # the user's `if s > 0:` reads the device once
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the backward sweep re-tests the branch condition `if _1:` (a 0-d device array), a "
-    "second device-to-host read; the forward sweep could keep the decision as a Python bool",
-)
 def test_device_branch_reads_the_host_once():
+    """The backward sweep tests the branch again on a Python bool the forward sweep kept."""
     fn, make, wrt = BRANCH
     _, _, made, plain = _device_run(fn, make(np.random.default_rng(0)), wrt)
     assert made == plain
