@@ -28,26 +28,26 @@ def float_t(y, x):
     d[y] = float(d[x])
 
 
-@adjoint(builtins.max)
-def max_(y, a, b):
-    d[a] = binary_extremum_grad(d[y], a, b, True)
-    d[b] = binary_extremum_grad(d[y], b, a, True)
+@adjoint(builtins.max, notes="max(a, b), max(xs) of a list or 1-d array; 3+ arguments nest")
+def max_(y, a, b=None):
+    d[a] = builtin_extremum_grad(d[y], a, b, True)
+    d[b] = builtin_extremum_grad(d[y], b, a, True)
 
 
 @tangent(builtins.max)
-def max_t(y, a, b):
-    d[y] = d[a] if a >= b else d[b]
+def max_t(y, a, b=None):
+    d[y] = builtin_extremum_tangent(d[a], a, b, True) + builtin_extremum_tangent(d[b], b, a, True)
 
 
-@adjoint(builtins.min)
-def min_(y, a, b):
-    d[a] = binary_extremum_grad(d[y], a, b, False)
-    d[b] = binary_extremum_grad(d[y], b, a, False)
+@adjoint(builtins.min, notes="min(a, b), min(xs) of a list or 1-d array; 3+ arguments nest")
+def min_(y, a, b=None):
+    d[a] = builtin_extremum_grad(d[y], a, b, False)
+    d[b] = builtin_extremum_grad(d[y], b, a, False)
 
 
 @tangent(builtins.min)
-def min_t(y, a, b):
-    d[y] = d[a] if a <= b else d[b]
+def min_t(y, a, b=None):
+    d[y] = builtin_extremum_tangent(d[a], a, b, False) + builtin_extremum_tangent(d[b], b, a, False)
 
 
 nondiff(

@@ -249,6 +249,16 @@ def sum_list_grad_adjoint(z, g, xs):
     d[g] = sum_list_adjoint(d[z], g)
 
 
+@_rule(rt.builtin_extremum_grad, zero=("x", "other", "greater"))
+def builtin_extremum_grad_adjoint(z, g, x, other, greater):
+    d[g] = builtin_extremum_tangent(d[z], x, other, greater)
+
+
+@_rule(rt.builtin_extremum_tangent, zero=("x", "other", "greater"))
+def builtin_extremum_tangent_adjoint(z, t, x, other, greater):
+    d[t] = builtin_extremum_grad(d[z], x, other, greater)
+
+
 @_rule(rt.extremum_grad, zero=("x", "y", "axis", "keepdims"))
 def extremum_grad_adjoint(z, g, x, y, axis=None, keepdims=False):
     d[g] = extremum_adjoint(d[z], g, x, y, axis, keepdims)

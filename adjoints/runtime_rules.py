@@ -539,6 +539,16 @@ def sum_list_grad_t(z, g, xs):
     d[z] = sum_list_grad(d[g], xs)
 
 
+@_rule(rt.builtin_extremum_grad, zero=("x", "other", "greater"))
+def builtin_extremum_grad_t(z, g, x, other, greater):
+    d[z] = builtin_extremum_grad(d[g], x, other, greater)
+
+
+@_rule(rt.builtin_extremum_tangent, zero=("x", "other", "greater"))
+def builtin_extremum_tangent_t(z, t, x, other, greater):
+    d[z] = builtin_extremum_tangent(d[t], x, other, greater)
+
+
 @_rule(rt.transpose_grad, zero=("axes",))
 def transpose_grad_t(z, g, axes=None):
     d[z] = transpose_grad(d[g], axes)

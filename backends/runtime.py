@@ -321,6 +321,44 @@ def binary_extremum_grad(g: Any, x: Any, other: Any, greater: bool) -> Any:
     return unbroadcast(g * (win + 0.5 * tie), x)
 
 
+def _extremum_weights(x: Any, other: Any, greater: bool) -> Any:
+    """How builtin max/min (`greater` for max) route a derivative to `x`. With `other`, the
+    weight of `x` in max(x, other): 1 where it wins, 1/2 on a tie. Without (`other` is None),
+    `x` is the one iterable argument (a list, tuple or 1-d array) and the weights are its
+    entries': the extremal entries share 1 equally."""
+    if other is not None:
+        win = (x > other) if greater else (x < other)
+        return win + 0.5 * (x == other)
+    if isinstance(x, (list, tuple)):
+        best = max(x) if greater else min(x)
+        hits = [bool(v == best) for v in x]
+        return [h / sum(hits) for h in hits]
+    mask = x == (np.max(x) if greater else np.min(x))
+    return mask / np.sum(mask)
+
+
+def builtin_extremum_grad(g: Any, x: Any, other: Any, greater: bool) -> Any:
+    """Adjoint of `x` in builtin max/min: of max(x, other), or of max(x) when `other` is None
+    (a list for a list or tuple `x`, an array for an array)."""
+    w = _extremum_weights(x, other, greater)
+    if other is not None:
+        return unbroadcast(g * w, x)
+    if isinstance(x, (list, tuple)):
+        return [g * wi for wi in w]
+    return g * w
+
+
+def builtin_extremum_tangent(t: Any, x: Any, other: Any, greater: bool) -> Any:
+    """Tangent of builtin max/min through `x` (tangent `t`): `t` times its weight, summed over
+    the entries of an iterable `x` (`other` None)."""
+    w = _extremum_weights(x, other, greater)
+    if other is not None:
+        return t * w
+    if isinstance(x, (list, tuple)):
+        return sum(ti * wi for ti, wi in zip(t, w, strict=True) if wi)
+    return np.sum(t * w)
+
+
 def sum_list_grad(g: Any, xs: Any) -> list:
     """Adjoint of the list `xs` in sum(xs)."""
     return [unbroadcast(g, x) for x in xs]
@@ -341,6 +379,8 @@ HELPERS.update(
         "matmul_grad_b": matmul_grad_b,
         "extremum_grad": extremum_grad,
         "binary_extremum_grad": binary_extremum_grad,
+        "builtin_extremum_grad": builtin_extremum_grad,
+        "builtin_extremum_tangent": builtin_extremum_tangent,
         "sum_list_grad": sum_list_grad,
         "transpose_grad": transpose_grad,
     }

@@ -203,6 +203,9 @@ def _classify_call(core: CoreFunction, call: gast.Call, target: str | None) -> S
             return StmtInfo(
                 COPY if target else NONDIFF, target=target, operands=atom_names(recv, local)
             )
+        if f.attr == "keys" and not call.args and not keywords:
+            # a dict's keys carry no derivative (loops over dict views are lowered to them)
+            return StmtInfo(NONDIFF, target=target, operands=ops)
         if f.attr in ("item", "tolist", "__float__"):
             return StmtInfo(
                 COPY if target else NONDIFF, target=target, operands=atom_names(recv, local)

@@ -749,9 +749,15 @@ class Normalizer:
                 start = call.args[1] if len(call.args) > 1 else call.keywords[0].value
             else:
                 start = None
-            seq = self.atom(call.args[0], out)
             if not (isinstance(target, gast.Tuple) and len(target.elts) == 2):
                 raise self.error(s, "unpack `enumerate` as `for i, x in enumerate(xs):`")
+            view = self._dict_view(call.args[0], None, [])
+            if view is not None:  # enumerate(d.items()): the dict loop's index is the count
+                self._dict_loop(
+                    s, view, target.elts[1], out, body_with, line, target.elts[0], start
+                )
+                return
+            seq = self.atom(call.args[0], out)
             i_target, x_target = target.elts
             idx = (
                 i_target.id if (isinstance(i_target, gast.Name) and start is None) else self.fresh()
@@ -798,16 +804,10 @@ class Normalizer:
             rng = gast.Call(func=name("range"), args=[n_expr], keywords=[])
             self.emit_for(out, idx, rng, body_with(prefix), line)
             return
-        if (
-            isinstance(it, gast.Call)
-            and isinstance(it.func, gast.Attribute)
-            and it.func.attr in ("items", "keys", "values")
-        ):
-            raise self.error(
-                s,
-                "loops over dict views are not supported",
-                "index the dict with its string keys, e.g. params['W1']",
-            )
+        view = self._dict_view(it, target, s.body)
+        if view is not None:
+            self._dict_loop(s, view, target, out, body_with, line)
+            return
         seq = self.atom(it, out)
         idx = self.fresh()
         prefix = []
@@ -816,6 +816,94 @@ class Normalizer:
             target, gast.Subscript(value=load_copy(seq), slice=name(idx), ctx=gast.Load()), prefix
         )
         n = gast.Call(func=name("len"), args=[load_copy(seq)], keywords=[])
+        rng = gast.Call(func=name("range"), args=[n], keywords=[])
+        self.emit_for(out, idx, rng, body_with(prefix), line)
+
+    def _dict_view(self, it: Any, target: Any, body: list) -> tuple | None:
+        """(dict expression, "items" | "keys" | "values") when the loop runs over a dict:
+        `d.items()`, `d.keys()`, `d.values()`, or `for k in d:` whose body reads `d[k]`."""
+        if (
+            isinstance(it, gast.Call)
+            and isinstance(it.func, gast.Attribute)
+            and it.func.attr in ("items", "keys", "values")
+            and not it.args
+            and not it.keywords
+        ):
+            recv = it.func.value
+            if not self.is_global_ref(recv) or isinstance(self.namespace.resolve(recv), dict):
+                return recv, it.func.attr
+            return None
+        if isinstance(it, gast.Name) and self.is_global_ref(it):
+            return (it, "keys") if isinstance(self.namespace.resolve(it), dict) else None
+        if not (isinstance(it, gast.Name) and isinstance(target, gast.Name)):
+            return None
+        for n in gast.walk(gast.Module(body=body, type_ignores=[])):
+            if (
+                isinstance(n, gast.Subscript)
+                and isinstance(n.value, gast.Name)
+                and n.value.id == it.id
+                and isinstance(n.slice, gast.Name)
+                and n.slice.id == target.id
+            ):
+                return it, "keys"
+        return None
+
+    def _dict_loop(
+        self,
+        s: Any,
+        view: tuple,
+        target: Any,
+        out: list,
+        body_with: Any,
+        line: int | None,
+        count: Any = None,
+        start: Any = None,
+    ) -> None:
+        """`for k, v in d.items():` is an index loop over the keys the dict has when the loop
+        starts (known only at run time): `k = keys[i]`, `v = d[k]`, so that both modes treat
+        `d[k]` as any other subscript and the gradient keeps the dict's structure. `count`
+        is the target of `enumerate(d.items(), start)`'s counter."""
+        dct, kind = view
+        d_atom = self.atom(dct, out)
+        self.line = line
+        view_call = gast.Call(
+            func=gast.Attribute(value=load_copy(d_atom), attr="keys", ctx=gast.Load()),
+            args=[],
+            keywords=[],
+        )
+        keys = self.atom(gast.Call(func=name("list"), args=[view_call], keywords=[]), out)
+        idx = self.fresh()
+        prefix: list = []
+        key_of = gast.Subscript(value=load_copy(keys), slice=name(idx), ctx=gast.Load())
+        if count is not None:
+            counter = name(idx)
+            if start is not None:
+                counter = gast.BinOp(left=name(idx), op=gast.Add(), right=self.atom(start, out))
+            self.line = line
+            self.assign_to(count, counter, prefix)
+        if kind == "items":
+            if not (isinstance(target, gast.Tuple) and len(target.elts) == 2):
+                raise self.error(s, "unpack `.items()` as `for key, value in d.items():`")
+            k_target, v_target = target.elts
+        elif kind == "keys":
+            k_target, v_target = target, None
+        else:
+            k_target, v_target = None, target
+        if isinstance(k_target, gast.Name):
+            key = k_target.id
+            self.assign_to(k_target, key_of, prefix)
+        else:
+            key = self.fresh()
+            self.emit(prefix, assign(key, key_of, line))
+            if k_target is not None:
+                self.assign_to(k_target, name(key), prefix)
+        if v_target is not None:
+            self.assign_to(
+                v_target,
+                gast.Subscript(value=load_copy(d_atom), slice=name(key), ctx=gast.Load()),
+                prefix,
+            )
+        n = gast.Call(func=name("len"), args=[load_copy(keys)], keywords=[])
         rng = gast.Call(func=name("range"), args=[n], keywords=[])
         self.emit_for(out, idx, rng, body_with(prefix), line)
 
@@ -1002,6 +1090,20 @@ class Normalizer:
             )
         args = [self.atom(a, out) for a in node.args]
         keywords = [gast.keyword(arg=k.arg, value=self.atom(k.value, out)) for k in node.keywords]
+        if (
+            len(args) > 2
+            and not keywords
+            and (self.resolves_to(func, max) or self.resolves_to(func, min))
+        ):
+            # max(a, b, c) is max(max(a, b), c): the same first extremum, one rule of two
+            # operands per step
+            acc = args[0]
+            for a in args[1:-1]:
+                tmp = self.fresh()
+                pair = gast.Call(func=load_copy(func), args=[acc, a], keywords=[])
+                self.emit(out, assign(tmp, pair, self.line))
+                acc = name(tmp)
+            args = [acc, args[-1]]
         return gast.Call(func=func, args=args, keywords=keywords)
 
     def _check_callable(self, func: Any) -> None:

@@ -388,6 +388,21 @@ def builtin_min(a, b):
     return min(a, b)
 
 
+@case(builtins.max, args=lambda r: ([float(v) for v in distinct(r, 4)],))
+def builtin_max_of_list(xs):
+    return max(xs)
+
+
+@case(builtins.min, args=lambda r: (distinct(r, 5),))
+def builtin_min_of_array(x):
+    return min(x)
+
+
+@case(builtins.max, builtins.min, args=lambda r: tuple(float(v) for v in distinct(r, 4)))
+def builtin_max_min_of_four(a, b, c, e):
+    return max(a, b, c, e) * min(a, b, c, e) + max(a * b, 0.5, e)
+
+
 @case(builtins.sum, args=lambda r: ([vec(r), vec(r), vec(r)],))
 def builtin_sum(xs):
     return sum(xs)

@@ -72,6 +72,49 @@ def dict_items_iteration(params):
     return total
 
 
+def dict_keys_loops(params, x):
+    h = x
+    for k in params:
+        h = np.sin(h * params[k]) + params[k]
+    total = 0.0
+    for k in params.keys():
+        total = total + np.sum(params[k] * h) * len(k)
+    return total
+
+
+def enumerated_dict_views(params, x):
+    h = x
+    for i, v in enumerate(params.values()):
+        h = np.sin(h * v) * (i + 1.0)
+    total = np.sum(h)
+    for j, (k, v) in enumerate(params.items(), 1):
+        total = total + np.sum(v * v) * j * len(k)
+    return total
+
+
+def nested_dict_items(params, x):
+    h = x
+    reg = 0.0
+    for name, layer in params.items():
+        h = np.tanh(h @ layer["w"] + layer["b"])
+        for pname, p in layer.items():
+            reg = reg + np.sum(p * p) * (len(name) + len(pname))
+    return np.sum(h * h) + 0.01 * reg
+
+
+def dict_built_then_iterated(x, y):
+    d = {"a": x * y, "b": np.sin(x)}
+    d["c"] = d["a"] * d["b"] + y
+    squares = {k: v * v for k, v in d.items()}
+    scaled = {}
+    for k in d:
+        scaled[k] = d[k] * np.sum(squares[k])
+    total = 0.0
+    for v in scaled.values():
+        total = total + np.sum(np.cos(v))
+    return total + sum(np.sum(v) for v in squares.values())
+
+
 # --- structured parameters ------------------------------------------------------------------------
 
 
@@ -170,13 +213,70 @@ def test_dict_with_string_keys(xy):
 
 
 @given(st.dictionaries(st.sampled_from(["a", "b", "w", "zeta"]), arrays(sides(1, 3)), min_size=1))
-@pytest.mark.xfail(
-    strict=True,
-    raises=s2s.S2SError,
-    reason="loops over dict views (.items/.values) are not lowered yet",
-)
 def test_dict_items_and_values_iteration(params):
-    assert_grad_matches(dict_items_iteration, params)
+    g = assert_grad_matches(dict_items_iteration, params)
+    assert list(g) == list(params)
+
+
+@given(
+    sides(1, 3).flatmap(
+        lambda n: st.tuples(
+            st.dictionaries(
+                st.sampled_from(["a", "bb", "w", "zeta"]), arrays(n, -1.0, 1.0), min_size=1
+            ),
+            arrays(n, -1.0, 1.0),
+        )
+    )
+)
+def test_dict_keys_loops(px):
+    g = assert_grad_matches(dict_keys_loops, *px, wrt=(0, 1))
+    assert list(g[0]) == list(px[0])
+
+
+@given(
+    sides(1, 3).flatmap(
+        lambda n: st.tuples(
+            st.dictionaries(st.sampled_from(["a", "bb", "w"]), arrays(n, -1.0, 1.0), min_size=1),
+            arrays(n, -1.0, 1.0),
+        )
+    )
+)
+def test_enumerate_over_dict_views(px):
+    assert_grad_matches(enumerated_dict_views, *px, wrt=(0, 1))
+
+
+@st.composite
+def layer_dicts(draw):
+    widths = draw(st.lists(sides(1, 3), min_size=2, max_size=4))
+    params = {
+        f"layer{i}": {"w": draw(arrays((a, b), -1.0, 1.0)), "b": draw(arrays(b, -1.0, 1.0))}
+        for i, (a, b) in enumerate(zip(widths[:-1], widths[1:], strict=True))
+    }
+    return params, draw(arrays(widths[0], -1.0, 1.0))
+
+
+@given(layer_dicts())
+def test_nested_dict_items(px):
+    g = assert_grad_matches(nested_dict_items, *px)
+    assert [p for p, _ in leaves(g)] == [p for p, _ in leaves(px[0])]
+
+
+@given(same_shape(2, -1.0, 1.0))
+def test_dict_built_in_the_function_then_iterated(xy):
+    assert_grad_matches(dict_built_then_iterated, *xy, wrt=(0, 1))
+
+
+def items_unpacked_badly(params):
+    total = 0.0
+    for item in params.items():
+        total = total + np.sum(item)
+    return total
+
+
+def test_items_loop_must_unpack_key_and_value():
+    with pytest.raises(s2s.S2SError, match=r"\.items\(\)") as exc:
+        s2s.grad(items_unpacked_badly)({"a": np.ones(2)})
+    assert "test_containers.py" in str(exc.value)
 
 
 @given(mlp_params())
@@ -225,3 +325,24 @@ def test_unused_leaves_get_zeros_in_the_structure(x, unused, scalar_unused):
     assert np.all(g["unused"] == 0.0) and g["unused"].shape == (2, 3)
     assert g["scalar_unused"] == 0.0 and isinstance(g["scalar_unused"], float)
     assert np.all(g["nested"][0] == 0.0) and g["nested"][1] == (0.0,)
+
+
+@given(layer_dicts())
+def test_hvp_through_dict_loops(px):
+    """Forward over reverse through `.items()` loops: against central differences of the
+    gradient, with the vector and the result nested dicts like the parameters."""
+    params, x = px
+    rng = np.random.default_rng(0)
+    v = {k: {n: rng.normal(size=a.shape) for n, a in layer.items()} for k, layer in params.items()}
+    got = s2s.hvp(nested_dict_items)(params, x, v)
+    grad = s2s.grad(nested_dict_items)
+    eps = 1e-6
+
+    def shifted(s):
+        return {k: {n: a + s * v[k][n] for n, a in layer.items()} for k, layer in params.items()}
+
+    plus, minus = grad(shifted(eps), x), grad(shifted(-eps), x)
+    for k, layer in params.items():
+        for n in layer:
+            want = (plus[k][n] - minus[k][n]) / (2 * eps)
+            np.testing.assert_allclose(got[k][n], want, rtol=1e-5, atol=1e-6)

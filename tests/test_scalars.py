@@ -57,6 +57,29 @@ def builtin_min_max(x, y):
     return min(x, y) * max(x, y, 0.5) + max([x * y, x - y]) - min(x * x, 1.0)
 
 
+def min_max_many(xs, y):
+    a, b, c = xs[0], xs[1], xs[2]
+    top = max(a * y, b, c * c, 0.5)
+    low = min(xs)
+    return top * low + max(xs) * y - min(a, b, c) + max([v * v for v in xs])
+
+
+def min_max_array(v, y):
+    return max(v) * y + min(v) * min(v) + max(np.sin(v)) - min(v[0], y, 0.5)
+
+
+def max_of(xs):
+    return max(xs)
+
+
+def max_of_three(a, b, c):
+    return max(a, b, c)
+
+
+def max_with_key(xs):
+    return max(xs, key=abs)
+
+
 def builtin_sum_len(xs):
     return sum(xs) * len(xs) + sum(xs) / len(xs) + sum([v * v for v in xs])
 
@@ -126,14 +149,34 @@ def test_abs(x, y):
 
 
 @given(reals(), reals())
-@pytest.mark.xfail(
-    strict=True,
-    raises=s2s.S2SError,
-    reason="builtin min/max with 3+ arguments or one iterable have no rule yet",
-)
 def test_min_max(x, y):
     assume(separated([x, y, 0.5]) and apart(x * y - (x - y), x * x - 1.0))
     assert_grad_matches(builtin_min_max, x, y, wrt=(0, 1))
+
+
+@given(st.lists(reals(), min_size=3, max_size=6), reals())
+def test_min_max_of_many_arguments_and_of_a_list(xs, y):
+    assume(separated(xs + [y, 0.5]))
+    assume(separated([v * y for v in xs] + [0.5]) and separated([v * v for v in xs]))
+    g = assert_grad_matches(min_max_many, xs, y, wrt=(0, 1))
+    assert isinstance(g[0], list) and len(g[0]) == len(xs)
+
+
+@given(arrays(sides(1, 6), unique=True), reals())
+def test_min_max_of_an_array(v, y):
+    assume(separated(list(v) + [y]) and separated(list(np.sin(v))))
+    assert_grad_matches(min_max_array, v, y, wrt=(0, 1))
+
+
+def test_min_max_ties_share_the_gradient():
+    np.testing.assert_array_equal(s2s.grad(max_of)(np.array([1.0, 3.0, 3.0])), [0.0, 0.5, 0.5])
+    assert s2s.grad(max_of)([3.0, 1.0, 3.0, 3.0]) == [1 / 3, 0.0, 1 / 3, 1 / 3]
+    assert s2s.grad(max_of_three, wrt=(0, 1, 2))(2.0, 2.0, 1.0) == (0.5, 0.5, 0.0)
+
+
+def test_min_max_with_a_key_is_refused():
+    with pytest.raises(s2s.S2SError, match="signature"):
+        s2s.grad(max_with_key)([1.0, 2.0])
 
 
 @given(floats_list)

@@ -1,0 +1,59 @@
+"""The functions whose generated derivatives `tests/test_golden.py` pins byte for byte in
+`tests/golden/<name>.py`. The golden files name lines of this file: edit it only together
+with `S2S_UPDATE_GOLDEN=1 pytest tests/test_golden.py`."""
+
+import numpy as np
+
+
+def mlp_loss(params, x, y):
+    """A 2-layer MLP with a squared error, parameters in a dict."""
+    h = np.tanh(x @ params["W1"] + params["b1"])
+    out = h @ params["W2"] + params["b2"]
+    return np.mean((out - y) ** 2)
+
+
+def fill_rows(x, w):
+    """A loop with a branch and subscript writes (a row filled in a loop, then one entry
+    incremented under an `if`)."""
+    out = np.zeros_like(x)
+    for i in range(x.shape[0]):
+        out[i] = np.sin(x[i] * w)
+        if np.sum(out[i]) > 0.0:
+            out[i, 0] += w * x[i, 0]
+    return np.sum(out * out)
+
+
+def power(x, n):
+    """A recursive function."""
+    if n == 0:
+        return 1.0
+    return x * power(x, n - 1)
+
+
+def newton_sqrt(a, tol):
+    """A while loop that ends with a data-dependent `break`."""
+    r = a
+    steps = 0
+    while steps < 50:
+        step = 0.5 * (r - a / r)
+        r = r - step
+        steps += 1
+        if abs(step) < tol:
+            break
+    return r
+
+
+def dict_layers(params, x):
+    """Loops over `.values()` and `.items()` of a nested parameter dict."""
+    h = x
+    penalty = 0.0
+    for layer in params.values():
+        h = np.tanh(h @ layer["w"] + layer["b"])
+        for key, value in layer.items():
+            penalty = penalty + np.sum(value * value) * len(key)
+    return np.sum(h) + 0.01 * penalty
+
+
+def extremes(xs, y):
+    """Builtin max/min with several arguments and of one list."""
+    return max(xs) * y - min(xs[0], y, 0.5)
