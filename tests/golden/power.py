@@ -3,7 +3,7 @@ def grad_power(x, n):
     tape = []
     _return = False
     _result = None
-    if n == 0:
+    if bool(n == 0):
         _result = 1.0
         _return = True
     _1 = not _return
@@ -29,7 +29,7 @@ def fwd_power(tape, x, n):
     _2 = None
     _return = False
     _result = None
-    _3 = n == 0
+    _3 = bool(n == 0)
     if _3:
         _result = 1.0
         _return = True
