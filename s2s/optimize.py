@@ -41,7 +41,19 @@ def optimize(fn: gast.FunctionDef, pure_calls: set[str]) -> gast.FunctionDef:
         for s in block:
             if isinstance(s, gast.If) and len(s.orelse) == 1 and isinstance(s.orelse[0], gast.Pass):
                 s.orelse = []
+            if isinstance(s, (gast.If, gast.While)) and _is_bool_call(s.test):
+                s.test = s.test.args[0]  # `if bool(c):` is `if c:`
     return fn
+
+
+def _is_bool_call(node: Any) -> bool:
+    return (
+        isinstance(node, gast.Call)
+        and isinstance(node.func, gast.Name)
+        and node.func.id == "bool"
+        and len(node.args) == 1
+        and not node.keywords
+    )
 
 
 def _stored(node: Any) -> set[str]:

@@ -3,7 +3,7 @@ def grad_power(x, n):
     tape = []
     _return = False
     _result = None
-    if bool(n == 0):
+    if n == 0:
         _result = 1.0
         _return = True
     _1 = not _return
