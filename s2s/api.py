@@ -62,9 +62,14 @@ def _generate_located(fn: Any, wrt: Any, mode: str, extra: dict) -> Any:
 
 
 def _object_arrays(tree: Any, path: str) -> str | None:
-    """The path of the first NumPy array of object dtype in `tree`, or None."""
+    """The path of the first NumPy array of object dtype in `tree` (or complex leaf, then the
+    path ends with " (complex)"), or None."""
     if isinstance(tree, np.ndarray):
+        if tree.dtype.kind == "c":
+            return f"{path} (complex)"
         return path if tree.dtype == object else None
+    if isinstance(tree, (complex, np.complexfloating)):
+        return f"{path} (complex)"
     if isinstance(tree, dict):
         items: Any = ((f"{path}[{k!r}]", v) for k, v in tree.items())
     elif isinstance(tree, (list, tuple)):
@@ -96,6 +101,13 @@ def _argument_checker(fn: Any) -> Callable[[tuple, dict], None]:
         else:
             bad = next(
                 (b for k, v in kwargs.items() if (b := _object_arrays(v, k)) is not None), None
+            )
+        if bad is not None and bad.endswith(" (complex)"):
+            raise ArgumentError(
+                f"{bad[: -len(' (complex)')]} is complex, which s2s cannot differentiate (its "
+                "rules are for real values)",
+                **_where(fn),
+                hint="pass the real and imaginary parts as two real arrays",
             )
         if bad is not None:
             raise ArgumentError(
