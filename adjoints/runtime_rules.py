@@ -461,6 +461,11 @@ def seed_t(z, y, where):
     """The seed 1.0 is a constant."""
 
 
+@_rule(rt.is_zero, zero=("g",))
+def is_zero_t(z, g):
+    """A test."""
+
+
 @_rule(rt.reduction_count, zero=("x", "axis"))
 def reduction_count_t(z, x, axis=None):
     """An element count."""

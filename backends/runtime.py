@@ -147,6 +147,12 @@ def _is_zero(a: Any) -> bool:
     return type(a) in _SCALARS and a == 0
 
 
+def is_zero(g: Any) -> bool:
+    """True for the Python 0.0 a zero adjoint starts as (it has no shape: a template that
+    reshapes or indexes its adjoint is skipped then); never true of an array."""
+    return _is_zero(g)
+
+
 def add_at(d: Any, index: Any, g: Any) -> Any:
     """Accumulate `g` into the adjoint `d` at `index`, in place (`d` is owned by the caller)."""
     if isinstance(d, dict):
@@ -234,6 +240,15 @@ def grad_like(g: Any, x: Any) -> Any:
 
 def seed(y: Any, where: str) -> Any:
     """The cotangent 1.0 of a scalar output; anything else is an error."""
+    if isinstance(y, complex) or getattr(getattr(y, "dtype", None), "kind", "") == "c":
+        from s2s.errors import NonScalarOutputError
+
+        fname = where.split(" ", 1)[0]
+        raise NonScalarOutputError(
+            f"{where}: s2s.grad({fname}) needs a real scalar output, but {fname} returned a "
+            "complex number",
+            hint="return a real value, e.g. np.abs(z) ** 2 or np.real(z)",
+        )
     if type(y) in _SCALARS or isinstance(y, np.generic):
         # a NumPy scalar: a Python 1.0 is weakly typed, so float32 stays float32
         return 1.0
@@ -270,6 +285,7 @@ HELPERS: dict[str, Any] = {
     "unstack": unstack,
     "grad_like": grad_like,
     "seed": seed,
+    "is_zero": is_zero,
 }
 
 

@@ -68,9 +68,14 @@ def _generate_located(fn: Any, wrt: Any, mode: str, extra: dict) -> Any:
 
 
 def _object_arrays(tree: Any, path: str) -> str | None:
-    """The path of the first NumPy array of object dtype in `tree`, or None."""
+    """The path of the first NumPy array of object dtype in `tree` (or complex leaf, then the
+    path ends with " (complex)"), or None."""
     if isinstance(tree, np.ndarray):
+        if tree.dtype.kind == "c":
+            return f"{path} (complex)"
         return path if tree.dtype == object else None
+    if isinstance(tree, (complex, np.complexfloating)):
+        return f"{path} (complex)"
     if isinstance(tree, dict):
         items: Any = ((f"{path}[{k!r}]", v) for k, v in tree.items())
     elif isinstance(tree, (list, tuple)):
@@ -88,11 +93,12 @@ _PLAIN = (float, int, bool, str, type(None))
 
 
 def _all_plain_numpy(tree: Any) -> bool:
-    """True when `tree` holds only NumPy arrays of numeric dtype, Python numbers and plain
-    containers of them: nothing the argument check could object to (one quick walk)."""
+    """True when `tree` holds only NumPy arrays of real or integer dtype, Python numbers (not
+    complex) and plain containers of them: nothing the argument check could object to (one
+    quick walk)."""
     t = type(tree)
     if t is np.ndarray:
-        return tree.dtype.kind != "O"
+        return tree.dtype.kind in "fiub"
     if t in _PLAIN:
         return True
     if t is dict:
@@ -122,6 +128,13 @@ def _argument_checker(fn: Any) -> Callable[[tuple, dict], None]:
         else:
             bad = next(
                 (b for k, v in kwargs.items() if (b := _object_arrays(v, k)) is not None), None
+            )
+        if bad is not None and bad.endswith(" (complex)"):
+            raise ArgumentError(
+                f"{bad[: -len(' (complex)')]} is complex, which s2s cannot differentiate (its "
+                "rules are for real values)",
+                **_where(fn),
+                hint="pass the real and imaginary parts as two real arrays",
             )
         if bad is not None:
             raise ArgumentError(

@@ -21,14 +21,27 @@ from __future__ import annotations
 import builtins
 import copy
 import re
+import types
 from dataclasses import dataclass, field
 from typing import Any
 
 import gast
 
 from . import markers
-from .errors import UnsupportedSyntaxError
+from .errors import NameResolutionError, UnsupportedSyntaxError
 from .parse import MISSING, ParsedFunction, SourceInfo
+
+_MUTATING_METHODS = {
+    "append", "extend", "insert", "pop", "remove", "clear", "update", "setdefault", "popitem",
+    "sort", "reverse", "add", "discard", "fill", "resize", "put", "itemset", "setflags",
+}  # fmt: skip
+
+
+def _dotted(node: Any) -> str:
+    if isinstance(node, gast.Attribute):
+        return f"{_dotted(node.value)}.{node.attr}"
+    return getattr(node, "id", "?")
+
 
 # ---------------------------------------------------------------------------------------------
 # small tree helpers
@@ -971,7 +984,7 @@ class Normalizer:
             return True
         if self.namespace.lookup(node.id) is MISSING:
             raise self.info.error(
-                UnsupportedSyntaxError,
+                NameResolutionError,
                 node,
                 f"name {node.id!r} is not defined",
                 "define it at module level or pass it as an argument",
@@ -1075,6 +1088,7 @@ class Normalizer:
             func = gast.Attribute(value=self.atom(func.value, out), attr=func.attr, ctx=gast.Load())
         elif self.is_global_ref(func):
             self._check_callable(func)
+            self._check_global_mutation(func)
             func = load_copy_chain(func)
         elif isinstance(func, gast.Name):
             raise self.error(
@@ -1112,11 +1126,26 @@ class Normalizer:
             root = root.value
         if self.namespace.lookup(root.id) is MISSING:
             raise self.info.error(
-                UnsupportedSyntaxError,
+                NameResolutionError,
                 func,
                 f"name {root.id!r} is not defined",
                 "define or import it at module level",
             )
+
+    def _check_global_mutation(self, func: Any) -> None:
+        """`LOG.append(v)` on a module-level list (dict, set, array) mutates a global."""
+        if not (isinstance(func, gast.Attribute) and func.attr in _MUTATING_METHODS):
+            return
+        owner = self.namespace.resolve(func.value)
+        if owner is MISSING or isinstance(owner, (types.ModuleType, type)):
+            return
+        text = f"{_dotted(func.value)}.{func.attr}"
+        raise self.error(
+            func,
+            f"`{text}(...)` mutates the global {_dotted(func.value)!r} (a side effect s2s "
+            "cannot reverse)",
+            "keep the values in a local list and return them, or log outside the function",
+        )
 
     def index(self, node: Any, out: list) -> Any:
         if isinstance(node, gast.Slice):
@@ -1382,7 +1411,29 @@ def normalize(parsed: ParsedFunction) -> CoreFunction:
                 raise info.error(UnsupportedSyntaxError, n, msg, hint)
         if isinstance(n, (gast.Yield, gast.YieldFrom)):
             raise info.error(UnsupportedSyntaxError, n, "generators cannot be differentiated")
+        if isinstance(n, gast.Constant) and isinstance(n.value, complex):
+            raise info.error(
+                UnsupportedSyntaxError,
+                n,
+                "complex numbers are not supported (the derivative rules assume real values)",
+                "write the real and imaginary parts as two real arrays",
+            )
+        if (
+            isinstance(n, gast.Call)
+            and isinstance(n.func, gast.Name)
+            and n.func.id in ("eval", "exec")
+            and parsed.namespace.lookup(n.func.id) is getattr(builtins, n.func.id)
+        ):
+            raise info.error(
+                UnsupportedSyntaxError,
+                n,
+                f"`{n.func.id}` runs code s2s cannot see, so it cannot be differentiated",
+                "write the code itself in the function",
+            )
+    _drop_unreachable(tree.body)
     locs = local_names(tree)
+    if not info.filename.startswith("<s2s"):  # generated code writes only into what it owns
+        _check_no_write_through_alias(tree.body, set(), info)
     # temporaries are numbered past any `_k` the source already has (a generated derivative,
     # differentiated again, is full of them)
     taken = [int(m.group(1)) for v in locs if (m := re.match(r"^[dt]?_(\d+)$", v))]
@@ -1450,3 +1501,115 @@ def _check_no_python_builtins_shadowing(locs: set[str], info: SourceInfo, tree: 
                 f"the function rebinds the builtin {reserved!r}",
                 "rename the local variable",
             )
+
+
+# Calls whose result may share memory with their first argument (NumPy returns views).
+_VIEW_FUNCS = {
+    "reshape", "ravel", "transpose", "view", "squeeze", "swapaxes", "moveaxis", "diagonal",
+    "expand_dims", "broadcast_to", "atleast_1d", "atleast_2d", "atleast_3d", "asarray",
+    "asanyarray", "real", "imag", "flip", "fliplr", "flipud", "rollaxis", "matrix_transpose",
+    "permute_dims",
+}  # fmt: skip
+
+
+def _may_alias(value: Any) -> bool:
+    """Whether `v = value` may make `v` share memory with another array (an alias or a view)."""
+    if isinstance(value, (gast.Name, gast.Subscript)):
+        return True
+    if isinstance(value, gast.IfExp):
+        return _may_alias(value.body) or _may_alias(value.orelse)
+    if isinstance(value, gast.Attribute):
+        return value.attr in ("T", "mT", "real", "imag", "flat")
+    if isinstance(value, gast.Call) and isinstance(value.func, (gast.Attribute, gast.Name)):
+        fname = value.func.attr if isinstance(value.func, gast.Attribute) else value.func.id
+        return fname in _VIEW_FUNCS
+    return False
+
+
+def _is_view(value: Any) -> bool:
+    """`x[a:b]`, `x.reshape(...)`, `x.T`: a view for sure when `x` is an array (not a mere alias,
+    and not an element)."""
+    if isinstance(value, gast.Subscript):
+        return any(isinstance(n, gast.Slice) for n in gast.walk(value.slice))
+    return _may_alias(value) and not isinstance(value, gast.Name)
+
+
+def _check_no_write_through_alias(stmts: list, views: set[str], info: SourceInfo) -> set[str]:
+    """Refuse an in-place write (`v[i] = ...`, `v[i] += ...`) into a name that may be an alias or a
+    view of another array (`v = x`, `v = x[:2]`, `v = x.reshape(...)`, `for v in x`): the write
+    would change the other array too, which s2s does not track. Returns the names that may be
+    views after `stmts` (a forward walk; loop bodies twice, for what the next iteration sees)."""
+
+    def refuse(node: Any, base: str) -> Exception:
+        return info.error(
+            UnsupportedSyntaxError,
+            node,
+            f"writing into {base!r}, which may be a view of (or the same array as) another "
+            "array: the write would change that array too, which s2s cannot differentiate",
+            f"make {base!r} its own array first: {base} = <expression>.copy()",
+        )
+
+    for s in stmts:
+        if isinstance(s, (gast.Assign, gast.AugAssign)):
+            targets = s.targets if isinstance(s, gast.Assign) else [s.target]
+            for t in targets:
+                if (
+                    isinstance(t, gast.Subscript)
+                    and isinstance(t.value, gast.Name)
+                    and t.value.id in views
+                ):
+                    raise refuse(t, t.value.id)
+            if (
+                isinstance(s, gast.AugAssign)
+                and isinstance(s.target, gast.Name)
+                and s.target.id + "[:]" in views
+            ):
+                raise refuse(s.target, s.target.id)  # NumPy's `+=` writes into the view
+            if isinstance(s, gast.Assign):
+                for t in targets:
+                    if isinstance(t, gast.Subscript):
+                        continue
+                    for n in _target_names(t):
+                        views.discard(n + "[:]")
+                        if isinstance(t, gast.Name) and (_may_alias(s.value) or len(targets) > 1):
+                            views.add(n)
+                            if _is_view(s.value):
+                                views.add(n + "[:]")
+                        elif isinstance(t, (gast.Tuple, gast.List)) and not isinstance(
+                            s.value, (gast.Tuple, gast.List)
+                        ):
+                            views.add(n)  # rows of an array
+                        else:
+                            views.discard(n)
+        elif isinstance(s, gast.For):
+            iterates_range = (
+                isinstance(s.iter, gast.Call)
+                and isinstance(s.iter.func, gast.Name)
+                and s.iter.func.id == "range"
+            )
+            for _ in range(2):
+                views |= set() if iterates_range else _target_names(s.target)
+                views |= _check_no_write_through_alias(s.body, set(views), info)
+            views |= _check_no_write_through_alias(s.orelse, set(views), info)
+        elif isinstance(s, gast.While):
+            for _ in range(2):
+                views |= _check_no_write_through_alias(s.body, set(views), info)
+            views |= _check_no_write_through_alias(s.orelse, set(views), info)
+        elif isinstance(s, gast.If):
+            views |= _check_no_write_through_alias(s.body, set(views), info) | (
+                _check_no_write_through_alias(s.orelse, set(views), info)
+            )
+    return views
+
+
+def _drop_unreachable(stmts: list) -> None:
+    """Remove, in place, the statements after a `break`, `continue`, `return` or `raise` of the
+    same block: they never run (a `return` there would still count as a return otherwise)."""
+    for i, st in enumerate(stmts):
+        if isinstance(st, (gast.Break, gast.Continue, gast.Return, gast.Raise)):
+            del stmts[i + 1 :]
+            return
+        for field_name in ("body", "orelse"):
+            block = getattr(st, field_name, None)
+            if isinstance(block, list) and not isinstance(st, gast.FunctionDef):
+                _drop_unreachable(block)

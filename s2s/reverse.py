@@ -94,6 +94,61 @@ class UserCall:
     active_params: tuple[str, ...]
 
 
+_SHAPE_FREE_HELPERS = {"unbroadcast", "unreduce", "add", "add_at"}  # take a Python 0.0 adjoint
+
+
+def _shaped(value: Any) -> bool:
+    """`unreduce(g, x, ...)` / `unbroadcast(g, x)`: x's shape even when g is a Python 0.0."""
+    return (
+        isinstance(value, gast.Call)
+        and isinstance(value.func, gast.Name)
+        and value.func.id in ("unreduce", "unbroadcast")
+    )
+
+
+def _shape_free(stmts: list, d_y: str, contribs: set[str]) -> bool:
+    """Whether adjoint code `stmts` runs when `d_y` is a Python 0.0 rather than an array: `d_y`
+    (and temporaries computed from it) is only copied, combined by `+ - * /`, or handed to a
+    helper that broadcasts a number (`unreduce`, ...); never reshaped, indexed or a matmul."""
+    parents: dict[int, Any] = {}
+    for st in stmts:
+        for node in gast.walk(st):
+            for child in gast.iter_child_nodes(node):
+                parents[id(child)] = node
+    todo, seen = [d_y], set()
+    while todo:
+        var = todo.pop()
+        seen.add(var)
+        for st in stmts:
+            for node in gast.walk(st):
+                if not (isinstance(node, gast.Name) and node.id == var):
+                    continue
+                if isinstance(node.ctx, gast.Store):
+                    continue
+                child, up = node, parents.get(id(node))
+                while isinstance(up, gast.UnaryOp) or (
+                    isinstance(up, gast.BinOp)
+                    and isinstance(up.op, (gast.Add, gast.Sub, gast.Mult, gast.Div))
+                ):
+                    child, up = up, parents.get(id(up))
+                if isinstance(up, gast.Assign) and isinstance(up.targets[0], gast.Name):
+                    target = up.targets[0].id
+                    if target not in contribs and target not in seen:
+                        todo.append(target)  # a temporary: check its uses too
+                    continue
+                ok = (
+                    isinstance(up, gast.Call)
+                    and isinstance(up.func, gast.Name)
+                    and up.func.id in _SHAPE_FREE_HELPERS
+                    and any(child is a for a in up.args)
+                    and not (up.func.id == "add_at" and child is up.args[1])
+                    and not (up.func.id in ("unbroadcast", "unreduce") and child is not up.args[0])
+                )
+                if not ok:
+                    return False
+    return True
+
+
 class Reverse:
     """Reverse-mode transformer for one core function."""
 
@@ -146,6 +201,9 @@ class Reverse:
         self.hoisted: dict[int, list] = {}  # id(loop) -> invariant statements, in body order
         self.specs: dict[int, Spec] = {}
         self.indexed: set[str] = set()
+        # adjoints that may hold the Python 0.0 a branch or loop materialized (shapeless): the
+        # adjoint of their defining statement runs only when they are not that zero
+        self.maybe_zero: set[str] = set()
         self.counter = core.counter
         self.adj_names: dict[str, str] = {}
         taken = set(core.locals) | set(core.params)
@@ -618,14 +676,21 @@ class Reverse:
             node = assign(self.d(var), const(0.0), line)
         return node
 
+    def shapeless(self, names: set[str]) -> set[str]:
+        """The names of `names` that `materialize` zeroes with a Python 0.0."""
+        return {v for v in names if v not in self.indexed}
+
     def backward_stmt(self, s: Any, Z: set[str]) -> tuple[list, set[str]]:
         line = getattr(s, "s2s_line", None)
         if A.is_checkpoint(s):
             return self.backward_checkpoint(s, Z, line)
         if isinstance(s, gast.If):
+            M0 = set(self.maybe_zero)
             then, Z1 = self.backward(s.body, set(Z))
+            M1, self.maybe_zero = self.maybe_zero, M0
             orelse, Z2 = self.backward(s.orelse, set(Z))
             Zafter = Z1 & Z2
+            self.maybe_zero |= M1 | self.shapeless((Z1 | Z2) - Zafter)
             then += [self.materialize(v, line) for v in sorted(Z1 - Zafter)]
             orelse += [self.materialize(v, line) for v in sorted(Z2 - Zafter)]
             if not then and not orelse:
@@ -671,6 +736,8 @@ class Reverse:
                     if v in Z:
                         out.append(self.materialize(v, line))
                         Z = Z - {v}
+                maybe_zero = (zero or dest in self.maybe_zero) and dest not in self.scalars
+                Zin = Z
                 out.extend(copy.deepcopy(sp.pre))
                 for c in sp.contribs:
                     out.extend(self.accumulate(c, Z, line))
@@ -682,8 +749,25 @@ class Reverse:
                         ctx=gast.Store(),
                     )
                     out.append(gast.Assign(targets=[tgt], value=const(0.0), type_comment=None))
+                if sp.side_effect:  # a user function's backward may return a 0.0 adjoint
+                    self.maybe_zero |= self.shapeless(Zin - Z)
+                elif not maybe_zero:
+                    self.maybe_zero -= {c.var for c in sp.contribs}
+                else:  # d_dest may be a materialized 0.0: its adjoints may be 0.0 too
+                    shaped = {c.var for c in sp.contribs if _shaped(c.value)}
+                    self.maybe_zero |= self.shapeless(Zin - Z - shaped)
+                    contribs = {self.d(c.var) for c in sp.contribs}
+                    if not sp.side_effect and not _shape_free(out, self.d(dest), contribs):
+                        # a template that reshapes or indexes d_dest: skip it when d_dest is 0.0
+                        orelse = [self.materialize(v, line) for v in sorted(Zin - Z)]
+                        for node in out + orelse:  # commented once, at the `if`
+                            node.s2s_line = None
+                        d_dest = call("is_zero", name(self.d(dest)))
+                        test = gast.UnaryOp(op=gast.Not(), operand=d_dest)
+                        out = [gast.If(test=test, body=out, orelse=orelse)]
             if y is not None:
                 Z = Z | {y}
+                self.maybe_zero.discard(y)
         elif info is not None and info.target is not None:
             Z = Z | {info.target}
         if id(s) in self.flow.restore:
@@ -850,13 +934,22 @@ class Reverse:
         self, s: Any, Z: set[str], line: int | None, body: list
     ) -> tuple[list, set[str]]:
         Zstart = set(Z)
+        Min = set(self.maybe_zero)
+        Mstart = set(Min)
         while True:
+            # at the body's start: zeroed before the loop, or at the end of the last iteration
+            Mstart |= self.shapeless(Z - Zstart)
+            self.maybe_zero = set(Mstart)
             code, Zend = self.backward(body, set(Zstart))
-            if Zstart <= Zend:
+            Mend = self.maybe_zero | self.shapeless(Zend - Zstart)
+            if Zstart <= Zend and Mend <= Mstart:
                 break
             Zstart &= Zend
+            Mstart |= Mend
+        self.maybe_zero = Mstart
         if not code and not Zend - Zstart:
             s.s2s_reversed = False
+            self.maybe_zero = Min
             return [], Z
         # a name the body assigns has a zero adjoint before it, but only if the loop ran
         s.s2s_reversed = True
@@ -1049,6 +1142,8 @@ class Reverse:
                 raise ValueError(w)
         self.analyze()
         Z0 = set(self.active) - {self.core.result} - self.inout
+        if self.split:  # a caller passes a 0.0 for a result adjoint it materialized
+            self.maybe_zero = self.shapeless({self.core.result})
         self.bwd, self.Zfinal = self.backward(self.core.body, Z0)
         self.retested = self._retested_comparisons()
         self.fwd = self.forward(self.core.body)

@@ -229,6 +229,9 @@ def build_grad(
         call("seed", name(result), const(_where(core))),
         getattr(ret, "s2s_line", None),
     )
+    if result not in rev.active:  # a constant output: still checked to be a scalar
+        seed = gast.Expr(value=seed.value)
+        seed.s2s_line = getattr(ret, "s2s_line", None)
     value = result
     if with_value:  # the backward sweep may restore `result` to an earlier value: keep it
         value = rev.fresh()

@@ -1,7 +1,7 @@
 """Issue 9: the bugs the program fuzzer (tests/test_fuzz.py) found, each pinned by the minimal
 program it shrank to. Each test states the correct behaviour; the ones that live in the lead's
-files (reverse.py, analyze.py, normalize.py, optimize.py) are marked xfail(strict=True) with the
-reason, so the test starts failing (XPASS) the day the bug is fixed: then remove the mark.
+files (reverse.py, analyze.py, normalize.py, optimize.py) were marked xfail(strict=True) with the
+reason until fixed; all are fixed now.
 """
 
 import copy
@@ -9,6 +9,8 @@ import copy
 import numpy as np
 import pytest
 from fd import numerical_grad
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import s2s
 
@@ -61,14 +63,28 @@ def code_after_break(x, s, n):
     return np.exp(np.tanh(np.sum(x)))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="normalize.py: a `return` after `break` (unreachable) "
-    "crashes with TypeError (Namespace.lookup(None)) instead of being dropped",
-)
 def test_unreachable_return_after_break():
+    """Was TypeError (Namespace.lookup(None)): statements after a jump are now dropped."""
     g = s2s.grad(code_after_break, wrt=0)(X.copy(), 0.5, 2)
     np.testing.assert_allclose(g, numerical_grad(code_after_break, (X.copy(), 0.5, 2)), rtol=1e-6)
+
+
+def code_after_continue_and_return(x, n):
+    for _ in range(n):
+        x = np.tanh(x)
+        continue
+        x = x * 100.0
+    return np.sum(x * x)
+    return 0.0
+
+
+def test_unreachable_after_continue_and_return():
+    for n in (0, 2):
+        g = s2s.grad(code_after_continue_and_return)(X.copy(), n)
+        want = numerical_grad(code_after_continue_and_return, (X.copy(), n))
+        np.testing.assert_allclose(g, want, rtol=1e-6)
+        _, t = s2s.jvp(code_after_continue_and_return)(X.copy(), n, np.ones(3))
+        assert t == pytest.approx(float(np.sum(want)), rel=1e-6)
 
 
 # --- 4. a list of `c * op(x)` appended in a loop, then stacked: zero gradient -------------------
@@ -238,16 +254,55 @@ def _check_against_fd(fn, seed, wrt):
         np.testing.assert_allclose(g, want, rtol=1e-5, atol=1e-8)
 
 
-XFAIL_REVERSE = "found by the fuzzer; lives in the reverse pipeline (lead's files)"
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="ValueError 'cannot reshape array of size 1 into shape "
-    "(3,)': the adjoint of a name bound in only one branch is a scalar 0.0; " + XFAIL_REVERSE,
-)
 def test_seed132_branch_bound_name():
+    """The adjoint of a name read under one branch only is a materialized 0.0 on the other path:
+    the reshaping adjoint of np.cumsum is skipped then (was: ValueError from reshape)."""
     _check_against_fd(seed132, 132, "x")
+
+
+# --- seed 30192 of the long run: a `return` inside a loop over an array, the array reshaped ----
+
+
+def return_in_array_loop(x, w):
+    a1 = np.cumsum(w) * 0.5
+    for _ in a1:
+        return w[0] * np.sum(x)
+    return np.mean(a1)
+
+
+def return_in_range_loop(x, w):  # the same through range(): d_a1 is 0.0 on the returning path
+    a1 = np.cumsum(w)
+    for _ in range(2):
+        return np.tanh(w[0])
+    return np.mean(a1)
+
+
+@pytest.mark.parametrize("fn", [return_in_array_loop, return_in_range_loop])
+@given(w=st.lists(st.floats(-2, 2), min_size=3, max_size=3))
+@settings(max_examples=20, deadline=None)
+def test_seed30192_return_in_loop_then_reshaping_adjoint(fn, w):
+    args = (X.copy(), np.array(w))
+    g = s2s.grad(fn, wrt=1)(*copy.deepcopy(args))
+    np.testing.assert_allclose(g, numerical_grad(fn, args, wrt=1), rtol=1e-6, atol=1e-9)
+    _, t_out = s2s.jvp(fn, wrt=1)(*copy.deepcopy(args), np.array([0.3, -0.2, 0.9]))
+    assert t_out == pytest.approx(float(g @ [0.3, -0.2, 0.9]), rel=1e-9, abs=1e-12)
+
+
+def reshaped_in_branch(x, c):  # the materialized zero in a loop: matmul and reshape adjoints
+    m = np.reshape(x, (2, 2))
+    out = 0.0
+    for k in range(2):
+        if c > k:
+            out = out + np.sum(m @ m.T)
+    return out + np.sum(x)
+
+
+@given(c=st.floats(-1, 3), x=st.lists(st.floats(-2, 2), min_size=4, max_size=4))
+@settings(max_examples=20, deadline=None)
+def test_materialized_zero_into_matmul_and_reshape(c, x):
+    args = (np.array(x), c)
+    g = s2s.grad(reshaped_in_branch)(*copy.deepcopy(args))
+    np.testing.assert_allclose(g, numerical_grad(reshaped_in_branch, args), rtol=1e-6, atol=1e-8)
 
 
 def test_seed173_append_nested():
@@ -294,3 +349,78 @@ def test_multiply_by_one_keeps_the_copy_in_forward_mode():
     np.testing.assert_array_equal(x, X)
     assert value == pytest.approx(copy_then_write(X.copy()))
     assert tout == pytest.approx(numerical_grad(copy_then_write, (X.copy(),)) @ t, rel=1e-6)
+
+
+@pytest.mark.parametrize("c", [-0.5, 0.5, 2.5])
+def test_materialized_zero_guard_under_hvp(c):
+    """Forward over reverse runs through the `if not is_zero(d_m):` guard."""
+    x, v = np.array([0.3, -0.5, 0.8, 1.1]), np.array([0.2, 0.1, -0.4, 0.7])
+    hv = s2s.hvp(reshaped_in_branch)(x, c, v)
+    hv = hv[1] if isinstance(hv, tuple) else hv
+    grad = s2s.grad(reshaped_in_branch)
+    eps = 1e-6
+    want = (grad(x + eps * v, c) - grad(x - eps * v, c)) / (2 * eps)
+    np.testing.assert_allclose(hv, want, rtol=1e-6, atol=1e-8)
+
+
+# --- a user function's backward sweep passed the 0.0 its caller materialized ------------------
+
+
+def reshaped_by_callee(x):
+    return np.reshape(x, (2, 2))
+
+
+def result_used_in_one_branch(x, c):
+    m = reshaped_by_callee(x)
+    if c > 0:
+        return np.sum(m @ m)
+    return c
+
+
+@pytest.mark.parametrize("c", [1.0, -1.0])
+def test_callee_backward_given_a_materialized_zero(c):
+    """Was ValueError (reshape of 0.0) in bwd_reshaped_by_callee when the branch was not taken."""
+    x = np.array([0.3, -0.5, 0.8, 1.1])
+    g = s2s.grad(result_used_in_one_branch)(x.copy(), c)
+    np.testing.assert_allclose(
+        g, numerical_grad(result_used_in_one_branch, (x.copy(), c)), atol=1e-8
+    )
+    _, pullback = s2s.vjp(result_used_in_one_branch)(x.copy(), c)
+    np.testing.assert_allclose(pullback(1.0), g)
+
+
+def square_sum_or_c(y, c):
+    if c > 0:
+        return np.sum(y * y)
+    return c
+
+
+def reshaped_into_callee(x, c):  # the callee's backward returns a 0.0 adjoint when c <= 0
+    y = np.reshape(x, (2, 2))
+    return square_sum_or_c(y, c)
+
+
+@pytest.mark.parametrize("c", [1.0, -1.0])
+def test_callee_backward_returns_a_materialized_zero(c):
+    x = np.array([0.3, -0.5, 0.8, 1.1])
+    g = s2s.grad(reshaped_into_callee)(x.copy(), c)
+    np.testing.assert_allclose(g, numerical_grad(reshaped_into_callee, (x.copy(), c)), atol=1e-8)
+    assert g.shape == (4,)
+
+
+# --- seed 40687 of the long driver run (open, not yet minimized) ------------------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=NameError,
+    reason="vjp only (grad is right): bwd_f runs `d_a2 = zeros_like(a2)` but fwd_f's end state "
+    "does not carry a2 (a2 rebound in a branch of a loop that returns); reverse.py/analyze.py",
+)
+def test_seed40687_vjp_backward_reads_an_unsaved_name():
+    from fuzz_programs import Builder, RandomChooser, _check_program
+
+    ch = RandomChooser(40687)
+    source, wrt = Builder(ch).program()
+    with np.errstate(all="ignore"):
+        assert _check_program(source, wrt, ch) in ("ok", "skip")
