@@ -397,6 +397,10 @@ def norm_grad_tangent(
         p = float(ord)
     elif ord in (1, -1, 0, np.inf, -np.inf):
         return out
+    elif ord in ("nuc", 2, -2):
+        if _is_zero(dx):
+            return out
+        return _plus(out, matrix_norm_svd_tangent(g, x, ord, axis, keepdims, dx))
     else:
         raise NotImplementedError(
             f"s2s: no second derivative for np.linalg.norm(ord={ord!r}) of a matrix"
@@ -430,6 +434,166 @@ def vector_norm_grad_tangent(
     return flat if _is_zero(flat) else np.reshape(flat, np.shape(x))
 
 
+# -- matrix decompositions: their adjoint helpers are built from the factors, whose tangents the
+# ops' own forward rules give (oh.eigh_tangent, oh.svd_tangent, ...); zero tangents become arrays
+
+
+def _pair_F_tangent(w: Any, dw: Any) -> Any:
+    """Tangent of `_pair_F(w)`, F[i, j] = 1 / (w[j] - w[i]): -F[i, j]**2 (dw[j] - dw[i])."""
+    F = oh._pair_F(w)
+    return -F * F * (dw[..., None, :] - dw[..., :, None])
+
+
+def _sym(X: Any) -> Any:
+    return 0.5 * (X + oh._mT(X))
+
+
+def _lower_copied_up(M: Any) -> Any:
+    """The lower triangle of M mirrored into the upper one (as `qr_grad` builds it)."""
+    return np.tril(M) + oh._mT(np.tril(M, -1))
+
+
+def cholesky_grad_tangent(L: Any, g: Any, dL: Any, dg: Any) -> Any:
+    """Tangent of `cholesky_grad(L, g) = sym(L^-T Phi(L^T g) L^-1)`."""
+    T, Z = oh._mT, oh._or_zeros
+    dL, dg = Z(dL, L), Z(dg, g)
+    Lt = T(L)
+    P = oh._phi(Lt @ g)
+    dP = oh._phi(T(dL) @ g + Lt @ dg)
+    X = np.linalg.solve(Lt, T(np.linalg.solve(Lt, T(P))))  # L^-T P L^-1
+    # d(L^-T P L^-1) = L^-T (dP L^-1 - dL^T X) - X dL L^-1
+    left = np.linalg.solve(Lt, T(np.linalg.solve(Lt, T(dP))) - T(dL) @ X)
+    right = T(np.linalg.solve(Lt, T(X @ dL)))
+    return _sym(left - right)
+
+
+def qr_grad_tangent(q: Any, r: Any, gq: Any, gr: Any, dq: Any, dr: Any, dgq: Any, dgr: Any) -> Any:
+    """Tangent of `qr_grad(q, r, gq, gr) = (gq + q copyltu(M)) r^-T`, M = r gr^T - gq^T q."""
+    T, Z = oh._mT, oh._or_zeros
+    gq, gr = Z(gq, q), Z(gr, r)
+    dq, dr, dgq, dgr = Z(dq, q), Z(dr, r), Z(dgq, q), Z(dgr, r)
+    M = _lower_copied_up(r @ T(gr) - T(gq) @ q)
+    dM = _lower_copied_up(dr @ T(gr) + r @ T(dgr) - T(dgq) @ q - T(gq) @ dq)
+    out = T(np.linalg.solve(r, T(gq + q @ M)))
+    # out r^T = rhs, so d(out) = (d(rhs) - out dr^T) r^-T
+    drhs = dgq + dq @ M + q @ dM
+    return T(np.linalg.solve(r, T(drhs - out @ T(dr))))
+
+
+def eigh_grad_tangent(
+    w: Any, v: Any, gw: Any, gv: Any, dw: Any, dv: Any, dgw: Any, dgv: Any
+) -> Any:
+    """Tangent of `eigh_grad(w, v, gw, gv) = sym(v (diag(gw) + F o v^T gv) v^T)`."""
+    T, Z = oh._mT, oh._or_zeros
+    gw, gv, dw, dv, dgw, dgv = Z(gw, w), Z(gv, v), Z(dw, w), Z(dv, v), Z(dgw, w), Z(dgv, v)
+    F = oh._pair_F(w)
+    vg = T(v) @ gv
+    inner = oh._diag_embed(gw) + F * vg
+    dinner = oh._diag_embed(dgw) + _pair_F_tangent(w, dw) * vg + F * (T(dv) @ gv + T(v) @ dgv)
+    return _sym(dv @ inner @ T(v) + v @ dinner @ T(v) + v @ inner @ T(dv))
+
+
+def eigvalsh_grad_tangent(g: Any, a: Any, dg: Any, da: Any) -> Any:
+    """Tangent of `eigvalsh_grad(g, a)`: the eigenvectors move with a (eigh's forward rule)."""
+    w, v = np.linalg.eigh(a)
+    dw, dv = (0.0, 0.0) if _is_zero(da) else oh.eigh_tangent(w, v, da)
+    return eigh_grad_tangent(w, v, g, 0.0, dw, dv, dg, 0.0)
+
+
+def svd_grad_tangent(
+    a: Any, y: Any, g: Any, full_matrices: bool, compute_uv: bool, da: Any, dy: Any, dg: Any
+) -> Any:
+    """Tangent of `svd_grad(a, y, g, full_matrices, compute_uv)`: the product rule through every
+    factor of its formula. Without compute_uv the factors are recomputed from `a`, and move
+    with it by svd's forward rule."""
+    T, Z, D = oh._mT, oh._or_zeros, oh._diag_embed
+    if not compute_uv:
+        u, s, vh = np.linalg.svd(a, full_matrices=False)
+        du, ds, dvh = (0.0,) * 3 if _is_zero(da) else oh.svd_tangent(a, da, False, True)
+        gu, gs, gvh = 0.0, g, 0.0
+        dgu, dgs, dgvh = 0.0, dg, 0.0
+    else:
+        u, s, vh = y
+        du, ds, dvh = (0.0,) * 3 if _is_zero(dy) else dy
+        gu, gs, gvh = g
+        dgu, dgs, dgvh = (0.0,) * 3 if _is_zero(dg) else dg
+    m, n = np.shape(a)[-2:]
+    k = min(m, n)
+    u, vh = u[..., :, :k], vh[..., :k, :]
+    du, gu, dgu = (Z(x, u)[..., :, :k] for x in (du, gu, dgu))
+    dvh, gvh, dgvh = (Z(x, vh)[..., :k, :] for x in (dvh, gvh, dgvh))
+    ds, gs, dgs = Z(ds, s), Z(gs, s), Z(dgs, s)
+    v, dv, gv, dgv = T(vh), T(dvh), T(gvh), T(dgvh)
+    S, dS = D(s), D(ds)
+    F, dF = oh._pair_F(s * s), _pair_F_tangent(s * s, 2.0 * s * ds)
+    ug, vg = T(u) @ gu, T(v) @ gv
+    J, K = F * ug, F * vg
+    dJ = dF * ug + F * (T(du) @ gu + T(u) @ dgu)
+    dK = dF * vg + F * (T(dv) @ gv + T(v) @ dgv)
+    inner = D(gs) + (J + T(J)) @ S + S @ (K + T(K))
+    dinner = D(dgs) + (dJ + T(dJ)) @ S + (J + T(J)) @ dS + dS @ (K + T(K)) + S @ (dK + T(dK))
+    out = du @ inner @ vh + u @ dinner @ vh + u @ inner @ dvh
+    if m > k:  # the part of gu outside span(u)
+        A = gu - u @ ug
+        dA = dgu - du @ ug - u @ (T(du) @ gu + T(u) @ dgu)
+        sr = s[..., None, :]
+        out = out + (dA / sr - A * ds[..., None, :] / (sr * sr)) @ vh + (A / sr) @ dvh
+    if n > k:  # the part of gv outside span(v)
+        B = T(gv - v @ vg)
+        dB = T(dgv - dv @ vg - v @ (T(dv) @ gv + T(v) @ dgv))
+        sc = s[..., :, None]
+        out = out + du @ (B / sc) + u @ (dB / sc - B * ds[..., :, None] / (sc * sc))
+    return out
+
+
+def lstsq_grad_tangent(g: Any, a: Any, b: Any, which: int, dg: Any, da: Any, db: Any) -> Any:
+    """Tangent of `lstsq_grad(g, a, b, which)` (x = pinv(a) b, r = a x - b)."""
+    Z = oh._or_zeros
+    da, db = Z(da, a), Z(db, b)
+    p = np.linalg.pinv(a)
+    x = p @ b
+    r = a @ x - b
+    gx, gres = Z(g[0], x), g[1]
+    dgx, dgres = (0.0, 0.0) if _is_zero(dg) else (dg[0], dg[1])
+    dgx = Z(dgx, x)
+    dp = oh.pinv_tangent(p, a, da)
+    dx = dp @ b + p @ db
+    dr = da @ x + a @ dx - db
+    with_res = not _is_zero(gres) and np.size(gres) > 0
+    dgres = Z(dgres, gres) if with_res else 0.0
+    if which == 1:
+        out = oh._mT(dp) @ gx + oh._mT(p) @ dgx
+        return out - 2.0 * (dr * gres + r * dgres) if with_res else out
+    gp = oh.outer_like(gx, b, b)
+    dgp = oh.outer_like(dgx, b, b) + oh.outer_like(gx, db, b)
+    out = pinv_grad_tangent(p, a, gp, dp, da, dgp)
+    if with_res:
+        out = out + 2.0 * (
+            oh.outer_like(dr * gres + r * dgres, x, b) + oh.outer_like(r * gres, dx, b)
+        )
+    return out
+
+
+def matrix_norm_svd_tangent(g: Any, x: Any, ord: Any, axis: Any, keepdims: bool, dx: Any) -> Any:
+    """The part of the tangent of `norm_grad` for the nuclear and (-)2-norms of a matrix that
+    moves with x: the adjoint is g u vh (nuclear) or g u_k vh_k (k the largest or smallest
+    singular value), and the singular vectors move by svd's forward rule."""
+    nd = np.ndim(x)
+    axes = tuple(range(nd)) if axis is None else oh._axes(axis, nd)
+    r, c = axes
+    xm = np.moveaxis(x, (r, c), (-2, -1))
+    dxm = np.moveaxis(dx * np.ones_like(x), (r, c), (-2, -1))
+    gm = unreduce(g, x, axes, keepdims)
+    gm = np.moveaxis(gm, (r, c), (-2, -1))[..., :1, :1][..., 0, 0]
+    u, _, vh = np.linalg.svd(xm, full_matrices=False)
+    du, _, dvh = oh.svd_tangent(xm, dxm, False, True)
+    if ord != "nuc":
+        k = slice(0, 1) if ord == 2 else slice(-1, None)
+        u, vh, du, dvh = u[..., :, k], vh[..., k, :], du[..., :, k], dvh[..., k, :]
+    out = (du @ vh + u @ dvh) * gm[..., None, None]
+    return np.moveaxis(out, (-2, -1), (r, c))
+
+
 for _helper in (
     other_operand_tangent,
     einsum_grad_tangent,
@@ -449,6 +613,13 @@ for _helper in (
     pinv_grad_tangent,
     norm_grad_tangent,
     vector_norm_grad_tangent,
+    cholesky_grad_tangent,
+    qr_grad_tangent,
+    eigh_grad_tangent,
+    eigvalsh_grad_tangent,
+    svd_grad_tangent,
+    lstsq_grad_tangent,
+    matrix_norm_svd_tangent,
 ):
     HELPERS[_helper.__name__] = _helper
 
@@ -916,6 +1087,36 @@ def norm_grad_t(z, g, x, y, ord=None, axis=None, keepdims=False):
 @_rule(oh.vector_norm_grad, zero=("ord", "axis", "keepdims"))
 def vector_norm_grad_t(z, g, x, y, ord=2, axis=None, keepdims=False):
     d[z] = vector_norm_grad_tangent(g, x, y, ord, axis, keepdims, d[g], d[x], d[y])
+
+
+@_rule(oh.cholesky_grad)
+def cholesky_grad_t(z, L, g):
+    d[z] = cholesky_grad_tangent(L, g, d[L], d[g])
+
+
+@_rule(oh.qr_grad)
+def qr_grad_t(z, q, r, gq, gr):
+    d[z] = qr_grad_tangent(q, r, gq, gr, d[q], d[r], d[gq], d[gr])
+
+
+@_rule(oh.eigh_grad)
+def eigh_grad_t(z, w, v, gw, gv):
+    d[z] = eigh_grad_tangent(w, v, gw, gv, d[w], d[v], d[gw], d[gv])
+
+
+@_rule(oh.eigvalsh_grad)
+def eigvalsh_grad_t(z, g, a):
+    d[z] = eigvalsh_grad_tangent(g, a, d[g], d[a])
+
+
+@_rule(oh.svd_grad, zero=("full_matrices", "compute_uv"))
+def svd_grad_t(z, a, y, g, full_matrices=True, compute_uv=True):
+    d[z] = svd_grad_tangent(a, y, g, full_matrices, compute_uv, d[a], d[y], d[g])
+
+
+@_rule(oh.lstsq_grad, zero=("which",))
+def lstsq_grad_t(z, g, a, b, which):
+    d[z] = lstsq_grad_tangent(g, a, b, which, d[g], d[a], d[b])
 
 
 __all__ = ["RUNTIME_RULES", "add_at_tangent", "lookup"]

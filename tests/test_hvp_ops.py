@@ -32,28 +32,10 @@ EXAMPLES = 2 if os.environ.get("HYPOTHESIS_PROFILE", "ci") == "ci" else 20
 #: Hessian-vector product must be the zero the differences give
 NOT_TWICE_DIFFERENTIABLE: dict[str, str] = {}
 
-#: twice differentiable, but the tangent of the decomposition's adjoint helper is not written
-#: yet: hvp refuses them loudly (NoRuleError / NotImplementedError). Strict xfail, so a case
-#: leaves this list as soon as its rule lands.
-_DECOMPOSITION = "no tangent rule yet for the adjoint helper of a matrix decomposition"
-PENDING: dict[str, str] = {
-    name: _DECOMPOSITION
-    for name in (
-        "linalg_cholesky",
-        "linalg_qr",
-        "linalg_qr_r_only",
-        "linalg_eigh",
-        "linalg_eigh_values",
-        "linalg_eigvalsh",
-        "linalg_svd_tall",
-        "linalg_svd_wide",
-        "linalg_svd_values",
-        "np_linalg_svdvals",
-        "linalg_lstsq",
-        "linalg_norm_matrix",  # the 2- and nuclear norms go through the SVD
-        "np_linalg_matrix_norm",
-    )
-}
+#: twice differentiable, but the tangent of an adjoint helper is not written yet: hvp refuses
+#: them loudly (NoRuleError / NotImplementedError). Strict xfail, so a case leaves this list as
+#: soon as its rule lands. None left: the matrix decompositions' helpers have theirs.
+PENDING: dict[str, str] = {}
 
 _REDUCED: dict[str, Callable] = {}
 
