@@ -721,6 +721,7 @@ def to_be_recorded(
     control_reads: dict[int, set[str]],
     invariant: Any = frozenset(),
     shape_reads: dict[int, tuple[set[str], set[str]]] | None = None,
+    join_shapes: dict[int, set[str]] | None = None,
 ) -> Flow:
     """Forward dataflow: R = names read by the backward sweep since their last assignment.
 
@@ -738,6 +739,7 @@ def to_be_recorded(
     params = set(core.params)
     stable = stable_names(core) if any(is_checkpoint(c) for c in walk_stmts(core.body)) else set()
     shape_reads = shape_reads or {}
+    join_shapes = join_shapes or {}
     whole: set[int] = set()  # pushed whole on some path (loops visit a statement many times)
 
     def step(s: Any, R: set[str], D: set[str]) -> tuple[set[str], set[str]]:
@@ -758,9 +760,11 @@ def to_be_recorded(
             R1, D1 = block(s.body, set(R), set(D))
             return R - assigned - {_shape(v) for v in assigned}, D1
         arg_shapes, own_shapes = shape_reads.get(id(s), (set(), set()))
+        # an adjoint that is zero on one path is made `zeros_like(v)` where the paths join
+        joins = {_shape(v) for v in join_shapes.get(id(s), ())}
         if isinstance(s, gast.If):
-            R1, D1 = block(s.body, set(R), set(D))
-            R2, D2 = block(s.orelse, set(R), set(D))
+            R1, D1 = block(s.body, R | joins, set(D))
+            R2, D2 = block(s.orelse, R | joins, set(D))
             return R1 | R2 | control_reads.get(id(s), set()), D1 & D2
         if isinstance(s, gast.For):
             var = s.target.id
@@ -770,19 +774,19 @@ def to_be_recorded(
                     flow.maybe_undefined.add(var)
             back: set[str] = set()
             while True:
-                Rb, _ = block(s.body, (R | back) - {var, _shape(var)}, D | {var})
+                Rb, _ = block(s.body, (R | back | joins) - {var, _shape(var)}, D | {var})
                 if Rb <= back:
                     break
                 back |= Rb
-            return R | back | control_reads.get(id(s), set()), D
+            return R | back | joins | control_reads.get(id(s), set()), D
         if isinstance(s, gast.While):
             back = set()
             while True:
-                Rb, _ = block(s.body, R | back, set(D))
+                Rb, _ = block(s.body, R | back | joins, set(D))
                 if Rb <= back:
                     break
                 back |= Rb
-            return R | back, D
+            return R | back | joins, D
         R = R | arg_reads | {_shape(v) for v in arg_shapes}
         if info is not None:
             if info.target is not None:

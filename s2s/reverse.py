@@ -581,6 +581,27 @@ class Reverse:
         return sp
 
     # -- pass B -----------------------------------------------------------------------------
+    def join_shapes(self) -> dict[int, set[str]]:
+        """For each branch and loop: the adjoints accumulated at an index inside it, which the
+        backward sweep may make `zeros_like(v)` where paths join (a read of v's shape there)."""
+        out = {}
+        for s in A.walk_stmts(self.core.body):
+            if not isinstance(s, (gast.If, gast.For, gast.While)):
+                continue
+            inner = s.body + (s.orelse if isinstance(s, gast.If) else [])
+            names = set()
+            for t in A.walk_stmts(inner):
+                sp = self.specs.get(id(t))
+                if sp is not None:
+                    names |= {c.var for c in sp.contribs if c.var in self.indexed}
+                info = self.infos.get(id(t))
+                if info is not None and info.partial in self.indexed:
+                    names.add(info.partial)
+            names &= self.active
+            if names:
+                out[id(s)] = names
+        return out
+
     def control_reads(self) -> dict[int, set[str]]:
         out = {}
         for s in A.walk_stmts(self.core.body):
@@ -609,7 +630,13 @@ class Reverse:
             own = {info.target} & shaped if info.target else set()
             shape_reads[sid] = (shaped - own, own)
         self.flow = A.to_be_recorded(
-            self.core, self.infos, reads, self.control_reads(), set(self.invariant), shape_reads
+            self.core,
+            self.infos,
+            reads,
+            self.control_reads(),
+            set(self.invariant),
+            shape_reads,
+            self.join_shapes(),
         )
         self.plan_hoisting()
 

@@ -456,15 +456,7 @@ class KnownBug(Exception):
 
 
 def check_program(source: str, wrt: Any, ch: Any) -> str:
-    try:
-        return _check_program(source, wrt, ch)
-    except NameError as exc:  # open: vjp's bwd_f reads a name its fwd_f did not save
-        tb = exc.__traceback__
-        while tb.tb_next is not None:
-            tb = tb.tb_next
-        if tb.tb_frame.f_code.co_name.startswith("bwd_"):
-            raise KnownBug(f"seed 40687 (test_fuzz_regressions.py): {exc}") from exc
-        raise
+    return _check_program(source, wrt, ch)
 
 
 def _check_program(source: str, wrt: Any, ch: Any) -> str:

@@ -408,16 +408,35 @@ def test_callee_backward_returns_a_materialized_zero(c):
     assert g.shape == (4,)
 
 
-# --- seed 40687 of the long driver run (open, not yet minimized) ------------------------------
+# --- seed 40687 of the long driver run: vjp's backward read a name its forward never saved ----
+# An adjoint accumulated at an index (`a[0] += v`) is zero on the early-return path and made
+# `zeros_like(a)` where the paths join; that read of `a` was not known to the to-be-recorded
+# analysis, so bwd_f's end state lacked `a` (UnboundLocalError). Minimized by hand.
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=NameError,
-    reason="vjp only (grad is right): bwd_f runs `d_a2 = zeros_like(a2)` but fwd_f's end state "
-    "does not carry a2 (a2 rebound in a branch of a loop that returns); reverse.py/analyze.py",
-)
-def test_seed40687_vjp_backward_reads_an_unsaved_name():
+def early_return_then_indexed(x, w, n):
+    a = 1.5 * w
+    for _ in range(3):
+        if np.dot(a, x) <= 2.0:
+            a = 1.5 * np.tanh(x)
+        for _ in range(n):
+            return x[1]
+    v = np.dot(w, a)
+    a[0] += v
+    a = a - w
+    return v
+
+
+@pytest.mark.parametrize("n", [0, 1, 2])
+def test_seed40687_join_of_an_indexed_adjoint_reads_its_shape(n):
+    x, w = np.array([0.3, 0.4, 0.5]), np.array([0.1, 0.2, 0.3])
+    want = numerical_grad(early_return_then_indexed, (x, w, n))
+    np.testing.assert_allclose(s2s.grad(early_return_then_indexed)(x, w, n), want, atol=1e-8)
+    value, pullback = s2s.vjp(early_return_then_indexed)(x, w, n)
+    np.testing.assert_allclose(pullback(1.0), want, atol=1e-8)
+
+
+def test_seed40687_program():
     from fuzz_programs import Builder, RandomChooser, _check_program
 
     ch = RandomChooser(40687)
