@@ -1119,4 +1119,61 @@ def lstsq_grad_t(z, g, a, b, which):
     d[z] = lstsq_grad_tangent(g, a, b, which, d[g], d[a], d[b])
 
 
+# -- the helpers of reverse over reverse (adjoints/runtime_adjoints.py): forward mode over a
+# gradient of a gradient. Each is linear in its first argument; the others give shapes, indices
+# or piecewise-constant masks.
+
+from . import runtime_adjoints as ra  # noqa: E402  (after the rules above: one import order)
+
+
+@_rule(ra.sum_to, zero=("x",))
+def sum_to_t(z, g, x):
+    d[z] = sum_to(d[g], x)
+
+
+@_rule(ra.like_adjoint, zero=("x",))
+def like_adjoint_t(z, g, x):
+    d[z] = like_adjoint(d[g], x)
+
+
+@_rule(ra.reduce_adjoint, zero=("r", "x", "axis", "keepdims"))
+def reduce_adjoint_t(z, g, r, x, axis=None, keepdims=False):
+    d[z] = reduce_adjoint(d[g], r, x, axis, keepdims)
+
+
+@_rule(ra.take_adjoint, zero=("index", "g"))
+def take_adjoint_t(z, acc, index, g):
+    d[z] = take_adjoint(d[acc], index, g)
+
+
+@_rule(ra.put_adjoint, zero=("acc", "index"))
+def put_adjoint_t(z, g, acc, index):
+    d[z] = put_adjoint(d[g], acc, index)
+
+
+@_rule(ra.spread_adjoint, zero=("xs",))
+def spread_adjoint_t(z, g, xs):
+    d[z] = spread_adjoint(d[g], xs)
+
+
+@_rule(ra.restack, zero=("x", "axis"))
+def restack_t(z, g, x, axis=0):
+    d[z] = restack(d[g], x, axis)
+
+
+@_rule(ra.sum_list_adjoint, zero=("x",))
+def sum_list_adjoint_t(z, g, x):
+    d[z] = sum_list_adjoint(d[g], x)
+
+
+@_rule(ra.extremum_adjoint, zero=("r", "x", "y", "axis", "keepdims"))
+def extremum_adjoint_t(z, g, r, x, y, axis=None, keepdims=False):
+    d[z] = extremum_adjoint(d[g], r, x, y, axis, keepdims)
+
+
+@_rule(ra.binary_extremum_adjoint, zero=("r", "x", "other", "greater"))
+def binary_extremum_adjoint_t(z, g, r, x, other, greater):
+    d[z] = binary_extremum_adjoint(d[g], r, x, other, greater)
+
+
 __all__ = ["RUNTIME_RULES", "add_at_tangent", "lookup"]

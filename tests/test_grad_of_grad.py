@@ -161,6 +161,28 @@ def test_depth_three_and_four(x):
     assert d4(x) == pytest.approx(central(d3, x), rel=1e-5, abs=1e-5)
 
 
+def branchy_loop(x):
+    y = x
+    for _ in range(3):
+        if y > 0.5:
+            y = np.sin(y) * x
+        else:
+            y = y * y + x
+    return y * x
+
+
+@given(reals(-1.5, 1.5))
+def test_forward_over_reverse_over_reverse(x):
+    """jvp of a grad of grad: the third derivative, equal to grad of grad of grad."""
+    d2 = s2s.grad(s2s.grad(branchy_loop))
+    value, third = s2s.jvp(d2)(x, 1.0)
+    assert value == pytest.approx(d2(x), rel=1e-12)
+    assert third == pytest.approx(s2s.grad(d2)(x), rel=1e-9, abs=1e-12)
+    fd, coarse = central(d2, x), central(d2, x, eps=1e-4)
+    assume(fd == pytest.approx(coarse, rel=1e-3, abs=1e-4))  # no branch flips inside the step
+    assert third == pytest.approx(fd, rel=1e-5, abs=1e-6)
+
+
 # -- a user function that calls a gradient s2s made ---------------------------------------------
 
 
