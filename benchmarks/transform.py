@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ast
 import functools
+import gc
 import importlib.util
 import statistics
 import sys
@@ -98,7 +99,62 @@ class TransformRow:
     per_statement_s: float | None = None
     first_call_s: float | None = None
     cached_s: float | None = None
+    #: seconds per pipeline stage (``stage_times``), best of the repeats
+    stages: dict[str, float] | None = None
     error: str | None = None
+
+
+STAGES = ("parse", "normalize", "analyze", "reverse", "optimize", "emit", "compile")
+
+
+def stage_times(fn: Any, pause_gc: bool = True) -> tuple[dict[str, float], str]:
+    """Seconds spent in each stage of ``s2s.grad``'s pipeline for ``fn`` (wrt its first
+    parameter), and the generated source, which must equal ``generate``'s.
+
+    The stages are those of ``s2s.transform._generate`` in grad mode, run one by one:
+    ``analyze`` is ``Reverse(...)`` (classification, activity, kinds, scalars), ``reverse``
+    is ``Reverse.run`` (to-be-recorded analysis, templates, both sweeps) and the assembly of
+    the function, ``emit`` is ``renumber`` and ``to_source``. ``pause_gc``: as ``generate``
+    does (False to time a version of s2s that did not)."""
+    from s2s import emit
+    from s2s import transform as T
+    from s2s.normalize import normalize
+    from s2s.parse import parse_function
+    from s2s.reverse import Reverse
+
+    times = dict.fromkeys(STAGES, 0.0)
+
+    def timed(stage: str, f: Any, *args: Any) -> Any:
+        start = time.perf_counter()
+        out = f(*args)
+        times[stage] += time.perf_counter() - start
+        return out
+
+    enabled = gc.isenabled()
+    if pause_gc:
+        gc.disable()
+    try:
+        core = timed("normalize", normalize, timed("parse", parse_function, fn))
+        program = T.Program()
+        program.optimize = False  # optimized below, as its own stage
+        rev = timed("analyze", lambda: Reverse(core, core.params[:1], program, split=False))
+        program.assume(rev)
+        timed("reverse", rev.run)
+        entry = timed("reverse", T.build_grad, rev, f"grad_{core.name}", False)
+        defs, owners = [entry], [fn]
+        for key in program.order:
+            defs += program.units[key].defs
+            owners += [program.units[key].fn] * len(program.units[key].defs)
+        for d in defs:
+            timed("optimize", T.optimize, d, T.PURE_HELPERS)
+        keep = [T._own_temporaries(o) for o in owners]
+        timed("emit", emit.renumber, defs, keep)
+        texts = timed("emit", lambda: [emit.to_source(d) for d in defs])
+        timed("compile", T._compile, defs, texts, owners)
+    finally:
+        if enabled:
+            gc.enable()
+    return times, "\n\n".join(texts)
 
 
 def _best(fn: Any, repeats: int) -> float:
@@ -126,6 +182,10 @@ def run_transform(quick: bool, repeats: int | None = None) -> list[TransformRow]
                 fn = load_function(source, name, tmp)
                 row.generate_s = _best(lambda fn=fn: generate(fn, 0, "grad"), repeats)
                 row.per_statement_s = row.generate_s / row.statements
+                for _ in range(repeats):
+                    times, _source = stage_times(fn)
+                    if row.stages is None or sum(times.values()) < sum(row.stages.values()):
+                        row.stages = times
                 args = synthetic_args()
                 call = functools.partial(s2s.grad(fn), *args)
                 row.first_call_s = _best(call, 1)  # generates and caches
@@ -134,6 +194,10 @@ def run_transform(quick: bool, repeats: int | None = None) -> list[TransformRow]
                 row.error = f"{type(exc).__name__}: {exc}".splitlines()[0]
             rows.append(row)
             print(transform_line(row), flush=True)
+    print()
+    print(STAGES_HEADER)
+    for row in rows:
+        print(stages_line(row), flush=True)
     return rows
 
 
@@ -141,6 +205,15 @@ TRANSFORM_HEADER = (
     f"{'statements':<11} {'generate':<10} {'per stmt':<10} {'1st call':<10} {'later calls':<11}\n"
     + "-" * 56
 )
+
+
+STAGES_HEADER = "statements  " + " ".join(f"{s:<9}" for s in STAGES) + "\n" + "-" * 82
+
+
+def stages_line(row: TransformRow) -> str:
+    """One printed line of the per-stage table."""
+    cells = [f"{_fmt((row.stages or {}).get(s)):<9}" for s in STAGES]
+    return f"{row.statements:<11} " + " ".join(cells)
 
 
 def _fmt(seconds: float | None) -> str:

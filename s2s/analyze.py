@@ -20,6 +20,7 @@ import gast
 from s2s import adjoints
 from s2s.adjoints import registry
 
+from .nodes import names, walk
 from .normalize import CoreFunction, is_atom
 from .parse import MISSING
 
@@ -104,7 +105,7 @@ class StmtInfo:
 
 def atom_names(node: Any, local: set[str]) -> list[str]:
     out = []
-    for n in gast.walk(node):
+    for n in walk(node):
         if isinstance(n, gast.Name) and n.id in local and n.id not in out:
             out.append(n.id)
     return out
@@ -351,7 +352,7 @@ def activity(core: CoreFunction, wrt: list[str], infos: dict[int, StmtInfo]) -> 
     changed = True
     while changed:
         changed = False
-        for s in stmts:
+        for s in reversed(stmts):  # usefulness flows backwards: one pass per loop level
             info = infos[id(s)]
             if not propagates(info):
                 continue
@@ -602,11 +603,10 @@ def number_globals(core: CoreFunction) -> set[str]:
     """
     out = set()
     local = set(core.locals) | set(core.params)
-    for s in walk_stmts(core.body):
-        for n in gast.walk(s):
+    for s in core.body:  # each statement's tree holds the statements nested in it
+        for n in names(s):
             if (
-                isinstance(n, gast.Name)
-                and isinstance(n.ctx, gast.Load)
+                isinstance(n.ctx, gast.Load)
                 and n.id not in local
                 and n.id not in core.namespace.closure
                 and type(core.namespace.globals.get(n.id)) in (int, float)

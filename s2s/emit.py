@@ -4,11 +4,12 @@ renumbered in order of appearance, and compilation into live functions."""
 from __future__ import annotations
 
 import ast
-import copy
 import re
 from typing import Any
 
 import gast
+
+from .nodes import children, clone, names
 
 _MARK = "__s2s_comment__:"
 _TEMP = re.compile(r"^([dt])?_(\d+)$")
@@ -43,9 +44,9 @@ def renumber(fns: list[gast.FunctionDef], keep: list | None = None) -> None:
     look like temporaries but are its own (a generated gradient differentiated again): their
     numbers stay, new temporaries are numbered after them."""
     for i, fn in enumerate(fns):
-        # a node shared with another function would be renamed twice
-        fn.args = copy.deepcopy(fn.args)
-        fn.body = copy.deepcopy(fn.body)
+        # a node shared with another function (or twice in this one) would be renamed twice
+        fn.args = clone(fn.args)
+        fn.body = clone(fn.body)
         fixed = {m.group(2) for v in (keep[i] if keep else ()) if (m := _TEMP.match(v))}
         mapping: dict[str, str] = {k: k for k in fixed}
         last = max((int(k) for k in fixed), default=0)
@@ -54,13 +55,10 @@ def renumber(fns: list[gast.FunctionDef], keep: list | None = None) -> None:
             if m and m.group(2) not in mapping:
                 last += 1
                 mapping[m.group(2)] = str(last)
-        seen: set[int] = set()
-        for n in gast.walk(fn):
-            if isinstance(n, gast.Name) and id(n) not in seen:
-                seen.add(id(n))
-                m = _TEMP.match(n.id)
-                if m:
-                    n.id = f"{m.group(1) or ''}_{mapping[m.group(2)]}"
+        for n in names(fn):
+            m = _TEMP.match(n.id)
+            if m:
+                n.id = f"{m.group(1) or ''}_{mapping[m.group(2)]}"
 
 
 def _ordered_names(fn: Any):
@@ -76,7 +74,7 @@ def _ordered_names(fn: Any):
             for t in node.targets:
                 visit(t)
             return
-        for child in gast.iter_child_nodes(node):
+        for child in children(node):
             visit(child)
 
     # statements in order; within an assignment the target first, as it reads
@@ -108,9 +106,7 @@ def _ordered_names(fn: Any):
 
 
 def to_source(node: Any) -> str:
-    tree = gast.gast_to_ast(node)
-    tree = ast.fix_missing_locations(tree)
-    text = ast.unparse(tree)
+    text = ast.unparse(to_ast(node))
     out_lines = []
     for line in text.splitlines():
         stripped = line.strip()
@@ -121,6 +117,38 @@ def to_source(node: Any) -> str:
         else:
             out_lines.append(line)
     return "\n".join(out_lines) + "\n"
+
+
+_CONTEXTS = {gast.Load: ast.Load(), gast.Store: ast.Store(), gast.Del: ast.Del()}
+
+
+def to_ast(node: Any) -> Any:
+    """The `ast` tree of a gast tree, for `ast.unparse` only: what `gast.gast_to_ast` makes,
+    several times faster (a `Param` name becomes an `arg`, a handler's name a string); every
+    statement and expression gets line 1 (unparsing reads the line only to find type
+    comments; the text has no locations)."""
+    if isinstance(node, list):
+        return [to_ast(x) for x in node]
+    if not isinstance(node, gast.AST):
+        return node
+    if isinstance(node, gast.Name):
+        if isinstance(node.ctx, gast.Param):
+            new = ast.arg(
+                arg=node.id, annotation=to_ast(node.annotation), type_comment=node.type_comment
+            )
+        else:
+            new = ast.Name(id=node.id, ctx=_CONTEXTS[type(node.ctx)])
+    else:
+        cls = getattr(ast, type(node).__name__)
+        new = cls.__new__(cls)
+        for field in cls._fields:
+            if hasattr(node, field):
+                setattr(new, field, to_ast(getattr(node, field)))
+        if isinstance(node, gast.ExceptHandler) and node.name is not None:
+            new.name = node.name.id
+    if "lineno" in new._attributes:
+        new.lineno = 1
+    return new
 
 
 def compile_functions(

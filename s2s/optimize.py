@@ -11,10 +11,14 @@ Conservative, local rewrites on a finished function body:
 
 from __future__ import annotations
 
+import ast
 import re
 from typing import Any
 
 import gast
+
+from .emit import to_ast
+from .nodes import names, walk
 
 _TEMP = re.compile(r"^_\d+$")
 _INLINABLE = re.compile(r"^d?_\d+$")  # temporaries and their adjoints
@@ -59,7 +63,7 @@ def _is_bool_call(node: Any) -> bool:
 def _stored(node: Any) -> set[str]:
     return {
         n.id
-        for n in gast.walk(node)
+        for n in names(node)
         if isinstance(n, gast.Name) and isinstance(n.ctx, (gast.Store, gast.Del))
     }
 
@@ -94,7 +98,7 @@ def _propagate_copies(fn: Any) -> bool:
                     break  # a loop or branch that rebinds one of them
                 parts = [later.value] if stops else [later]
                 for part in parts:
-                    for n in gast.walk(part):
+                    for n in names(part):
                         if (
                             isinstance(n, gast.Name)
                             and n.id == dst
@@ -131,14 +135,16 @@ def _unused_loop_variables(fn: Any) -> None:
     loaded: dict[int, set[str]] = {}  # id(statement) -> names its subtree loads (memo)
 
     def loads(x: Any, t: str) -> bool:
-        names = loaded.get(id(x))
-        if names is None:
-            names = loaded[id(x)] = {
-                n.id
-                for n in gast.walk(x)
-                if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)
-            }
-        return t in names
+        found = loaded.get(id(x))
+        if found is None:
+            found = loaded[id(x)] = {n.id for n in names(x) if isinstance(n.ctx, gast.Load)}
+        return t in found
+
+    last: dict[str, int] = {}  # name -> the last statement (position in seq) that reads it
+    for j, (x, _) in enumerate(seq):
+        loads(x, "")
+        for n in loaded[id(x)]:
+            last[n] = j
 
     for i, (s, loops) in enumerate(seq):
         if not (
@@ -151,10 +157,12 @@ def _unused_loop_variables(fn: Any) -> None:
         ):
             continue
         t = s.target.id
-        inside = {id(x) for x in gast.walk(s)}
-        scopes = list(s.body) + [x for x, _ in seq[i + 1 :] if id(x) not in inside]
-        scopes += [x for outer in loops for x in outer.body]
-        if not any(loads(x, t) for x in scopes):
+        inside = {id(x) for x in walk(s)}
+        end = i  # seq[i : end + 1] is the loop and the statements inside it
+        while end + 1 < len(seq) and id(seq[end + 1][0]) in inside:
+            end += 1
+        scopes = list(s.body) + [x for outer in loops for x in outer.body]
+        if last.get(t, -1) <= end and not any(loads(x, t) for x in scopes):
             s.target = gast.Name(id="_", ctx=gast.Store(), annotation=None, type_comment=None)
 
 
@@ -166,7 +174,7 @@ def _accumulate_in_place(fn: Any) -> None:
     parameter, and every read of `d_v` that could keep a reference to it (anything but an
     operand of arithmetic) comes after all its accumulations and outside any loop holding one.
     """
-    params = {a.id for a in gast.walk(fn.args) if isinstance(a, gast.Name)}
+    params = {a.id for a in names(fn.args) if isinstance(a, gast.Name)}
     order = _statements(fn)
 
     def self_acc(s: Any) -> str | None:
@@ -201,12 +209,6 @@ def _accumulate_in_place(fn: Any) -> None:
         for t in _stored(s):
             if not (isinstance(s, gast.Assign) and zero(s)):
                 ok[t] = False
-    arithmetic = set()
-    for node in gast.walk(fn):
-        if isinstance(node, gast.BinOp):
-            arithmetic |= {id(node.left), id(node.right)}
-        elif isinstance(node, gast.UnaryOp):
-            arithmetic.add(id(node.operand))
     for i, (s, loops) in enumerate(order):
         parts = (
             [s.test]
@@ -215,7 +217,16 @@ def _accumulate_in_place(fn: Any) -> None:
         )
         acc = self_acc(s)
         for part in parts:
-            for n in gast.walk(part):
+            arithmetic = set()  # ids of the operands of arithmetic in `part`
+            found = []
+            for node in walk(part):
+                if isinstance(node, gast.BinOp):
+                    arithmetic |= {id(node.left), id(node.right)}
+                elif isinstance(node, gast.UnaryOp):
+                    arithmetic.add(id(node.operand))
+                elif isinstance(node, gast.Name):
+                    found.append(node)
+            for n in found:
                 if not (
                     isinstance(n, gast.Name)
                     and isinstance(n.ctx, gast.Load)
@@ -264,14 +275,14 @@ def _drop_dangling_comments(block: list) -> None:
 
 def _reads(node: Any) -> dict[str, int]:
     counts: dict[str, int] = {}
-    for n in gast.walk(node):
+    for n in names(node):
         if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load):
             counts[n.id] = counts.get(n.id, 0) + 1
     return counts
 
 
 def _is_pure(expr: Any, pure_calls: set[str]) -> bool:
-    for n in gast.walk(expr):
+    for n in walk(expr):
         if isinstance(n, gast.Call):
             f = n.func
             if isinstance(f, gast.Attribute) and f.attr in _IMPURE_METHODS:
@@ -304,10 +315,12 @@ def _blocks(fn: Any):
 
 
 def _inline_single_use(fn: Any, pure_calls: set[str]) -> bool:
-    reads = _reads(fn)
+    reads: dict[str, int] = {}
     stores: dict[str, int] = {}
-    for n in gast.walk(fn):
-        if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store):
+    for n in names(fn):
+        if isinstance(n.ctx, gast.Load):
+            reads[n.id] = reads.get(n.id, 0) + 1
+        elif isinstance(n.ctx, gast.Store):
             stores[n.id] = stores.get(n.id, 0) + 1
     changed = False
     for block in _blocks(fn):
@@ -344,10 +357,9 @@ MAX_LINE = 88  # inlining stops where the line would get longer than this (befor
 
 def _fits(stmt: Any, tmp: str, value: Any) -> bool:
     """Substituting `value` for `tmp` in `stmt` keeps the line readable."""
-    import ast
 
     def text(node: Any) -> str:
-        return ast.unparse(gast.gast_to_ast(node))
+        return ast.unparse(to_ast(node))
 
     if isinstance(stmt, gast.For):
         length = len(text(stmt.iter)) + 10
@@ -363,7 +375,7 @@ def _fits(stmt: Any, tmp: str, value: Any) -> bool:
 def _safe_to_move(value: Any, slot: Any, pure_calls: set[str]) -> bool:
     """Moving `value` into `slot` keeps the order of every side effect."""
     mutated = set()
-    for n in gast.walk(slot):
+    for n in walk(slot):
         if isinstance(n, gast.Call) and isinstance(n.func, gast.Name) and n.func.id == "add_at":
             if n.args and isinstance(n.args[0], gast.Name):
                 mutated.add(n.args[0].id)
@@ -381,7 +393,7 @@ def _has_pop(node: Any) -> bool:
         isinstance(n, gast.Call)
         and isinstance(n.func, gast.Attribute)
         and n.func.attr in _IMPURE_METHODS
-        for n in gast.walk(node)
+        for n in walk(node)
     )
 
 
@@ -417,7 +429,7 @@ def _put_slot(stmt: Any, value: Any) -> None:
 
 
 def _mentions(node: Any, tmp: str) -> bool:
-    return any(isinstance(n, gast.Name) and n.id == tmp for n in gast.walk(node))
+    return any(isinstance(n, gast.Name) and n.id == tmp for n in names(node))
 
 
 class _Replace(gast.NodeTransformer):
@@ -435,11 +447,18 @@ def _dead_code(fn: Any, pure_calls: set[str]) -> bool:
     """Remove pure assignments to generated names whose value is never read afterwards
     (liveness over the structured body: branches join, loops iterate to a fixpoint)."""
     removed = [False]
+    memo: dict[int, tuple[Any, set[str]]] = {}  # id(node) -> (node, the names it reads)
 
     def loads(node: Any) -> set[str]:
-        return set(_reads(node)) if node is not None else set()
+        """The names `node` reads (shared: not to be changed)."""
+        if node is None:
+            return set()
+        if id(node) not in memo:  # loops are walked until their liveness settles
+            memo[id(node)] = (node, set(_reads(node)))
+        return memo[id(node)][1]
 
     def block(stmts: list, live: set[str], remove: bool) -> set[str]:
+        """`live`: a set of the caller's to update (what is live after `stmts`)."""
         keep = []
         for s in reversed(stmts):
             live, dead = stmt(s, live, remove)
@@ -453,7 +472,7 @@ def _dead_code(fn: Any, pure_calls: set[str]) -> bool:
 
     def loop(s: Any, live_out: set[str], remove: bool) -> set[str]:
         head = loads(s.iter) if isinstance(s, gast.For) else loads(s.test)
-        if any(isinstance(n, (gast.Break, gast.Continue)) for n in gast.walk(s)):
+        if any(isinstance(n, (gast.Break, gast.Continue)) for n in walk(s)):
             return live_out | head | set(_reads(s))  # keep it simple where control jumps
         live_in: set[str] = set()
         while True:
@@ -467,7 +486,7 @@ def _dead_code(fn: Any, pure_calls: set[str]) -> bool:
 
     def stmt(s: Any, live: set[str], remove: bool) -> tuple[set[str], bool]:
         if isinstance(s, gast.Return):
-            return loads(s.value), False
+            return set(loads(s.value)), False
         if isinstance(s, gast.If):
             a = block(s.body, set(live), remove)
             b = block(s.orelse, set(live), remove)
@@ -481,10 +500,16 @@ def _dead_code(fn: Any, pure_calls: set[str]) -> bool:
             t = s.targets[0].id
             if t not in live and _removable(t) and _is_pure(s.value, pure_calls):
                 return live, True
-            return (live - {t}) | loads(s.value), False
+            live.discard(t)
+            live |= loads(s.value)
+            return live, False
         if isinstance(s, gast.AugAssign):
-            return live | loads(s) | _stored(s), False
-        return (live - _stored(s)) | loads(s), False
+            live |= loads(s)
+            live |= _stored(s)
+            return live, False
+        live -= _stored(s)
+        live |= loads(s)
+        return live, False
 
     block(fn.body, set(), True)
     return removed[0]
@@ -502,6 +527,23 @@ def _is_const(node: Any, value: float) -> bool:
 
 class _Folder(gast.NodeTransformer):
     changed = False
+
+    def visit(self, node: Any) -> Any:
+        if isinstance(node, gast.BinOp):
+            return self.visit_BinOp(node)
+        if isinstance(node, gast.UnaryOp):
+            return self.visit_UnaryOp(node)
+        return self.generic_visit(node)
+
+    def generic_visit(self, node: Any) -> Any:
+        """`NodeTransformer.generic_visit` for a pass that only replaces nodes (faster)."""
+        for field in node._fields:
+            value = getattr(node, field, None)
+            if isinstance(value, gast.AST):
+                setattr(node, field, self.visit(value))
+            elif isinstance(value, list):
+                value[:] = [self.visit(x) if isinstance(x, gast.AST) else x for x in value]
+        return node
 
     def visit_BinOp(self, node: gast.BinOp) -> Any:
         self.generic_visit(node)

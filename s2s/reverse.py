@@ -12,7 +12,6 @@ Passes (see docs/architecture.md):
 
 from __future__ import annotations
 
-import copy
 import inspect
 import operator
 import re
@@ -26,6 +25,7 @@ from s2s import adjoints
 from . import analyze as A
 from .checkpoint import segment_loops, uses_markers
 from .errors import NoRuleError, UnsupportedSyntaxError
+from .nodes import clone
 from .normalize import CoreFunction, assign, const, is_atom, load_copy, name, store
 
 
@@ -298,7 +298,7 @@ class Reverse:
             v = s.value
             if isinstance(v, gast.Name) and v.id in active:
                 if x in self.dicts:
-                    got = method(name(self.d(x)), "get", copy.deepcopy(idx), const(0.0))
+                    got = method(name(self.d(x)), "get", clone(idx), const(0.0))
                 else:
                     got = call(
                         "copy_value",
@@ -406,7 +406,7 @@ class Reverse:
                         "list",
                         gast.Subscript(
                             value=name(dy),
-                            slice=gast.Slice(lower=copy.deepcopy(split), upper=None, step=None),
+                            slice=gast.Slice(lower=clone(split), upper=None, step=None),
                             ctx=gast.Load(),
                         ),
                     ),
@@ -497,7 +497,7 @@ class Reverse:
             if not isinstance(stmt, gast.Assign):
                 raise TypeError(f"template {tpl.fn.__name__}: only assignments allowed")
             tgt = stmt.targets[0]
-            value = _Subst(env, local_renames, self.d(y), result).visit(copy.deepcopy(stmt.value))
+            value = _Subst(env, local_renames, self.d(y), result).visit(stmt.value)
             if _is_d(tgt):
                 pname = tgt.slice.id
                 atom = env.get(pname)
@@ -765,14 +765,14 @@ class Reverse:
                         Z = Z - {v}
                 maybe_zero = (zero or dest in self.maybe_zero) and dest not in self.scalars
                 Zin = Z
-                out.extend(copy.deepcopy(sp.pre))
+                out.extend(clone(sp.pre))
                 for c in sp.contribs:
                     out.extend(self.accumulate(c, Z, line))
                     Z = Z - {c.var}
                 if sp.zero_index is not None:
                     tgt = gast.Subscript(
                         value=name(self.d(dest)),
-                        slice=copy.deepcopy(sp.zero_index),
+                        slice=clone(sp.zero_index),
                         ctx=gast.Store(),
                     )
                     out.append(gast.Assign(targets=[tgt], value=const(0.0), type_comment=None))
@@ -828,23 +828,23 @@ class Reverse:
                     out += self.plain(s.body)
                     continue
                 node: Any = gast.If(
-                    test=copy.deepcopy(s.test), body=self.plain(s.body), orelse=self.plain(s.orelse)
+                    test=clone(s.test), body=self.plain(s.body), orelse=self.plain(s.orelse)
                 )
             elif isinstance(s, gast.For):
                 node = gast.For(
                     target=store(s.target.id),
-                    iter=copy.deepcopy(s.iter),
+                    iter=clone(s.iter),
                     body=self.plain(s.body),
                     orelse=[],
                     type_comment=None,
                 )
             elif isinstance(s, gast.While):
-                node = gast.While(test=copy.deepcopy(s.test), body=self.plain(s.body), orelse=[])
+                node = gast.While(test=clone(s.test), body=self.plain(s.body), orelse=[])
             else:
                 info = self.infos.get(id(s))
                 if info is not None and info.kind == A.HOOK:
                     continue
-                node = copy.deepcopy(s)
+                node = clone(s)
                 sp = self.specs.get(id(s))
                 if sp is not None and getattr(sp, "user", None) is not None:
                     # the callee's forward sweep, its pushes dropped with the scratch tape
@@ -852,7 +852,7 @@ class Reverse:
                     node.value = gast.Call(
                         func=name(sp.user[0]),
                         args=[gast.List(elts=[], ctx=gast.Load())] + [load_copy(a) for a in c.args],
-                        keywords=copy.deepcopy(c.keywords),
+                        keywords=clone(c.keywords),
                     )
                 node.s2s_primal = True
             node.s2s_line = line
@@ -870,7 +870,7 @@ class Reverse:
         dv = self.d(hook.var)
         start = call("zeros_like", name(hook.var)) if hook.var in Z else name(dv)
         out = [assign(hook.grad, start, line)]
-        out += copy.deepcopy(hook.body)
+        out += clone(hook.body)
         out.append(assign(dv, name(hook.grad), line))
         for node in out:
             for n in gast.walk(node):
@@ -921,25 +921,21 @@ class Reverse:
         if c.index is not None:
             if var in Z:
                 out.append(self.materialize(var, line))
-            out.append(
-                expr_stmt(call("add_at", name(dv), _index_value(c.index), copy.deepcopy(c.value)))
-            )
+            out.append(expr_stmt(call("add_at", name(dv), _index_value(c.index), clone(c.value))))
             return out
         if var in Z:
             if var in self.indexed:
                 out.append(self.materialize(var, line))
-                out.append(assign(dv, call("add", name(dv), copy.deepcopy(c.value)), line))
+                out.append(assign(dv, call("add", name(dv), clone(c.value)), line))
             else:
-                out.append(assign(dv, copy.deepcopy(c.value), line))
+                out.append(assign(dv, clone(c.value), line))
             return out
         if self.kinds.get(var) == "array" and var not in self.indexed:
             out.append(
-                assign(
-                    dv, gast.BinOp(left=name(dv), op=gast.Add(), right=copy.deepcopy(c.value)), line
-                )
+                assign(dv, gast.BinOp(left=name(dv), op=gast.Add(), right=clone(c.value)), line)
             )
         else:
-            out.append(assign(dv, call("add", name(dv), copy.deepcopy(c.value)), line))
+            out.append(assign(dv, call("add", name(dv), clone(c.value)), line))
         return out
 
     def backward_loop(self, s: Any, Z: set[str]) -> tuple[list, set[str]]:
@@ -989,7 +985,7 @@ class Reverse:
             s.s2s_has_break = has_break
             if not has_break and names <= self.stable:
                 s.s2s_push_range = False
-                it = call("reversed", copy.deepcopy(s.iter))
+                it = call("reversed", clone(s.iter))
             else:
                 s.s2s_push_range = True
                 it = call("reversed", pop(self.tape))
@@ -1043,14 +1039,14 @@ class Reverse:
                 # the branch taken is the last thing pushed, so it is the first popped
                 body.append(push(const(True), self.tape))
                 orelse.append(push(const(False), self.tape))
-            node = gast.If(test=copy.deepcopy(s.test), body=body, orelse=orelse)
+            node = gast.If(test=clone(s.test), body=body, orelse=orelse)
             node.s2s_line = line
             return [node]
         if isinstance(s, gast.For):
             return self.forward_for(s, line)
         if isinstance(s, gast.While):
             body = self.forward(s.body)
-            node = gast.While(test=copy.deepcopy(s.test), body=body, orelse=[])
+            node = gast.While(test=clone(s.test), body=body, orelse=[])
             node.s2s_line = line
             if not getattr(s, "s2s_reversed", False):
                 return [node]
@@ -1095,14 +1091,14 @@ class Reverse:
             newcall = gast.Call(
                 func=name(fwd_name),
                 args=[name(self.tape)] + [load_copy(a) for a in c.args],
-                keywords=copy.deepcopy(c.keywords),
+                keywords=clone(c.keywords),
             )
-            node = copy.deepcopy(s)
+            node = clone(s)
             node.value = newcall
             node.s2s_line = line
             out.append(node)
             return out
-        node = copy.deepcopy(s)
+        node = clone(s)
         node.s2s_line = line
         node.s2s_primal = True  # the user's own statement: `x * 1.0` here is a copy, keep it
         if info is not None and info.target in self.retested:
@@ -1120,7 +1116,7 @@ class Reverse:
         if not getattr(s, "s2s_reversed", False):
             node = gast.For(
                 target=store(s.target.id),
-                iter=copy.deepcopy(s.iter),
+                iter=clone(s.iter),
                 body=body,
                 orelse=[],
                 type_comment=None,
@@ -1130,7 +1126,7 @@ class Reverse:
         if not getattr(s, "s2s_push_range", False):
             node = gast.For(
                 target=store(s.target.id),
-                iter=copy.deepcopy(s.iter),
+                iter=clone(s.iter),
                 body=body,
                 orelse=[],
                 type_comment=None,
@@ -1138,7 +1134,7 @@ class Reverse:
             node.s2s_line = line
             return out + [node]
         r = self.fresh()
-        out.append(assign(r, copy.deepcopy(s.iter), line))
+        out.append(assign(r, clone(s.iter), line))
         node = gast.For(
             target=store(s.target.id), iter=name(r), body=body, orelse=[], type_comment=None
         )
@@ -1223,6 +1219,8 @@ class Reverse:
 
 @dataclass
 class _Subst(gast.NodeTransformer):
+    """A copy of a template expression with its names bound (the template stays as it is)."""
+
     env: dict[str, Any]
     renames: dict[str, str]
     dy: str
@@ -1230,6 +1228,18 @@ class _Subst(gast.NodeTransformer):
 
     def __post_init__(self) -> None:
         super().__init__()
+
+    def generic_visit(self, node: Any) -> Any:
+        new = node.__class__.__new__(node.__class__)
+        for k, v in node.__dict__.items():
+            if isinstance(v, gast.AST) and k in node._fields:
+                v = self.visit(v)
+            elif isinstance(v, list) and k in node._fields:
+                v = [self.visit(x) if isinstance(x, gast.AST) else clone(x) for x in v]
+            else:
+                v = clone(v)
+            new.__dict__[k] = v
+        return new
 
     def visit_Subscript(self, node: gast.Subscript) -> Any:
         if _is_d(node):
@@ -1244,7 +1254,7 @@ class _Subst(gast.NodeTransformer):
             return load_copy(self.env[node.id])
         if node.id in self.renames:
             return name(self.renames[node.id])
-        return node
+        return clone(node)
 
 
 def _is_d(node: Any) -> bool:
@@ -1281,7 +1291,7 @@ def _index_expr(index: Any) -> Any:
         return gast.Tuple(elts=[_index_expr(e) for e in index.elts], ctx=gast.Load())
     if is_atom(index):
         return load_copy(index)
-    return copy.deepcopy(index)
+    return clone(index)
 
 
 def _index_value(index: Any) -> Any:
@@ -1299,10 +1309,10 @@ def _index_value(index: Any) -> Any:
             and len(parts) == 2
         ):
             parts = [const(None)]
-        return call("slice", *[copy.deepcopy(p) for p in parts])
+        return call("slice", *[clone(p) for p in parts])
     if isinstance(index, gast.Tuple):
         return gast.Tuple(elts=[_index_value(e) for e in index.elts], ctx=gast.Load())
-    return copy.deepcopy(index)
+    return clone(index)
 
 
 def _unpack(names: list[str], value: Any, line: int | None) -> gast.Assign:

@@ -7,6 +7,7 @@ the forward/backward pair of every user function it calls, each made once (so re
 from __future__ import annotations
 
 import copy
+import gc
 import math
 import os
 from dataclasses import dataclass, field
@@ -17,7 +18,7 @@ import numpy as np
 
 from s2s.backends.runtime import HELPERS
 
-from . import emit
+from . import emit, nodes
 from .analyze import def_sites
 from .errors import UnsupportedSyntaxError, WrtError
 from .normalize import CoreFunction, assign, const, name, normalize
@@ -313,6 +314,29 @@ def generate(
     debug: bool = False,
     checkpoint_loops: str | None = None,
 ) -> tuple[Generated, list[str], bool]:
+    """Generate and compile the derivative code of `fn` (see `_generate`).
+
+    The pipeline makes hundreds of thousands of short-lived tree nodes and no garbage cycles
+    worth collecting: the cyclic garbage collector is paused meanwhile, whose full passes over
+    every live object otherwise make generation time grow faster than the function's size."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _generate(fn, wrt, mode, do_optimize, numbers, debug, checkpoint_loops)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _generate(
+    fn: Any,
+    wrt: Any,
+    mode: str,
+    do_optimize: bool = True,
+    numbers: frozenset = frozenset(),
+    debug: bool = False,
+    checkpoint_loops: str | None = None,
+) -> tuple[Generated, list[str], bool]:
     """Generate and compile the derivative code of `fn`.
 
     mode: "grad", "value_and_grad" (one function) or "vjp" (forward/backward pair).
@@ -425,7 +449,7 @@ def _compile(defs: list, texts: list[str], owners: list) -> dict[str, Any]:
         for i in idxs:  # what the primal reads from its closure (a local function, a constant)
             for k, v in _nonlocals(owners[i]).items():
                 closure.setdefault(k, v)
-        free = _free_names(source)
+        free = {n.id for i in idxs for n in nodes.names(defs[i])}  # the names the source reads
         closure = {
             k: v
             for k, v in closure.items()
@@ -457,11 +481,6 @@ def _nonlocals(fn: Any) -> dict[str, Any]:
 def _user_binds(g: dict, key: str, value: Any) -> bool:
     """The user's module already binds `key` to the same object: read it as a global."""
     return key in ("np", "math") and g.get(key) is value
-
-
-def _free_names(source: str) -> set[str]:
-    tree = gast.parse(source)
-    return {n.id for n in gast.walk(tree) if isinstance(n, gast.Name)}
 
 
 __all__ = ["Generated", "Program", "generate"]

@@ -1,0 +1,93 @@
+"""Fast tree utilities for the hot paths of the pipeline.
+
+`copy.deepcopy` and `ast.walk` are general and slow on gast trees (a memo dict, `__reduce_ex__`
+and a generator per node). `clone` and `walk` do the same work for syntax trees: `walk`
+yields the same nodes in the same (breadth-first) order as `ast.walk`; `clone` copies every
+node and list of the tree, with the extra attributes the pipeline sets (`s2s_line`, ...).
+"""
+
+from __future__ import annotations
+
+import copy
+from collections import deque
+from collections.abc import Iterator
+from typing import Any
+
+import gast
+
+_AST = gast.AST
+_IMMUTABLE = frozenset((str, int, float, complex, bool, bytes, type(None), type(Ellipsis)))
+
+
+def clone(node: Any) -> Any:
+    """A deep copy of a syntax tree, a list of them, or an atom (returned as is).
+
+    Unlike `copy.deepcopy`, a node that appears twice in the tree is copied twice."""
+    cls = node.__class__
+    if cls in _IMMUTABLE:
+        return node
+    if cls is list:
+        return [clone(x) for x in node]
+    if isinstance(node, _AST):
+        new = cls.__new__(cls)
+        new.__dict__.update({k: clone(v) for k, v in node.__dict__.items()})
+        return new
+    return copy.deepcopy(node)
+
+
+def children(node: Any) -> list[Any]:
+    """The child nodes of `node`, in the order of `ast.iter_child_nodes`."""
+    out = []
+    for field in node._fields:
+        value = getattr(node, field, None)
+        if isinstance(value, _AST):
+            out.append(value)
+        elif isinstance(value, list):
+            out.extend([x for x in value if isinstance(x, _AST)])
+    return out
+
+
+def walk(node: Any) -> Iterator[Any]:
+    """The nodes of a tree, `node` first, in the order of `ast.walk`."""
+    todo = deque([node])
+    pop, push, extend = todo.popleft, todo.append, todo.extend
+    while todo:
+        node = pop()
+        for field in node._fields:
+            value = getattr(node, field, None)
+            if isinstance(value, _AST):
+                push(value)
+            elif isinstance(value, list):
+                extend([x for x in value if isinstance(x, _AST)])
+        yield node
+
+
+#: fields that never hold a name: operators, contexts, identifiers and other strings
+_NO_NAMES = frozenset({"ctx", "op", "ops", "id", "attr", "type_comment", "kind"})
+_NAME_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def names(node: Any) -> list[gast.Name]:
+    """Every `Name` node of a tree (depth-first; for sets and counts, not for order)."""
+    out = []
+    todo = [node]
+    pop, push, extend = todo.pop, todo.append, todo.extend
+    fields_of = _NAME_FIELDS
+    while todo:
+        node = pop()
+        cls = node.__class__
+        if cls is gast.Name:
+            out.append(node)
+            if node.annotation is not None:  # an argument's annotation
+                push(node.annotation)
+            continue
+        fields = fields_of.get(cls)
+        if fields is None:
+            fields = fields_of[cls] = tuple(f for f in cls._fields if f not in _NO_NAMES)
+        for field in fields:
+            value = getattr(node, field, None)
+            if isinstance(value, _AST):
+                push(value)
+            elif value.__class__ is list:
+                extend([x for x in value if isinstance(x, _AST)])
+    return out
