@@ -192,3 +192,20 @@ class _D:
 
 
 d = _D()
+
+
+def side_table_decorator(table: dict[int, Rule], kind: str) -> Callable:
+    """`@rule(op, zero=(...))` registering a template as `op`'s `kind` ("adjoint" or "tangent")
+    in `table` (keyed by `id(op)`), outside `RULES`: for the runtime helpers that generated code
+    calls (`runtime_rules.py`, `runtime_adjoints.py`), which are not ops of the library."""
+
+    def rule(op: Any, zero: tuple = ()) -> Callable:
+        def register(fn: Callable) -> Callable:
+            tpl = Template.from_function(fn)
+            tpl.zero = tuple(zero)
+            table[id(op)] = Rule(op=op, name=_qualname(op), family="runtime", **{kind: tpl})
+            return fn
+
+        return register
+
+    return rule

@@ -23,14 +23,13 @@ The tape and `add_at(d_x, index, g)` (an in-place update) need no template: reve
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 from s2s.backends import runtime as rt
 from s2s.backends.runtime import HELPERS, _is_zero, add_at, unbroadcast, unreduce, zeros_like
 
-from .registry import Rule, Template, _qualname, d
+from .registry import Rule, d, side_table_decorator
 
 #: id(helper) -> its adjoint-only rule
 RUNTIME_ADJOINTS: dict[int, Rule] = {}
@@ -43,14 +42,7 @@ def lookup(op: Any) -> Rule | None:
     return RUNTIME_ADJOINTS.get(id(op))
 
 
-def _rule(op: Any, zero: tuple = ()) -> Callable:
-    def register(fn: Callable) -> Callable:
-        tpl = Template.from_function(fn)
-        tpl.zero = tuple(zero)
-        RUNTIME_ADJOINTS[id(op)] = Rule(op=op, name=_qualname(op), family="runtime", adjoint=tpl)
-        return fn
-
-    return register
+_rule = side_table_decorator(RUNTIME_ADJOINTS, "adjoint")
 
 
 # -- helpers the adjoints call --------------------------------------------------------------------

@@ -20,7 +20,6 @@ The tape needs no rule: forward mode keeps a parallel list `t_tape` (`tape = []`
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -28,7 +27,7 @@ from s2s.backends import op_helpers as oh
 from s2s.backends import runtime as rt
 from s2s.backends.runtime import HELPERS, _is_zero, add_at, unbroadcast, unreduce, zeros_like
 
-from .registry import Rule, Template, _qualname, d
+from .registry import Rule, d, side_table_decorator
 
 #: id(helper) -> its tangent-only rule
 RUNTIME_RULES: dict[int, Rule] = {}
@@ -39,14 +38,7 @@ def lookup(op: Any) -> Rule | None:
     return RUNTIME_RULES.get(id(op))
 
 
-def _rule(op: Any, zero: tuple = ()) -> Callable:
-    def register(fn: Callable) -> Callable:
-        tpl = Template.from_function(fn)
-        tpl.zero = tuple(zero)
-        RUNTIME_RULES[id(op)] = Rule(op=op, name=_qualname(op), family="runtime", tangent=tpl)
-        return fn
-
-    return register
+_rule = side_table_decorator(RUNTIME_RULES, "tangent")
 
 
 def add_at_tangent(td: Any, d: Any, index: Any, tg: Any) -> Any:
