@@ -26,6 +26,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from s2s.backends import op_helpers as oh
 from s2s.backends import runtime as rt
 from s2s.backends.runtime import HELPERS, _is_zero, add_at, unbroadcast, unreduce, zeros_like
 
@@ -286,6 +287,14 @@ def dot_grad_a_adjoint(z, g, a, b):
 def dot_grad_b_adjoint(z, g, a, b):
     d[g] = sum_to(np.dot(a, d[z]), g)
     d[a] = dot_grad_a(g, a, d[z])
+
+
+# -- op library helpers ---------------------------------------------------------------------------
+
+
+@_rule(oh.reverse_cumsum, zero=("a", "axis"))
+def reverse_cumsum_adjoint(z, g, a, axis=None):
+    d[g] = np.reshape(np.cumsum(d[z], axis=axis), np.shape(g))
 
 
 # -- the helpers above, for a third derivative (each is linear in its first argument) -----------

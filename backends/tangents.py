@@ -76,8 +76,17 @@ def tangent_like(t: Any, y: Any) -> Any:
     return t
 
 
+def item_tangent(t: Any, index: Any) -> Any:
+    """`t[index]`, where `t` may be the zero tangent 0.0 of a container or a range (what a
+    tape keeps for values that carry no tangent): then the item's tangent is zero too."""
+    if type(t) in _SCALARS and t == 0:
+        return 0.0
+    return t[index]
+
+
 TANGENT_HELPERS: dict[str, Any] = {
     "zeros_tangent": zeros_tangent,
+    "item_tangent": item_tangent,
     "owned_tangent": owned_tangent,
     "expand_tangent": expand_tangent,
     "tangent_like": tangent_like,

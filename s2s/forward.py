@@ -146,6 +146,7 @@ class Forward:
         self.taken = set(core.locals) | set(core.params)
         self.t_names: dict[str, str] = {}
         self.dry = 0
+        self.popped: set[str] = set()  # names whose tangent came off the tape
         self._liveness()
 
     def _reads_of(self, s: Any) -> list[str]:
@@ -327,11 +328,15 @@ class Forward:
         if kind == A.GETITEM:
             base = s.value.value
             t = self.tangent_of(base, st)
-            value = (
-                None
-                if t is None
-                else gast.Subscript(value=t, slice=_index(s.value.slice), ctx=gast.Load())
-            )
+            if t is None:
+                value = None
+            elif isinstance(base, gast.Name) and base.id in self.popped:
+                # a tangent taken off the tape may be the 0.0 of a range or container
+                value = gast.Call(
+                    func=name("item_tangent"), args=[t, _index_value_of(s.value.slice)], keywords=[]
+                )
+            else:
+                value = gast.Subscript(value=t, slice=_index(s.value.slice), ctx=gast.Load())
             return [], self.set_tangent(y, value, st), primal
         if kind == A.BUILD:
             value = s.value
@@ -544,6 +549,7 @@ class Forward:
             st.D.add(y)
             st.P.discard(y)
         if y is not None and y in self.active:
+            self.popped.add(y)
             out = self.set_tangent(y, pop, st)
         else:
             if y is not None:
@@ -971,6 +977,20 @@ def _index(index: Any) -> Any:
     if isinstance(index, (gast.Name, gast.Constant)) or isinstance(index, gast.Attribute):
         return load_copy(index)
     return copy.deepcopy(index)
+
+
+def _index_value_of(index: Any) -> Any:
+    """A subscript's index as a value (slices as `slice(...)` calls), to pass to a helper."""
+    if isinstance(index, gast.Slice):
+        parts = [index.lower, index.upper, index.step]
+        return gast.Call(
+            func=name("slice"),
+            args=[load_copy(p) if p is not None else const(None) for p in parts],
+            keywords=[],
+        )
+    if isinstance(index, gast.Tuple):
+        return gast.Tuple(elts=[_index_value_of(e) for e in index.elts], ctx=gast.Load())
+    return _index(index)
 
 
 def _is_pop(info: A.StmtInfo) -> bool:

@@ -497,6 +497,44 @@ def _check_program(source: str, wrt: Any, ch: Any) -> str:
     return "ok"
 
 
+def check_second_order(source: str, wrt: Any, ch: Any) -> str:
+    """Grad of grad on a program: the Hessian-vector product by reverse over reverse (s2s.grad of
+    a function calling `s2s.grad(f)`) equals central differences of the gradient along `v` and
+    forward over reverse (`s2s.hvp`). Programs differentiated with respect to `x` or `s`."""
+    if wrt not in ("x", "s"):
+        return "skip"
+    f = load(source).f
+    args = draw_args(ch)
+    v = _tangent(ch, wrt)
+    with np.errstate(all="ignore"):
+        plain = f(*copy.deepcopy(args))
+    if not np.isfinite(plain) or abs(plain) > 1e6:
+        return "skip"
+    wrapper = load(
+        source + "\n\nimport s2s as _s2s\n\n_df = _s2s.grad(f, wrt=" + repr(wrt) + ")\n\n\n"
+        "def _gdot(x, s, p, n, _v):\n    return np.sum(_df(x, s, p, n) * _v)\n"
+    )
+    pos = _POS[wrt]
+    g = s2s.grad(f, wrt=wrt)
+
+    def g_at(eps: float) -> np.ndarray:
+        moved = [copy.deepcopy(a) for a in args]
+        moved[pos] = moved[pos] + eps * v
+        return np.atleast_1d(np.asarray(g(*moved), dtype=float))
+
+    fd = [(g_at(e) - g_at(-e)) / (2 * e) for e in (1e-6, 1e-4)]
+    if not np.allclose(fd[0], fd[1], rtol=1e-3, atol=1e-5):
+        return "skip"  # a branch flips or a kink lies inside the step
+    try:
+        rr = np.atleast_1d(np.asarray(s2s.grad(wrapper._gdot, wrt=wrt)(*args, v), dtype=float))
+    except s2s.NoRuleError:
+        return "refused"  # a clear refusal (e.g. a helper with no second-order rule)
+    assert np.allclose(rr, fd[0], rtol=1e-4, atol=1e-6), f"grad of grad {rr} != fd {fd[0]}"
+    fr = np.atleast_1d(np.asarray(s2s.hvp(f, wrt=wrt)(*args, v), dtype=float))
+    assert np.allclose(rr, fr, rtol=1e-8, atol=1e-10), f"grad of grad {rr} != hvp {fr}"
+    return "ok"
+
+
 def _same(a: Any, b: Any) -> None:
     fa, fb = _flat(a[:3]), _flat(b[:3])
     assert np.array_equal(fa, fb), "the gradient call wrote into its arguments"
@@ -513,6 +551,10 @@ def main(argv: list[str]) -> int:
         try:
             with np.errstate(all="ignore"):
                 counts[check_program(source, wrt, ch)] += 1
+                again = RandomChooser(seed)
+                Builder(again).program()  # the same program; then its own draws of inputs
+                if check_second_order(source, wrt, again) == "ok":
+                    counts["second order"] = counts.get("second order", 0) + 1
         except KnownBug:
             counts["known"] += 1
         except Exception as exc:  # noqa: BLE001 - the driver reports every failure

@@ -9,6 +9,8 @@ arguments are never written.
 * `test_fixed_seeds`: 50 fixed programs (seeds 0..49 of the driver), strict: every one passes.
   (`KnownBug` excuses a bug pinned in tests/test_fuzz_regressions.py but not yet fixed: today
   a NameError in a vjp backward sweep, seed 40687.)
+* `test_second_order_fixed_seeds`: grad of grad (reverse over reverse) on the fixed programs
+  differentiated with respect to `x` or `s`, against differences of the gradient and `s2s.hvp`.
 * `test_random_program_gradients`: hypothesis-drawn programs, shrinking a failure to a minimal
   program. CI draws 25 (derandomized); `HYPOTHESIS_PROFILE=long` draws 10,000. Failures that
   match a bug still pinned in test_fuzz_regressions.py count as known, anything else fails.
@@ -21,7 +23,14 @@ import os
 
 import numpy as np
 import pytest
-from fuzz_programs import Builder, DrawChooser, KnownBug, RandomChooser, check_program
+from fuzz_programs import (
+    Builder,
+    DrawChooser,
+    KnownBug,
+    RandomChooser,
+    check_program,
+    check_second_order,
+)
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -51,6 +60,16 @@ def test_random_program_gradients(data):
     source, wrt = Builder(ch).program()
     data.draw(st.just(f"wrt={wrt!r}\n{source}"), label="program")
     _run(source, wrt, ch)
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_second_order_fixed_seeds(seed):
+    """Grad of grad on the programs differentiated with respect to `x` or `s`: the Hessian-vector
+    product by reverse over reverse equals central differences of the gradient and `s2s.hvp`."""
+    ch = RandomChooser(seed)
+    source, wrt = Builder(ch).program()
+    with np.errstate(all="ignore"):
+        assert check_second_order(source, wrt, ch) in ("ok", "skip"), source
 
 
 @pytest.mark.parametrize("seed", range(3))

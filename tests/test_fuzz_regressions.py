@@ -443,3 +443,27 @@ def test_seed40687_program():
     source, wrt = Builder(ch).program()
     with np.errstate(all="ignore"):
         assert _check_program(source, wrt, ch) in ("ok", "skip")
+
+
+# --- found by the second-order fuzz check (seed 100): hvp indexed a tape tangent that was 0.0 --
+# A loop over an array that can return early pushes the range it ran; forward mode over the
+# gradient pops that range's tangent (the zero 0.0) and indexed it (`t_26[_28]`): a TypeError.
+
+
+def loop_over_array_with_return(x, n):
+    s = 0.0
+    for e in x:
+        for i in range(n):
+            s = s + np.sin(e) * x[i]
+        if s > 10.0:
+            return s * e
+    return s * s
+
+
+@given(st.integers(0, 3))
+def test_hvp_through_a_pushed_range(n):
+    x, v = np.array([0.3, 0.5, 0.9]), np.array([1.0, -0.5, 0.25])
+    g = s2s.grad(loop_over_array_with_return)
+    eps = 1e-6
+    want = (g(x + eps * v, n) - g(x - eps * v, n)) / (2 * eps)
+    np.testing.assert_allclose(s2s.hvp(loop_over_array_with_return)(x, n, v), want, atol=1e-6)
