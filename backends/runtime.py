@@ -88,7 +88,10 @@ def reduction_count(x: Any, axis: Any = None) -> int:
 
 
 def zeros_like(x: Any) -> Any:
-    """A zero adjoint with the structure of `x`, ready for accumulation at an index."""
+    """A zero adjoint with the structure of `x`, ready for accumulation at an index (`None`, a
+    name the path taken never assigned, gets 0.0: nothing flows into it)."""
+    if x is None:
+        return 0.0
     if isinstance(x, dict):
         return {}
     if isinstance(x, (list, tuple)):

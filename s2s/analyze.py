@@ -762,6 +762,8 @@ def to_be_recorded(
         arg_shapes, own_shapes = shape_reads.get(id(s), (set(), set()))
         # an adjoint that is zero on one path is made `zeros_like(v)` where the paths join
         joins = {_shape(v) for v in join_shapes.get(id(s), ())}
+        # such a name may be assigned only on paths the run did not take: None stands for it
+        flow.maybe_undefined |= {v for v in join_shapes.get(id(s), ()) if v not in D}
         if isinstance(s, gast.If):
             R1, D1 = block(s.body, R | joins, set(D))
             R2, D2 = block(s.orelse, R | joins, set(D))

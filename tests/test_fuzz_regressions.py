@@ -467,3 +467,29 @@ def test_hvp_through_a_pushed_range(n):
     eps = 1e-6
     want = (g(x + eps * v, n) - g(x - eps * v, n)) / (2 * eps)
     np.testing.assert_allclose(s2s.hvp(loop_over_array_with_return)(x, n, v), want, atol=1e-6)
+
+
+# --- seed 102210 of the long driver run: a join zero read a name the run never assigned --------
+# `p["w"][j]` inside a loop that an earlier `return` always skips: `_k = p["w"]` is never
+# assigned, yet the zero made for its adjoint where the paths join read it (UnboundLocalError).
+
+
+def never_reached_subscript(x, p, n):
+    for _ in range(n):
+        for i in range(2):
+            return x[i]
+        for j in range(2):
+            return -p["w"][j]
+    return np.sum(p["w"]) * p["b"]
+
+
+@pytest.mark.parametrize("n", [0, 1, 2])
+def test_seed102210_join_zero_of_a_name_never_assigned(n):
+    x, p = np.array([0.3, 0.4]), {"w": np.array([1.0, 2.0]), "b": 0.5}
+    gx, gp = s2s.grad(never_reached_subscript, wrt=(0, 1))(x, p, n)
+    np.testing.assert_allclose(gx, numerical_grad(never_reached_subscript, (x, p, n)), atol=1e-8)
+    want = numerical_grad(never_reached_subscript, (x, p, n), wrt=1)
+    np.testing.assert_allclose(gp["w"], want["w"], atol=1e-8)
+    assert gp["b"] == pytest.approx(want["b"], abs=1e-8)
+    _, pullback = s2s.vjp(never_reached_subscript, wrt=(0, 1))(x, p, n)
+    np.testing.assert_allclose(pullback(1.0)[0], gx, atol=1e-12)
