@@ -475,6 +475,28 @@ def restore_item(d: dict, key: Any, old: Any) -> None:
 HELPERS.update({"save_item": save_item, "restore_item": restore_item})
 
 
+def alias_guard(v: Any, where: str) -> None:
+    """Before `v += ...` on a name that may share its value with another (`v = x`, a row of a
+    loop over an array): for numbers and tuples `+=` rebinds `v`, as s2s assumes; for arrays and
+    lists it writes into the shared value, which s2s does not follow, so it refuses."""
+    if isinstance(v, (int, float, complex, tuple, str, np.generic)):
+        return
+    from s2s.errors import UnsupportedSyntaxError
+
+    filename, _, line = where.rpartition(":")
+    raise UnsupportedSyntaxError(
+        f"`+=` (or another augmented assignment) on a {type(v).__name__} that may be shared with "
+        "another name (`v = x`, or a row of a loop over an array) writes into the shared value "
+        "in place, which s2s does not follow",
+        filename=filename,
+        lineno=int(line) if line.isdigit() else None,
+        hint="write `v = v + ...` (a new value), or make it its own array first: v = x.copy()",
+    )
+
+
+HELPERS["alias_guard"] = alias_guard
+
+
 def checkpoint_segments(steps: Any) -> list:
     """The steps of a checkpointed loop (a range) cut into consecutive segments of
     ceil(sqrt(T)) steps: about sqrt(T) segments, each checkpointed at its start."""

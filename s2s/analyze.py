@@ -158,6 +158,8 @@ def classify(core: CoreFunction, s: Any) -> StmtInfo:
         if isinstance(value, gast.Call):
             return _classify_call(core, value, target)
         return StmtInfo(NONDIFF, target=target, operands=ops)
+    if getattr(s, "s2s_guard", False):  # `alias_guard(v, where)`: a check, no derivative
+        return StmtInfo(NONDIFF, operands=atom_names(s, local))
     hook = getattr(s, "s2s_hook", None)
     if hook is not None:
         return StmtInfo(HOOK, operands=[hook.var] + [r for r in hook.reads if r != hook.var])

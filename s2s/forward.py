@@ -270,6 +270,8 @@ class Forward:
         info = self.infos[id(s)]
         if info.kind == A.HOOK:
             return []  # `with s2s.insert_grad_of(x)` acts on reverse mode's gradients only
+        if getattr(s, "s2s_guard", False) and set(info.operands) <= self.scalars:
+            return []  # `v += ...` on a Python number: a rebinding, as the core has it
         primal = copy.deepcopy(s)
         primal.s2s_line = line
         primal.s2s_primal = True  # the user's statement: never folded (`x * 1.0` is a copy)

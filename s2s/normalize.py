@@ -638,6 +638,18 @@ class Normalizer:
         if isinstance(target, gast.Name):
             if target.id not in self.locals:
                 raise self.error(s, f"augmented assignment to the global {target.id!r}")
+            if getattr(s, "s2s_alias_guard", False):
+                base = self.info.filename.replace("\\", "/").rsplit("/", 1)[-1]
+                where = f"{base}:{self.info.file_line(self.line)}"
+                guard = gast.Expr(
+                    value=gast.Call(
+                        func=name("alias_guard"),
+                        args=[name(target.id), const(where)],
+                        keywords=[],
+                    )
+                )
+                guard.s2s_guard = True
+                self.emit(out, guard)
             rhs = self.atom(s.value, out)
             expr = gast.BinOp(left=name(target.id), op=s.op, right=rhs)
             self.assign_to(store(target.id), expr, out)
@@ -1565,6 +1577,10 @@ def _check_no_write_through_alias(stmts: list, views: set[str], info: SourceInfo
                 and s.target.id + "[:]" in views
             ):
                 raise refuse(s.target, s.target.id)  # NumPy's `+=` writes into the view
+            if isinstance(s, gast.AugAssign) and isinstance(s.target, gast.Name):
+                # `v = x; v += 1.0`: a rebinding for numbers, a write into x's array for arrays;
+                # which one is known only at run time (see `Normalizer.aug_assign`)
+                s.s2s_alias_guard = s.target.id in views
             if isinstance(s, gast.Assign):
                 for t in targets:
                     if isinstance(t, gast.Subscript):

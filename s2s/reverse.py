@@ -1061,6 +1061,8 @@ class Reverse:
         out = []
         if info is not None and info.kind == A.HOOK:
             return []  # the block runs in the backward sweep only
+        if getattr(s, "s2s_guard", False) and set(info.operands) <= self.scalars:
+            return []  # `v += ...` on a Python number: a rebinding, as the core has it
         if id(s) in self.flow.restore:
             if info.kind == A.SETITEM:
                 tgt = s.targets[0]

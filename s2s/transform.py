@@ -26,7 +26,7 @@ from .optimize import optimize
 from .parse import parse_function
 from .reverse import Reverse, call, push
 
-PURE_HELPERS = set(HELPERS) - {"add_at", "check_finite"} | {
+PURE_HELPERS = set(HELPERS) - {"add_at", "check_finite", "alias_guard"} | {
     "len",
     "range",
     "reversed",

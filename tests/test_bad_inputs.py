@@ -567,3 +567,72 @@ def test_code_replaced_in_place_regenerates():
     np.testing.assert_allclose(s2s.grad(f)(X.copy()), 2 * X)
     f.__code__ = g.__code__  # same function object, new body
     np.testing.assert_allclose(s2s.grad(f)(X.copy()), 3 * X * X)
+
+
+# -- `v += ...` on a name that may share its value with another --------------------------------
+# For numbers `+=` rebinds, as the core assumes; for arrays it writes into the shared array (the
+# caller's, or the one being iterated). Which one is known only at the call: a guard refuses the
+# array case at run time, naming the line, instead of a silently wrong gradient.
+
+
+def aliased_then_incremented(x):
+    v = x
+    v += 1.0  # <-
+    return np.sum(x * x)
+
+
+def rows_incremented(X):
+    for row in X:
+        row += 1.0  # <-
+    return np.sum(X * X)
+
+
+def scalar_accumulator(x, s):
+    t = s
+    for i in range(3):
+        t += x * i
+    return t * t
+
+
+def elements_incremented(x):
+    total = 0.0
+    for e in x:
+        e += 1.0
+        total = total + e * e
+    return total
+
+
+@pytest.mark.parametrize("fn", [aliased_then_incremented, rows_incremented])
+@pytest.mark.parametrize("api", ["grad", "vjp", "jvp"])
+def test_augmented_assignment_into_a_shared_array_is_refused(fn, api):
+    X = np.ones((2, 3))
+    before = X.copy()
+    call = {
+        "grad": lambda: s2s.grad(fn)(X),
+        "vjp": lambda: s2s.vjp(fn)(X),
+        "jvp": lambda: s2s.jvp(fn)(X, np.ones_like(X)),
+    }[api]
+    with pytest.raises(s2s.UnsupportedSyntaxError) as err:
+        call()
+    text = str(err.value)
+    assert "may be shared with another name" in text and "v = v + ..." in text
+    assert err.value.lineno == _tagged_line(fn)
+    assert np.array_equal(X, before)  # refused before writing anything
+
+
+def _tagged_line(fn):
+    import inspect
+
+    lines, start = inspect.getsourcelines(fn)
+    return start + next(i for i, line in enumerate(lines) if "# <-" in line)
+
+
+@given(st.floats(-1.5, 1.5), st.floats(-1.5, 1.5))
+def test_augmented_assignment_on_shared_numbers_is_a_rebinding(x, s):
+    want = numerical_grad(scalar_accumulator, (x, s), wrt=(0, 1))
+    got = s2s.grad(scalar_accumulator, wrt=(0, 1))(x, s)
+    assert got == pytest.approx(want, rel=1e-6, abs=1e-8)
+    x1 = np.linspace(-1, 1, 4)
+    np.testing.assert_allclose(
+        s2s.grad(elements_incremented)(x1), numerical_grad(elements_incremented, (x1,)), atol=1e-8
+    )
