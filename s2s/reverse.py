@@ -666,7 +666,7 @@ class Reverse:
             info = self.infos[sid]
             if sp is None or sp.side_effect or info.kind not in (A.OP, A.GETITEM, A.COPY):
                 continue
-            if sp.reads <= fixed:
+            if sp.reads | sp.shape_reads <= fixed:
                 self.hoisted.setdefault(id(loop), []).append(sid)
         # a hoisted adjoint feeds its operands' adjoints after the loop: an operand computed by
         # another statement of the loop must then be hoisted too, or nothing would propagate it

@@ -493,3 +493,18 @@ def test_seed102210_join_zero_of_a_name_never_assigned(n):
     assert gp["b"] == pytest.approx(want["b"], abs=1e-8)
     _, pullback = s2s.vjp(never_reached_subscript, wrt=(0, 1))(x, p, n)
     np.testing.assert_allclose(pullback(1.0)[0], gx, atol=1e-12)
+
+
+# --- seed 400175 of the long driver run: a hoisted loop-invariant adjoint read, for its shape
+# only, a name assigned in the loop after an early return, so never assigned in that run. An
+# adjoint is moved out of its loop only when everything it reads, shapes included, is fixed
+# before the loop.
+
+
+def test_seed400175_hoisted_adjoint_reads_only_fixed_names():
+    from fuzz_programs import Builder, RandomChooser, _check_program
+
+    ch = RandomChooser(400175)
+    source, wrt = Builder(ch).program()
+    with np.errstate(all="ignore"):
+        assert _check_program(source, wrt, ch) in ("ok", "skip")
