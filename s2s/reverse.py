@@ -666,7 +666,9 @@ class Reverse:
             info = self.infos[sid]
             if sp is None or sp.side_effect or info.kind not in (A.OP, A.GETITEM, A.COPY):
                 continue
-            if sp.reads | sp.shape_reads <= fixed:
+            # an adjoint accumulated at an index starts as zeros_like(x): a read of x's shape
+            indexed = {c.var for c in sp.contribs if c.var in self.indexed}
+            if sp.reads | sp.shape_reads | indexed <= fixed:
                 self.hoisted.setdefault(id(loop), []).append(sid)
         # a hoisted adjoint feeds its operands' adjoints after the loop: an operand computed by
         # another statement of the loop must then be hoisted too, or nothing would propagate it

@@ -508,3 +508,15 @@ def test_seed400175_hoisted_adjoint_reads_only_fixed_names():
     source, wrt = Builder(ch).program()
     with np.errstate(all="ignore"):
         assert _check_program(source, wrt, ch) in ("ok", "skip")
+
+
+def test_seed301147_hoisted_index_adjoint_of_a_loop_local_array():
+    """`_k = p['w']` and `_m = _k[-1]` are loop invariants; the second's adjoint accumulates into
+    `zeros_like(_k)`, a read of a name assigned in the loop after an early return: it stays in
+    the loop (crashed with `'float' object is not subscriptable` when hoisted)."""
+    from fuzz_programs import Builder, RandomChooser, _check_program
+
+    ch = RandomChooser(301147)
+    source, wrt = Builder(ch).program()
+    with np.errstate(all="ignore"):
+        assert _check_program(source, wrt, ch) in ("ok", "skip")
