@@ -520,3 +520,20 @@ def test_seed301147_hoisted_index_adjoint_of_a_loop_local_array():
     source, wrt = Builder(ch).program()
     with np.errstate(all="ignore"):
         assert _check_program(source, wrt, ch) in ("ok", "skip")
+
+
+# --- open: grad of grad through a user subroutine whose call is active only through a later
+# write (seeds 300763 and 301113 of the second-order run). The adjoint of the tape (`d_tape`)
+# is popped more often than it was pushed: an IndexError inside the generated code, never a
+# wrong number. Not yet minimized.
+
+
+@pytest.mark.xfail(strict=True, raises=IndexError, reason="open: d_tape popped when empty")
+@pytest.mark.parametrize("seed", [300763, 301113])
+def test_second_order_through_an_active_subroutine_call(seed):
+    from fuzz_programs import Builder, RandomChooser, check_second_order
+
+    ch = RandomChooser(seed)
+    source, wrt = Builder(ch).program()
+    with np.errstate(all="ignore"):
+        assert check_second_order(source, wrt, ch) in ("ok", "skip")
