@@ -188,6 +188,7 @@ class Reverse:
         #: `tape` parameter (of `fwd_g`/`bwd_g`) is the caller's list, updated in place, whose
         #: adjoint the backward pair takes from the caller and updates in place too
         inner = "tape" if is_generated(core) and "tape" in core.locals | set(core.params) else None
+        self.inner_tape = inner
         self.inout = {inner} & set(core.params) if inner else set()
         self.active = A.activity(core, wrt + ([inner] if inner else []), self.infos)
         if inner:
@@ -254,6 +255,14 @@ class Reverse:
             dest = info.target or info.partial
             if id(s) in self.pops and info.partial in self.active:
                 dest = info.partial  # the pops of an active list mirror its appends
+            if (
+                info.kind == A.USER
+                and self.inner_tape is not None
+                and any(isinstance(a, gast.Name) and a.id == self.inner_tape for a in info.args)
+            ):
+                # a generated `fwd_g`/`bwd_g` pushes onto or pops the tape: its adjoint must run
+                # even when its results carry no gradient, to keep the tape's adjoint in step
+                dest = self.inner_tape
             if dest is None or dest not in self.active:
                 continue
             spec = self.spec_for(s, info)
@@ -566,7 +575,13 @@ class Reverse:
         outs = [self.fresh() for _ in active_params]
         args = [load_copy(a) for a in info.args]
         kws = [gast.keyword(arg=k, value=load_copy(v)) for k, v in info.keywords.items()]
-        lead = [name(self.tape), name(self.d(info.target))] + [name(self.d(v)) for v in inout]
+        # a result with no gradient (the call runs only for its tape) gets a zero adjoint
+        d_result = (
+            name(self.d(info.target))
+            if info.target is not None and info.target in self.active
+            else const(0.0)
+        )
+        lead = [name(self.tape), d_result] + [name(self.d(v)) for v in inout]
         bwd_call = gast.Call(func=name(bwd_name), args=lead + args, keywords=kws)
         if not outs:
             sp.pre.append(expr_stmt(bwd_call))
