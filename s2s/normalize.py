@@ -746,7 +746,7 @@ class Normalizer:
                     self.assign_to(target, name(loop_var), prefix)
                 self.emit_for(out, loop_var, rng, body_with(prefix), line)
                 return
-            seq = self.atom(inner, out)
+            seq = self._loop_sequence(self.atom(inner, out), s, out)
             idx = self.fresh()
             n = self.fresh()
             self.emit(
@@ -782,7 +782,7 @@ class Normalizer:
                     s, view, target.elts[1], out, body_with, line, target.elts[0], start
                 )
                 return
-            seq = self.atom(call.args[0], out)
+            seq = self._loop_sequence(self.atom(call.args[0], out), s, out)
             i_target, x_target = target.elts
             idx = (
                 i_target.id if (isinstance(i_target, gast.Name) and start is None) else self.fresh()
@@ -809,7 +809,7 @@ class Normalizer:
             self.emit_for(out, idx, rng, body_with(prefix), line)
             return
         if call is not None and self.resolves_to(fn, zip) and not call.keywords:
-            seqs = [self.atom(a, out) for a in call.args]
+            seqs = [self._loop_sequence(self.atom(a, out), s, out) for a in call.args]
             if not (isinstance(target, gast.Tuple) and len(target.elts) == len(seqs)):
                 raise self.error(s, "unpack `zip` into as many names as it has arguments")
             idx = self.fresh()
@@ -833,7 +833,7 @@ class Normalizer:
         if view is not None:
             self._dict_loop(s, view, target, out, body_with, line)
             return
-        seq = self.atom(it, out)
+        seq = self._loop_sequence(self.atom(it, out), s, out)
         idx = self.fresh()
         prefix = []
         self.line = line
@@ -931,6 +931,23 @@ class Normalizer:
         n = gast.Call(func=name("len"), args=[load_copy(keys)], keywords=[])
         rng = gast.Call(func=name("range"), args=[n], keywords=[])
         self.emit_for(out, idx, rng, body_with(prefix), line)
+
+    def _loop_sequence(self, seq: Any, loop: gast.For, out: list) -> Any:
+        """What the loop iterates over, fixed at the loop's start: Python's `for` holds on to the
+        object it began with, so a body that rebinds the name (`for e in a: a = ...`) still
+        iterates the old one. The index loop reads a copy of the name then."""
+        if not isinstance(seq, gast.Name):
+            return seq
+        rebound = any(
+            isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store) and n.id == seq.id
+            for b in loop.body
+            for n in gast.walk(b)
+        )
+        if not rebound:
+            return seq
+        tmp = self.fresh()
+        self.emit(out, assign(tmp, name(seq.id), self.line))
+        return name(tmp)
 
     def _loop_var(self, target: Any) -> str:
         if isinstance(target, gast.Name):
