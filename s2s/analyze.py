@@ -805,8 +805,10 @@ def to_be_recorded(
             elif info.partial is not None:
                 if info.partial in R or _shape(info.partial) in R or info.kind == SETITEM:
                     flow.restore.add(id(s))
-                    if info.kind == SETITEM:  # restoring the slice writes into the array
-                        own_reads = own_reads | {info.partial}
+                    if info.kind == SETITEM:  # restoring the slice writes into the array,
+                        # at the index the statement wrote (its names are read again then)
+                        index = atom_names(s.targets[0].slice, core.locals)
+                        own_reads = own_reads | {info.partial, *index}
         return R | own_reads | {_shape(v) for v in own_shapes}, D
 
     def block(stmts: list, R: set[str], D: set[str]) -> tuple[set[str], set[str]]:
