@@ -276,8 +276,17 @@ def seed(y: Any, where: str) -> Any:
     )
 
 
+def seed_of(x: Any, where: str) -> Any:
+    """The cotangent 1.0 of `np.sum(x)` or `np.mean(x)` (a full reduction, a scalar by the call's
+    shapes), without computing the reduction: a gradient does not return the value."""
+    if getattr(getattr(x, "dtype", None), "kind", "") == "c":
+        return seed(np.sum(x), where)  # raises: complex output
+    return 1.0
+
+
 HELPERS: dict[str, Any] = {
     "unbroadcast": unbroadcast,
+    "seed_of": seed_of,
     "unreduce": unreduce,
     "reduction_count": reduction_count,
     "zeros_like": zeros_like,

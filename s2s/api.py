@@ -15,6 +15,7 @@ from s2s.backends.namespace import argument_checker
 
 from .checkpoint import check_mode
 from .errors import ArgumentError, S2SError, WrtError
+from .shapes import pattern_of
 from .transform import Generated, generate
 
 _CACHE: dict[tuple, tuple[Generated, list[str], bool]] = {}
@@ -28,11 +29,12 @@ def _key(
     numbers: frozenset = frozenset(),
     debug: bool = False,
     checkpoint_loops: str | None = None,
+    shapes: tuple = (),
 ) -> tuple:
     wrt_key = tuple(wrt) if isinstance(wrt, (list, tuple)) else wrt
     code = getattr(fn, "__code__", None)
     # a rule registered since (s2s.adjoint, s2s.tangent) changes what is generated
-    return (fn, code, wrt_key, mode, numbers, debug, checkpoint_loops, rules_version())
+    return (fn, code, wrt_key, mode, numbers, debug, checkpoint_loops, shapes, rules_version())
 
 
 def _where(fn: Any) -> dict[str, Any]:
@@ -153,8 +155,9 @@ def _generated(
     numbers: frozenset = frozenset(),
     debug: bool = False,
     checkpoint_loops: str | None = None,
+    shapes: tuple = (),
 ) -> tuple[Generated, list[str], bool]:
-    key = _key(fn, wrt, mode, numbers, debug, checkpoint_loops)
+    key = _key(fn, wrt, mode, numbers, debug, checkpoint_loops, shapes)
     with _LOCK:
         hit = _CACHE.get(key)
         if hit is not None and hit[0].assumed and not hit[0].still_valid():
@@ -165,6 +168,8 @@ def _generated(
                 extra["numbers"] = numbers
             if checkpoint_loops is not None:
                 extra["checkpoint_loops"] = checkpoint_loops
+            if shapes:
+                extra["shapes"] = shapes
             hit = _CACHE[key] = _generate_located(fn, wrt, mode, extra)
         return hit
 
@@ -188,7 +193,9 @@ def _named_after(fn: Any) -> Callable:
 class _Specializations:
     """The generated code for each call: specialized to the parameters that the call passes
     Python numbers for (then no broadcasting helper is called where every operand is a
-    number), looked up by the argument types, so a call costs one dict lookup."""
+    number) and to the shape patterns of its arrays (rank, and which axes have length 1: see
+    `shapes.py`), looked up by the argument types and shapes, so a call costs one dict
+    lookup."""
 
     def __init__(
         self,
@@ -210,11 +217,13 @@ class _Specializations:
         if self.version != rules_version():  # a rule was registered: generate again
             self.table.clear()
             self.version = rules_version()
-        key = tuple(map(type, args))
+        key = tuple(map(type, args)) + tuple(map(_shape_key, args))
         if kwargs:
-            key += tuple(sorted((k, type(v)) for k, v in kwargs.items()))
+            key += tuple(sorted((k, type(v), _shape_key(v)) for k, v in kwargs.items()))
         gen = self.table.get(key)
         if gen is None or (gen.assumed and not gen.still_valid()):
+            if len(self.table) >= 256:  # many lengths (sequences of every length): start over
+                self.table.clear()
             gen = self.table[key] = self._lookup(args, kwargs)
         return gen
 
@@ -225,9 +234,21 @@ class _Specializations:
             return self.generic[0]  # the call itself raises the user's TypeError
         bound.apply_defaults()
         numbers = frozenset(p for p, v in bound.arguments.items() if type(v) in _NUMBER_TYPES)
-        return _generated(self.fn, self.wrt, self.mode, numbers, self.debug, self.checkpoint_loops)[
-            0
-        ]
+        shapes: tuple = ()
+        if self.mode != "jvp":
+            patterns = ((p, pattern_of(v)) for p, v in bound.arguments.items())
+            shapes = tuple((p, pat) for p, pat in patterns if pat is not None)
+        return _generated(
+            self.fn, self.wrt, self.mode, numbers, self.debug, self.checkpoint_loops, shapes
+        )[0]
+
+
+def _shape_key(value: Any) -> Any:
+    """What of an argument's shapes the generated code may be specialized to (its shape; a
+    dict's keys and the shapes of its values), quickly."""
+    if type(value) is dict:
+        return tuple(value) + tuple(getattr(v, "shape", None) for v in value.values())
+    return getattr(value, "shape", None)
 
 
 def _unwrap(fn: Any) -> Any:
@@ -271,8 +292,18 @@ def grad(
     df.__name__ = gen.names[0]
     df.__qualname__ = gen.names[0]
     df.s2s_source = gen.source  # type: ignore[attr-defined]
+    df.s2s_source_for = _source_for(pick)  # type: ignore[attr-defined]
     df.__s2s_generated__ = gen.entry[0]  # type: ignore[attr-defined]
     return df
+
+
+def _source_for(pick: _Specializations) -> Callable:
+    def source_for(*args: Any, **kwargs: Any) -> str:
+        """The code a call with these arguments runs: specialized to the ones that are Python
+        numbers and to the shape patterns of its arrays."""
+        return pick(args, kwargs).source
+
+    return source_for
 
 
 def value_and_grad(
@@ -290,6 +321,7 @@ def value_and_grad(
         return pick(args, kwargs).entry[0](*args, **kwargs)
 
     vg.__name__ = gen.names[0]
+    vg.s2s_source_for = _source_for(pick)  # type: ignore[attr-defined]
     vg.__s2s_generated__ = gen.entry[0]  # type: ignore[attr-defined]
     return vg
 

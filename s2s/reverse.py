@@ -23,6 +23,7 @@ import gast
 from s2s import adjoints
 
 from . import analyze as A
+from . import shapes as S
 from .checkpoint import segment_loops, uses_markers
 from .errors import NoRuleError, UnsupportedSyntaxError
 from .nodes import clone
@@ -160,6 +161,7 @@ class Reverse:
         *,
         split: bool,
         numbers: Any = frozenset(),
+        shapes: Any = (),
     ) -> None:
         self.core = core
         self.numbers = frozenset(numbers)  # parameters the call passes Python numbers for
@@ -196,6 +198,8 @@ class Reverse:
         self.kinds = A.kinds(core, self.infos, self.numbers)
         self.stable = A.stable_names(core)
         self.scalars = A.scalar_names(core, self.infos, self.numbers)
+        #: the shape pattern of names the call's argument patterns determine (`shapes.py`)
+        self.shapes = S.infer(core, dict(shapes))
         self.assumed_globals = A.number_globals(core)  # the caller must check they still are
         self.invariant = A.loop_invariants(core, self.infos)
         self.retested: set[str] = set()  # comparisons the backward sweep tests again
@@ -518,6 +522,10 @@ class Reverse:
                 sp.pre.append(assign(new, value, None))
         for c in sp.contribs:
             c.value = self._elide_unbroadcast(c.value, c.var, info)
+        if self.shapes:
+            sp.pre = [_MatmulByShape(self.shapes).visit(p) for p in sp.pre]
+            for c in sp.contribs:
+                c.value = _MatmulByShape(self.shapes).visit(c.value)
         # keep only temporaries that contributions use
         sp.pre = _live_pre(sp.pre, sp.contribs)
         sp.reads, sp.shape_reads = _split_reads(
@@ -543,6 +551,21 @@ class Reverse:
         target = value.args[1]
         if not (isinstance(target, gast.Name) and target.id == var):
             return value
+        x, y = self.shapes.get(var), self.shapes.get(info.target)
+        if S.same_shape(x, y):
+            return value.args[0]  # the call's shapes prove it: `var` has the result's shape
+        axes = S.leading_axes(x, y)
+        if axes:  # `var` was broadcast along leading axes only: the sum over them
+            axis = (
+                const(axes[0])
+                if len(axes) == 1
+                else gast.Tuple(elts=[const(a) for a in axes], ctx=gast.Load())
+            )
+            return gast.Call(
+                func=gast.Attribute(value=value.args[0], attr="sum", ctx=gast.Load()),
+                args=[],
+                keywords=[gast.keyword(arg="axis", value=axis)],
+            )
         others = [a for a in info.args if not (isinstance(a, gast.Name) and a.id == var)]
         return value.args[0] if all(self._is_scalar(a) for a in others) else value
 
@@ -1274,6 +1297,37 @@ class _Subst(gast.NodeTransformer):
         if node.id in self.renames:
             return name(self.renames[node.id])
         return clone(node)
+
+
+class _MatmulByShape(gast.NodeTransformer):
+    """`matmul_grad_a(g, a, b)` / `matmul_grad_b(g, a, b)` of two matrices (by the call's
+    shapes) as the products they are: `g @ b.T` / `a.T @ g`."""
+
+    def __init__(self, shapes: dict[str, Any]) -> None:
+        self.shapes = shapes
+
+    def visit_Call(self, node: gast.Call) -> Any:
+        self.generic_visit(node)
+        f = node.func
+        if not (
+            isinstance(f, gast.Name)
+            and f.id in ("matmul_grad_a", "matmul_grad_b")
+            and len(node.args) == 3
+            and not node.keywords
+        ):
+            return node
+        g, a, b = node.args
+        if not all(
+            isinstance(x, gast.Name) and len(self.shapes.get(x.id) or ()) == 2 for x in (a, b)
+        ):
+            return node
+        if f.id == "matmul_grad_a":
+            return gast.BinOp(left=g, op=gast.MatMult(), right=_transposed(b))
+        return gast.BinOp(left=_transposed(a), op=gast.MatMult(), right=g)
+
+
+def _transposed(x: gast.Name) -> gast.Attribute:
+    return gast.Attribute(value=name(x.id), attr="T", ctx=gast.Load())
 
 
 def _is_d(node: Any) -> bool:

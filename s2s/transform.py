@@ -218,6 +218,34 @@ def call_expr_pop(tape: str = "tape") -> gast.Call:
     )
 
 
+def _seed(rev: Reverse, body: list, with_value: bool) -> gast.Call:
+    """`seed(result, where)`; in a gradient (the value is not returned) of a function ending in
+    `np.sum(x)` or `np.mean(x)` of an array whose shape pattern the call gives, `seed_of(x,
+    where)`: the 1.0 without the reduction, which is then dead code."""
+    core = rev.core
+    result = core.result
+    plain = call("seed", name(result), const(_where(core)))
+    last = body[-1] if body else None
+    if with_value or not (
+        isinstance(last, gast.Assign)
+        and isinstance(last.targets[0], gast.Name)
+        and last.targets[0].id == result
+        and isinstance(last.value, gast.Call)
+        and len(last.value.args) == 1
+        and not last.value.keywords
+        and isinstance(last.value.args[0], gast.Name)
+        and last.value.args[0].id in rev.shapes
+        and rev.shapes[last.value.args[0].id] != ()
+    ):
+        return plain
+    f = last.value.func
+    if not getattr(f, "s2s_global", isinstance(f, gast.Name)):
+        return plain
+    if core.namespace.resolve(f) not in (np.sum, np.mean):
+        return plain
+    return call("seed_of", name(last.value.args[0].id), const(_where(core)))
+
+
 def build_grad(
     rev: Reverse, fname: str, with_value: bool, as_tuple: bool = False
 ) -> gast.FunctionDef:
@@ -227,7 +255,7 @@ def build_grad(
     result = core.result
     seed = assign(
         rev.d(result),
-        call("seed", name(result), const(_where(core))),
+        _seed(rev, body, with_value),
         getattr(ret, "s2s_line", None),
     )
     if result not in rev.active:  # a constant output: still checked to be a scalar
@@ -313,6 +341,7 @@ def generate(
     numbers: frozenset = frozenset(),
     debug: bool = False,
     checkpoint_loops: str | None = None,
+    shapes: tuple = (),
 ) -> tuple[Generated, list[str], bool]:
     """Generate and compile the derivative code of `fn` (see `_generate`).
 
@@ -322,7 +351,7 @@ def generate(
     enabled = gc.isenabled()
     gc.disable()
     try:
-        return _generate(fn, wrt, mode, do_optimize, numbers, debug, checkpoint_loops)
+        return _generate(fn, wrt, mode, do_optimize, numbers, debug, checkpoint_loops, shapes)
     finally:
         if enabled:
             gc.enable()
@@ -336,12 +365,15 @@ def _generate(
     numbers: frozenset = frozenset(),
     debug: bool = False,
     checkpoint_loops: str | None = None,
+    shapes: tuple = (),
 ) -> tuple[Generated, list[str], bool]:
     """Generate and compile the derivative code of `fn`.
 
     mode: "grad", "value_and_grad" (one function) or "vjp" (forward/backward pair).
     numbers: parameters the call passes Python numbers (float, int) for; the code is then
     specialized to them (no broadcasting helpers where every operand is a number).
+    shapes: (parameter, pattern) pairs, the shape patterns of the call's arguments
+    (`shapes.pattern_of`); the code is specialized to them too (reverse modes).
     debug: a finiteness check after every adjoint statement (reverse modes; `s2s/debug.py`).
     checkpoint_loops: "sqrt" runs every outermost loop in checkpointed segments (reverse
     modes; `s2s/checkpoint.py`).
@@ -358,7 +390,7 @@ def _generate(
     if mode == "vjp":
         fwd_name = program._unique(f"fwd_{core.name}")
         bwd_name = program._unique(f"bwd_{core.name}")
-        rev = Reverse(core, wrt_names, program, split=True, numbers=numbers)
+        rev = Reverse(core, wrt_names, program, split=True, numbers=numbers, shapes=shapes)
         program.assume(rev)
         rev.run()
         main_defs = build_split(rev, fwd_name, bwd_name)
@@ -367,7 +399,7 @@ def _generate(
         fname = program._unique(
             ("value_and_grad_" if mode == "value_and_grad" else "grad_") + core.name
         )
-        rev = Reverse(core, wrt_names, program, split=False, numbers=numbers)
+        rev = Reverse(core, wrt_names, program, split=False, numbers=numbers, shapes=shapes)
         program.assume(rev)
         rev.run()
         main_defs = [build_grad(rev, fname, mode == "value_and_grad", is_tuple)]

@@ -1,0 +1,235 @@
+"""Shape specialization (`s2s/shapes.py`): a gradient call runs code specialized to the shape
+patterns of its arrays (rank, and which axes have length 1). The facts may only ever drop work
+that is provably nothing: every test here compares the specialized gradient with central
+differences, and with the generic code (`s2s.source`) run on the same arguments."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from fd import numerical_grad
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+from strategies import arrays
+
+import s2s
+from s2s.shapes import broadcast, leading_axes, pattern_of
+
+
+def _generic(f, wrt):
+    """The generic generated gradient (no shape facts), to compare with."""
+    from s2s.transform import generate
+
+    gen, _, _ = generate(f, wrt, "grad")
+    return gen.entry[0]
+
+
+def _check(f, args, wrt=0, atol=1e-6):
+    g = s2s.grad(f, wrt=wrt)(*args)
+    np.testing.assert_allclose(g, numerical_grad(f, args, wrt), atol=atol, rtol=1e-6)
+    np.testing.assert_allclose(g, _generic(f, wrt)(*args), rtol=1e-12, atol=1e-14)
+    return g
+
+
+# --- patterns ---------------------------------------------------------------------------------
+
+
+def test_patterns_of_arguments():
+    assert pattern_of(np.zeros((3, 1, 4))) == (False, True, False)
+    assert pattern_of(np.float64(2.0)) == ()
+    assert pattern_of(2.0) == ()
+    assert pattern_of({"W": np.zeros((2, 3)), "b": np.zeros(3)}) == (
+        "dict",
+        (("W", (False, False)), ("b", (False,))),
+    )
+    assert pattern_of([np.zeros(3)]) is None
+    assert pattern_of({"W": {"nested": np.zeros(2)}}) is None
+    assert pattern_of({1: np.zeros(2)}) is None
+
+
+def test_broadcast_and_leading_axes():
+    assert broadcast((False, True), (True, False)) == (False, False)
+    assert broadcast((False,), (False, False)) == (False, False)
+    assert broadcast((), (True,)) == (True,)
+    assert broadcast(None, (False,)) is None
+    assert leading_axes((False,), (False, False)) == (0,)
+    assert leading_axes((False,), (False, True, False)) == (0, 1)
+    assert leading_axes((True,), (False, False)) == ()  # a length-1 axis broadcast: keepdims
+    assert leading_axes((), (False,)) == ()  # a 0-d operand: left to unbroadcast
+
+
+# --- the code it makes --------------------------------------------------------------------------
+
+
+def rnn(params, xs, y):
+    h = np.zeros((xs.shape[1], params["Wh"].shape[0]))
+    for t in range(xs.shape[0]):
+        h = np.tanh(xs[t] @ params["Wx"] + h @ params["Wh"] + params["b"])
+    return np.mean((h - y) ** 2)
+
+
+def _rnn_args(T, batch, rng):
+    params = {
+        "Wx": rng.standard_normal((3, 4)) / 2,
+        "Wh": rng.standard_normal((4, 4)) / 2,
+        "b": rng.standard_normal(4),
+    }
+    return params, rng.standard_normal((T, batch, 3)), rng.standard_normal((batch, 4))
+
+
+def test_rnn_specialized_code_is_the_hand_written_one():
+    rng = np.random.default_rng(0)
+    args = _rnn_args(5, 2, rng)
+    df = s2s.grad(rnn, wrt="params")
+    code = df.s2s_source_for(*args)
+    for helper in ("unbroadcast", "shape_of", "matmul_grad_a", "matmul_grad_b"):
+        assert helper not in code, code
+    assert ".sum(axis=0)" in code
+    assert "unbroadcast" in df.s2s_source  # the generic code keeps its helpers
+    # lengths change, the pattern does not: the same generated code
+    other = _rnn_args(7, 3, rng)
+    assert df.s2s_source_for(*other) == code
+    # a bias row (1, 4) is another pattern: summing into it keeps the axis, by the helper
+    params, xs, y = _rnn_args(5, 2, rng)
+    params["b"] = params["b"][None, :]
+    assert "unbroadcast(" in df.s2s_source_for(params, xs, y)
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.integers(1, 4), st.integers(1, 3), st.integers(0, 2**31))
+def test_rnn_gradient_every_length_and_batch(T, batch, seed):
+    args = _rnn_args(T, batch, np.random.default_rng(seed))
+    g = s2s.grad(rnn, wrt="params")(*args)
+    ref = numerical_grad(rnn, args, "params")
+    generic = _generic(rnn, "params")(*args)
+    for k in ref:
+        np.testing.assert_allclose(g[k], ref[k], atol=1e-7, rtol=1e-6)
+        np.testing.assert_allclose(g[k], generic[k], rtol=1e-12, atol=1e-14)
+
+
+# --- broadcasting, every pattern ------------------------------------------------------------
+
+
+def two_operands(x, y):
+    z = np.sin(x) * y + x / (2.0 + y * y) - y
+    w = np.tanh(z) ** 2 + np.exp(-x)
+    return np.sum(w * z)
+
+
+@st.composite
+def broadcastable(draw):
+    shapes = draw(hnp.mutually_broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=3))
+    x = draw(arrays(shapes.input_shapes[0], lo=-1.0, hi=1.0))
+    y = draw(arrays(shapes.input_shapes[1], lo=-1.0, hi=1.0))
+    return x, y
+
+
+@settings(max_examples=60, deadline=None)
+@given(broadcastable(), st.sampled_from([0, 1]))
+def test_broadcasting_operands_of_every_pattern(xy, wrt):
+    _check(two_operands, xy, wrt)
+
+
+def matmuls(a, b, c):
+    return np.sum(np.tanh(a @ b + c) @ b.T)
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(1, 3), st.integers(1, 3), st.integers(0, 2), st.integers(0, 2**31))
+def test_matrix_products_and_a_broadcast_row(n, m, crank, seed):
+    rng = np.random.default_rng(seed)
+    c_shape = [(), (m,), (1, m), (n, m)][crank + (crank == 2 and rng.random() < 0.5)]
+    args = (rng.standard_normal((n, m)), rng.standard_normal((m, m)), rng.standard_normal(c_shape))
+    for wrt in (0, 1, 2):
+        _check(matmuls, args, wrt)
+
+
+def vectors(a, M):
+    v = M @ a
+    u = a @ M
+    return np.sum(v * u) + np.dot(a, a) + np.sum(M.T @ v)
+
+
+@given(st.integers(1, 3), st.integers(0, 2**31))
+@settings(max_examples=20, deadline=None)
+def test_matrix_vector_products(n, seed):
+    rng = np.random.default_rng(seed)
+    args = (rng.standard_normal(n), rng.standard_normal((n, n)))
+    _check(vectors, args, 0)
+    _check(vectors, args, 1)
+
+
+# --- what the facts must not follow ---------------------------------------------------------
+
+
+def changes_shape_in_a_loop(x, b):
+    h = x
+    for _ in range(2):
+        h = np.sum(h * b, axis=0)
+        h = h + b
+    return np.sum(h)
+
+
+def test_a_name_whose_shape_changes_keeps_the_helpers():
+    rng = np.random.default_rng(1)
+    args = (rng.standard_normal((3, 3)), rng.standard_normal(3))
+    _check(changes_shape_in_a_loop, args, 0)
+    _check(changes_shape_in_a_loop, args, 1)
+
+
+def rebinds_a_dict_entry(p, x):
+    p["b"] = np.sum(p["b"]) * np.ones((1, 1))
+    return np.sum(np.tanh(x @ p["W"] + p["b"]))
+
+
+def test_a_dict_written_in_the_function_has_no_facts():
+    rng = np.random.default_rng(2)
+    p = {"W": rng.standard_normal((3, 3)), "b": rng.standard_normal(3)}
+    x = rng.standard_normal((2, 3))
+    df = s2s.grad(rebinds_a_dict_entry, wrt=1)
+    g = df(dict(p), x)
+    np.testing.assert_allclose(g, numerical_grad(lambda x: rebinds_a_dict_entry(dict(p), x), (x,)))
+    assert "unbroadcast" in df.s2s_source_for(dict(p), x)
+
+
+def index_and_transpose(xs, w):
+    total = 0.0
+    for t in range(xs.shape[0]):
+        row = xs[t]
+        total = total + np.sum((row.T * w) ** 2)
+    return total + np.sum(np.zeros_like(w) + w)
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.integers(1, 3), st.integers(1, 3), st.booleans(), st.integers(0, 2**31))
+def test_rows_of_an_array_and_transposes(n, m, w_row, seed):
+    rng = np.random.default_rng(seed)
+    w = rng.standard_normal((1, n) if w_row else (m, n))
+    args = (rng.standard_normal((2, n, m)), w)
+    _check(index_and_transpose, args, 0)
+    _check(index_and_transpose, args, 1)
+
+
+def zero_length(x, y):
+    return np.sum(x * y) + np.sum(y)
+
+
+def test_empty_axes():
+    args = (np.zeros((0, 3)), np.ones(3))
+    g = s2s.grad(zero_length, wrt=1)(*args)
+    np.testing.assert_array_equal(g, np.ones(3))
+    g = s2s.grad(zero_length, wrt=0)(*args)
+    assert g.shape == (0, 3)
+
+
+def test_value_and_grad_and_vjp_run_specialized_code_too():
+    rng = np.random.default_rng(3)
+    args = _rnn_args(3, 2, rng)
+    value, g = s2s.value_and_grad(rnn, wrt="params")(*args)
+    assert value == pytest.approx(rnn(*args))
+    v2, pullback = s2s.vjp(rnn, wrt="params")(*args)
+    g2 = pullback(1.0)
+    for k in g:
+        np.testing.assert_allclose(g[k], g2[k], rtol=1e-12)
+    assert "unbroadcast" not in s2s.value_and_grad(rnn, wrt="params").s2s_source_for(*args)
