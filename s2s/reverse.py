@@ -1300,8 +1300,8 @@ class _Subst(gast.NodeTransformer):
 
 
 class _MatmulByShape(gast.NodeTransformer):
-    """`matmul_grad_a(g, a, b)` / `matmul_grad_b(g, a, b)` of two matrices (by the call's
-    shapes) as the products they are: `g @ b.T` / `a.T @ g`."""
+    """`matmul_grad_a(g, a, b)` / `matmul_grad_b(g, a, b)` of vectors and matrices (by the
+    call's shapes) as the products they are: `g @ b.T` / `a.T @ g` for two matrices."""
 
     def __init__(self, shapes: dict[str, Any]) -> None:
         self.shapes = shapes
@@ -1317,13 +1317,35 @@ class _MatmulByShape(gast.NodeTransformer):
         ):
             return node
         g, a, b = node.args
-        if not all(
-            isinstance(x, gast.Name) and len(self.shapes.get(x.id) or ()) == 2 for x in (a, b)
-        ):
+        if not (isinstance(a, gast.Name) and isinstance(b, gast.Name)):
             return node
+        ra, rb = (len(self.shapes.get(x.id, (0,) * 3)) for x in (a, b))
+        if not (ra in (1, 2) and rb in (1, 2)):
+            return node
+        # the products `matmul_grad_a/b` compute for vectors and matrices (no batch axes)
         if f.id == "matmul_grad_a":
-            return gast.BinOp(left=g, op=gast.MatMult(), right=_transposed(b))
-        return gast.BinOp(left=_transposed(a), op=gast.MatMult(), right=g)
+            if rb == 2:
+                return _matmul(g, _transposed(b)) if ra == 2 else _matmul(name(b.id), g)
+            return _mult(_column(g) if ra == 2 else g, name(b.id))
+        if ra == 2:
+            return _matmul(_transposed(a), g)
+        return _mult(_column(name(a.id)), g) if rb == 2 else _mult(g, name(a.id))
+
+
+def _matmul(x: Any, y: Any) -> gast.BinOp:
+    return gast.BinOp(left=x, op=gast.MatMult(), right=y)
+
+
+def _mult(x: Any, y: Any) -> gast.BinOp:
+    return gast.BinOp(left=x, op=gast.Mult(), right=y)
+
+
+def _column(x: Any) -> gast.Subscript:
+    """`x[:, None]`."""
+    index = gast.Tuple(
+        elts=[gast.Slice(lower=None, upper=None, step=None), const(None)], ctx=gast.Load()
+    )
+    return gast.Subscript(value=x, slice=index, ctx=gast.Load())
 
 
 def _transposed(x: gast.Name) -> gast.Attribute:

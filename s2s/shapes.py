@@ -107,35 +107,46 @@ class _Inference:
         self.env: dict[str, Any] = {}
         self.ints: set[str] = set()  # names that always hold a Python int (range loop vars)
         defs: dict[str, list] = {}
-        mutated = set()
+        handled: set[int] = set()  # ids of the Name nodes whose assignment `defs` follows
         for s in _walk(core.body):
-            if isinstance(s, gast.For):
+            if isinstance(s, gast.For) and isinstance(s.target, gast.Name):
                 it = s.iter
                 is_range = (
                     isinstance(it, gast.Call)
                     and isinstance(it.func, gast.Name)
-                    and it.func.id == "range"
                     and it.func.id not in self.local
                     and core.namespace.resolve(it.func) is range
                 )
                 defs.setdefault(s.target.id, []).append("int" if is_range else None)
-            elif isinstance(s, gast.Assign):
-                tgt = s.targets[0]
-                if isinstance(tgt, gast.Name):
-                    defs.setdefault(tgt.id, []).append(s.value)
-                else:
-                    for n in gast.walk(tgt):
-                        if isinstance(n, gast.Name):
-                            mutated.add(n.id)
-                            break
-            elif isinstance(s, gast.Expr):
-                mutated |= {
-                    n.id for n in gast.walk(s) if isinstance(n, gast.Name) and n.id in self.local
-                }
+                handled.add(id(s.target))
+            elif (
+                isinstance(s, gast.Assign)
+                and len(s.targets) == 1
+                and isinstance(s.targets[0], gast.Name)
+            ):
+                defs.setdefault(s.targets[0].id, []).append(s.value)
+                handled.add(id(s.targets[0]))
+        # any other binding of a name (unpacking, ...) is one the rules do not follow
+        parents: dict[int, Any] = {}
+        for s in core.body:
+            for node in gast.walk(s):
+                for child in gast.iter_child_nodes(node):
+                    parents[id(child)] = node
+                if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store):
+                    if id(node) not in handled:
+                        defs.setdefault(node.id, []).append(None)
+                if isinstance(node, gast.Attribute) and (
+                    isinstance(node.ctx, gast.Store) or node.attr == "resize"
+                ):
+                    # `x.shape = ...` / `x.resize(...)` reshape an array in place (and its
+                    # aliases): no facts at all
+                    self.defs, self.env = {}, {}
+                    return
+        self.parents = parents
         for p in core.params:
             fact = facts.get(p)
             if isinstance(fact, tuple) and fact[:1] == ("dict",):
-                if p not in mutated and p not in defs:
+                if p not in defs and self.only_read_by_key(p):
                     self.dicts[p] = dict(fact[1])
                 defs.setdefault(p, []).append(None)
             else:
@@ -143,6 +154,24 @@ class _Inference:
         self.ints = {n for n, ds in defs.items() if ds and all(d == "int" for d in ds)}
         self.defs = defs
         self.env = {n: _TOP for n in defs}
+
+    def only_read_by_key(self, p: str) -> bool:
+        """Whether dict parameter `p` is only ever read as `p["key"]`: never written into,
+        never handed to a call or another name (which could write into it)."""
+        for s in self.core.body:
+            for node in gast.walk(s):
+                if not (isinstance(node, gast.Name) and node.id == p):
+                    continue
+                up = self.parents.get(id(node))
+                if not (
+                    isinstance(up, gast.Subscript)
+                    and up.value is node
+                    and isinstance(up.ctx, gast.Load)
+                    and isinstance(up.slice, gast.Constant)
+                    and type(up.slice.value) is str
+                ):
+                    return False
+        return True
 
     def run(self) -> dict[str, Pattern]:
         changed = True
@@ -265,6 +294,13 @@ class _Inference:
             if a in (None, _TOP) or b in (None, _TOP):
                 return None if None in (a, b) else _TOP
             return matmul(a, b) if len(a) in (1, 2) and len(b) in (1, 2) else None
+        if obj is np.outer and len(args) == 2 and not e.keywords:
+            a, b = _array(self.expr(args[0])), _array(self.expr(args[1]))
+            if a is None or b is None:
+                return None
+            if a is _TOP or b is _TOP:
+                return _TOP
+            return (a[0], b[0]) if len(a) == 1 and len(b) == 1 else None
         if obj is np.matmul and len(args) == 2 and not e.keywords:
             return matmul(self.expr(args[0]), self.expr(args[1]))
         return None

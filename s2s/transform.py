@@ -220,30 +220,55 @@ def call_expr_pop(tape: str = "tape") -> gast.Call:
 
 def _seed(rev: Reverse, body: list, with_value: bool) -> gast.Call:
     """`seed(result, where)`; in a gradient (the value is not returned) of a function ending in
-    `np.sum(x)` or `np.mean(x)` of an array whose shape pattern the call gives, `seed_of(x,
-    where)`: the 1.0 without the reduction, which is then dead code."""
+    `np.sum(x)` or `np.mean(x)` of an array whose shape pattern the call gives (negated or
+    scaled by a number, maybe), `seed_of(x, where)`: the 1.0 without the reduction, which is
+    then dead code."""
     core = rev.core
-    result = core.result
-    plain = call("seed", name(result), const(_where(core)))
-    last = body[-1] if body else None
-    if with_value or not (
-        isinstance(last, gast.Assign)
-        and isinstance(last.targets[0], gast.Name)
-        and last.targets[0].id == result
-        and isinstance(last.value, gast.Call)
-        and len(last.value.args) == 1
-        and not last.value.keywords
-        and isinstance(last.value.args[0], gast.Name)
-        and last.value.args[0].id in rev.shapes
-        and rev.shapes[last.value.args[0].id] != ()
+    plain = call("seed", name(core.result), const(_where(core)))
+    if with_value:
+        return plain
+    target, k = core.result, len(body) - 1
+    while k >= 0:
+        last = body[k]
+        if not (
+            isinstance(last, gast.Assign)
+            and isinstance(last.targets[0], gast.Name)
+            and last.targets[0].id == target
+        ):
+            return plain
+        v = last.value
+        if isinstance(v, gast.UnaryOp) and isinstance(v.op, gast.USub):
+            operand = v.operand
+        elif isinstance(v, gast.BinOp) and isinstance(v.op, (gast.Mult, gast.Div)):
+            number = [
+                isinstance(x, gast.Constant) and type(x.value) in (int, float)
+                for x in (v.left, v.right)
+            ]
+            if number == [False, True]:
+                operand = v.left
+            elif number == [True, False] and isinstance(v.op, gast.Mult):
+                operand = v.right
+            else:
+                return plain
+        else:
+            break
+        if not isinstance(operand, gast.Name):
+            return plain
+        target, k = operand.id, k - 1
+    else:
+        return plain
+    v = body[k].value
+    if not (
+        isinstance(v, gast.Call)
+        and len(v.args) == 1
+        and not v.keywords
+        and isinstance(v.args[0], gast.Name)
+        and rev.shapes.get(v.args[0].id, ()) != ()
+        and getattr(v.func, "s2s_global", isinstance(v.func, gast.Name))
+        and core.namespace.resolve(v.func) in (np.sum, np.mean)
     ):
         return plain
-    f = last.value.func
-    if not getattr(f, "s2s_global", isinstance(f, gast.Name)):
-        return plain
-    if core.namespace.resolve(f) not in (np.sum, np.mean):
-        return plain
-    return call("seed_of", name(last.value.args[0].id), const(_where(core)))
+    return call("seed_of", name(v.args[0].id), const(_where(core)))
 
 
 def build_grad(

@@ -136,9 +136,12 @@ def test_one_bool_read_per_check_on_a_device_array():
         return np.sum(y * y)
 
     x = np.array([0.1, 0.5, -0.3])
-    n_checks = s2s.source(f, debug=True).count("check_finite(")
     df = s2s.grad(f, debug=True)
     xd = to_device(x)
+    code = df.s2s_source_for(xd)  # the code the call runs
+    # a seed that is the Python 1.0 (`seed_of`: the loss is not computed) reads no device value
+    n_checks = code.count("check_finite(") - code.count("seed_of(")
+    assert n_checks >= 2
     with transfers() as record:
         g = df(xd)
     assert len(record) == n_checks and all(r.startswith("bool") for r in record)

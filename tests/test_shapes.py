@@ -233,3 +233,24 @@ def test_value_and_grad_and_vjp_run_specialized_code_too():
     for k in g:
         np.testing.assert_allclose(g[k], g2[k], rtol=1e-12)
     assert "unbroadcast" not in s2s.value_and_grad(rnn, wrt="params").s2s_source_for(*args)
+
+
+def scaled_loss(x, W):
+    v = W @ x
+    u = x @ W
+    return -2.0 * np.sum(v * u + np.outer(x, v) @ x) / 3
+
+
+@given(st.integers(1, 3), st.integers(0, 2**31))
+@settings(max_examples=15, deadline=None)
+def test_a_scaled_reduction_is_not_computed_and_vector_products_are_inlined(n, seed):
+    rng = np.random.default_rng(seed)
+    args = (rng.standard_normal(n), rng.standard_normal((n, n)))
+    _check(scaled_loss, args, 0)
+    _check(scaled_loss, args, 1)
+    code = s2s.grad(scaled_loss, wrt=(0, 1)).s2s_source_for(*args)
+    assert "seed_of(" in code and "np.sum(" not in code.split("# return")[0]
+    assert "matmul_grad" not in code
+    # the value is returned by value_and_grad: computed there
+    value, _ = s2s.value_and_grad(scaled_loss, wrt=(0, 1))(*args)
+    assert value == pytest.approx(scaled_loss(*args), rel=1e-12)
