@@ -211,11 +211,30 @@ class _Specializations:
         self.generic = _generated(fn, wrt, mode, debug=debug, checkpoint_loops=checkpoint_loops)
         self.signature = inspect.signature(fn)
         self.table: dict[tuple, Generated] = {}
+        self.fast: dict[tuple, Generated] = {}  # by `_fast_key`: calls needing no check
         self.version = rules_version()
+
+    def fast_entry(self, args: tuple) -> Callable | None:
+        """The generated function for positional arguments that are NumPy arrays of real or
+        integer dtype, Python numbers and dicts of them (then the argument check has nothing
+        to object to), by one walk and one dict lookup; None for any other call."""
+        key = _fast_key(args)
+        if key is None or self.version != rules_version():
+            return None
+        gen = self.fast.get(key)
+        if gen is None:
+            gen = self(args, {})
+            if gen.assumed:  # module globals it assumes numbers: re-checked on every call
+                return gen.entry[0]
+            if len(self.fast) >= 256:
+                self.fast.clear()
+            self.fast[key] = gen
+        return gen.entry[0]
 
     def __call__(self, args: tuple, kwargs: dict) -> Generated:
         if self.version != rules_version():  # a rule was registered: generate again
             self.table.clear()
+            self.fast.clear()
             self.version = rules_version()
         key = tuple(map(type, args)) + tuple(map(_shape_key, args))
         if kwargs:
@@ -241,6 +260,39 @@ class _Specializations:
         return _generated(
             self.fn, self.wrt, self.mode, numbers, self.debug, self.checkpoint_loops, shapes
         )[0]
+
+
+_FAST_SCALARS = (float, int, bool, str, type(None))
+
+
+def _fast_key(args: tuple) -> tuple | None:
+    """See `_Specializations.fast_entry`: each argument's shape, type, or a dict's keys with
+    its values' shapes and types; None when an argument is anything else."""
+    key: list = []
+    for a in args:
+        t = type(a)
+        if t is np.ndarray:
+            if a.dtype.kind not in "fiub":
+                return None
+            key.append(a.shape)
+        elif t in _FAST_SCALARS:
+            key.append(t)
+        elif t is dict:
+            item: list = [dict]
+            for k, v in a.items():
+                tv = type(v)
+                if tv is np.ndarray:
+                    if v.dtype.kind not in "fiub":
+                        return None
+                    item += (k, v.shape)
+                elif tv in _FAST_SCALARS:
+                    item += (k, tv)
+                else:
+                    return None
+            key.append(tuple(item))
+        else:
+            return None
+    return tuple(key)
 
 
 def _shape_key(value: Any) -> Any:
@@ -286,6 +338,10 @@ def grad(
 
     @_named_after(fn)
     def df(*args: Any, **kwargs: Any) -> Any:
+        if not kwargs:
+            entry = pick.fast_entry(args)
+            if entry is not None:
+                return entry(*args)
         check(args, kwargs)
         return pick(args, kwargs).entry[0](*args, **kwargs)
 
@@ -317,6 +373,10 @@ def value_and_grad(
 
     @_named_after(fn)
     def vg(*args: Any, **kwargs: Any) -> Any:
+        if not kwargs:
+            entry = pick.fast_entry(args)
+            if entry is not None:
+                return entry(*args)
         check(args, kwargs)
         return pick(args, kwargs).entry[0](*args, **kwargs)
 

@@ -254,3 +254,32 @@ def test_a_scaled_reduction_is_not_computed_and_vector_products_are_inlined(n, s
     # the value is returned by value_and_grad: computed there
     value, _ = s2s.value_and_grad(scaled_loss, wrt=(0, 1))(*args)
     assert value == pytest.approx(scaled_loss(*args), rel=1e-12)
+
+
+def bias_layer(p, x):
+    return np.sum(np.tanh(x @ p["W"] + p["b"]) ** 2)
+
+
+def test_calls_with_other_patterns_get_their_own_code():
+    """The dispatcher keys calls by exact shapes, types and dict keys: each call below runs code
+    for its own pattern, also when the patterns alternate (cached)."""
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((4, 3))
+    calls = [
+        {"W": rng.standard_normal((3, 2)), "b": rng.standard_normal(2)},
+        {"W": rng.standard_normal((3, 2)), "b": rng.standard_normal((1, 2))},
+        {"W": rng.standard_normal((3, 1)), "b": rng.standard_normal(1)},
+        {"b": rng.standard_normal(2), "W": rng.standard_normal((3, 2))},
+        {"W": rng.standard_normal((3, 2)), "b": 0.5},
+        {"W": rng.standard_normal((3, 2)), "b": np.float64(0.5)},  # not a fast key
+    ]
+    df = s2s.grad(bias_layer, wrt=0)
+    for _ in range(2):
+        for p in calls:
+            g = df(p, x)
+            ref = numerical_grad(lambda q: bias_layer(q, x), (p,))
+            assert set(g) == set(p)
+            for k in p:
+                np.testing.assert_allclose(g[k], ref[k], rtol=1e-6, atol=1e-8)
+    with pytest.raises(s2s.S2SError, match="object"):
+        df({"W": np.array([[1.0, 2.0]], dtype=object).T, "b": 0.5}, x[:, :2])
