@@ -525,6 +525,10 @@ def _is_const(node: Any, value: float) -> bool:
     )
 
 
+def _is_neg(node: Any) -> bool:
+    return isinstance(node, gast.UnaryOp) and isinstance(node.op, gast.USub)
+
+
 class _Folder(gast.NodeTransformer):
     changed = False
 
@@ -554,6 +558,12 @@ class _Folder(gast.NodeTransformer):
             if _is_const(node.right, 1.0) and isinstance(node.right.value, float):
                 self.changed = True
                 return node.left
+        if isinstance(node.op, (gast.Add, gast.Sub)) and _is_neg(node.right):
+            # a + -b is a - b, a - -b is a + b (exactly), one array pass fewer
+            self.changed = True
+            node.op = gast.Sub() if isinstance(node.op, gast.Add) else gast.Add()
+            node.right = node.right.operand
+            return node
         if isinstance(node.op, gast.Div) and _is_const(node.right, 1.0):
             self.changed = True
             return node.left
@@ -578,13 +588,19 @@ class _Folder(gast.NodeTransformer):
 
     def visit_UnaryOp(self, node: gast.UnaryOp) -> Any:
         self.generic_visit(node)
-        if (
-            isinstance(node.op, gast.USub)
-            and isinstance(node.operand, gast.UnaryOp)
-            and isinstance(node.operand.op, gast.USub)
-        ):
+        if not isinstance(node.op, gast.USub):
+            return node
+        if _is_neg(node.operand):
             self.changed = True
             return node.operand.operand
+        # -(-a * b / c): the two negations cancel (exactly: a sign flip rounds nothing)
+        chain = node.operand
+        while isinstance(chain, gast.BinOp) and isinstance(chain.op, (gast.Mult, gast.Div)):
+            if _is_neg(chain.left):
+                chain.left = chain.left.operand
+                self.changed = True
+                return node.operand
+            chain = chain.left
         return node
 
 
