@@ -288,6 +288,10 @@ class Forward:
         if _is_pop(info) and info.args[0].id in st.N:
             return [primal] + self.pop_tangent(s, info, st, line)
         dest = info.target or info.partial
+        if self._pushes_or_pops_tape(info):
+            # a generated `fwd_g`/`bwd_g` pushes onto or pops the tape: its tangent version
+            # must run even when its results carry no tangent, to keep the tangent tape in step
+            dest = self.tape
         if dest is None or dest not in self.active:
             if info.target is not None:
                 st.N.discard(info.target)
@@ -597,6 +601,13 @@ class Forward:
         )
 
     # -- user functions ---------------------------------------------------------------------
+    def _pushes_or_pops_tape(self, info: A.StmtInfo) -> bool:
+        return (
+            info.kind == A.USER
+            and self.tape is not None
+            and any(isinstance(a, gast.Name) and a.id == self.tape for a in info.args)
+        )
+
     def user_call(self, s: Any, info: A.StmtInfo, st: State, primal: Any) -> tuple:
         fn = info.op
         y = info.target
@@ -615,7 +626,9 @@ class Forward:
         if not active:
             return [], self.set_tangent(y, None, st) if y else [], primal
         if y is None:
-            return [], [], primal  # result unused: the call's tangent is not needed
+            if not self._pushes_or_pops_tape(info):
+                return [], [], primal  # result unused: the call's tangent is not needed
+            y = self.fresh()  # run for its tape: the result and its tangent go unused
         args_t = {p: bound.arguments[p].id for p in active}
         if self.dry:
             jname, tparams = f"jvp_{fn.__name__}", {p: f"t_{p}" for p in active}

@@ -635,3 +635,30 @@ def test_seed600759_second_order_restore_in_a_reversed_loop(x, s):
     assert got == pytest.approx(2.0 * np.sum(np.sin(x)), rel=1e-12, abs=1e-12)
     fd = (_d_restores(x, s + 1e-5) - _d_restores(x, s - 1e-5)) / 2e-5
     assert got == pytest.approx(fd, rel=1e-6, abs=1e-8)
+
+
+# --- seed 4000735 of the final long run (minimized): forward over reverse (hvp) of a gradient
+# whose subroutine result is overwritten before use. The call's result carried no tangent, so
+# its tangent version did not run and pushed nothing onto the tangent tape, and the tangent
+# version of its backward sweep popped an empty list (IndexError). A generated call that
+# pushes onto or pops the tape now always runs in its tangent version.
+
+
+def _discarded_subroutine(u, w):
+    a = np.maximum(w, u) * np.ones(3)
+    return np.sqrt(1.0 + a * a)
+
+
+def discards_a_subroutine_result(x, s):
+    a = _discarded_subroutine(s, np.sum(x)) + 0.0
+    a = 1.5 * s * np.ones(3)
+    return a[-1] * s
+
+
+@given(arrays(3, lo=-1.0, hi=1.0), st.floats(0.1, 1.0), arrays(3, lo=-1.0, hi=1.0))
+@settings(max_examples=10, deadline=None)
+def test_seed4000735_hvp_through_a_discarded_subroutine_result(x, s, v):
+    got = s2s.hvp(discards_a_subroutine_result, wrt=0)(x, s, v)
+    np.testing.assert_array_equal(got, np.zeros(3))  # f does not depend on x
+    got_s = s2s.hvp(discards_a_subroutine_result, wrt=1)(x, s, 1.0)
+    assert got_s == pytest.approx(3.0, rel=1e-12)  # f = 1.5 s**2
