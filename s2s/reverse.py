@@ -552,7 +552,7 @@ class Reverse:
         if not (isinstance(target, gast.Name) and target.id == var):
             return value
         x, y = self.shapes.get(var), self.shapes.get(info.target)
-        if S.same_shape(x, y):
+        if S.same_shape(x, y) and self._zero_keeps_shape(value.args[0], info, x):
             return value.args[0]  # the call's shapes prove it: `var` has the result's shape
         axes = S.leading_axes(x, y)
         if axes:  # `var` was broadcast along leading axes only: the sum over them
@@ -568,6 +568,20 @@ class Reverse:
             )
         others = [a for a in info.args if not (isinstance(a, gast.Name) and a.id == var)]
         return value.args[0] if all(self._is_scalar(a) for a in others) else value
+
+    def _zero_keeps_shape(self, g: Any, info: A.StmtInfo, x: Any) -> bool:
+        """Whether adjoint expression `g` (of the result of `info`) still has the shape of the
+        operand with pattern `x`, or is a Python number, when the result's adjoint is the
+        shapeless 0.0 a branch or loop leaves: the other arrays it reads broadcast to `x`'s
+        pattern (`0.0 * b` has b's shape, and `unbroadcast` would have fixed a smaller one)."""
+        d_y = self.d(info.target)
+        others = []
+        for n in gast.walk(g):
+            if isinstance(n, gast.Name) and n.id != d_y and n.id not in self.scalars:
+                if n.id not in self.shapes:
+                    return False
+                others.append(self.shapes[n.id])
+        return not others or S.broadcast(*others) == x
 
     def spec_user(self, s: Any, info: A.StmtInfo) -> Spec | None:
         fn = info.op

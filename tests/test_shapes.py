@@ -283,3 +283,36 @@ def test_calls_with_other_patterns_get_their_own_code():
                 np.testing.assert_allclose(g[k], ref[k], rtol=1e-6, atol=1e-8)
     with pytest.raises(s2s.S2SError, match="object"):
         df({"W": np.array([[1.0, 2.0]], dtype=object).T, "b": 0.5}, x[:, :2])
+
+
+# --- seed 10218 of the shape fuzzer (minimized): an adjoint that is the shapeless 0.0 a branch
+# leaves (`d_t` when the branch that reads `t` was not taken) times a smaller array (`b`, a row)
+# has the row's shape, not the operand's: `unbroadcast` is kept there.
+
+
+def zero_adjoint_times_a_row(A, v, W, p):
+    t1 = v + A
+    t3 = W * 1.0
+    for _ in range(2):
+        t3 = np.sin(t3) * 0.5 + p["b"] * A
+    t5 = v * 1.0
+    for _ in range(3):
+        t5 = np.sin(t5) * 0.9
+    t6 = p["U"] * 1.0
+    for _ in range(1):
+        t6 = np.sin(t6) * 0.9
+    if np.sum(A) > 0.0:
+        t7 = (t3 + t3) * (t3 + t3)
+    else:
+        t7 = t1
+    return np.sum(np.tanh(t6) * t6) + np.sum(np.tanh(t7) * t7)
+
+
+@pytest.mark.parametrize("sign", [1.0, -1.0])
+def test_seed10218_zero_adjoint_of_a_branch_times_a_row(sign):
+    rng = np.random.default_rng(7)
+    A = sign * np.abs(rng.standard_normal((2, 2)))
+    p = {"b": rng.standard_normal(2), "U": rng.standard_normal((2, 1))}
+    args = (A, rng.standard_normal(1), rng.standard_normal((2, 2)), p)
+    for wrt in (0, 1, 2):
+        _check(zero_adjoint_times_a_row, args, wrt)
