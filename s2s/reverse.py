@@ -1343,7 +1343,8 @@ class _MatmulByShape(gast.NodeTransformer):
             return _mult(_column(g) if ra == 2 else g, name(b.id))
         if ra == 2:
             return _matmul(_transposed(a), g)
-        return _mult(_column(name(a.id)), g) if rb == 2 else _mult(g, name(a.id))
+        # (an outer product: `g` indexed, so that a shapeless 0.0 adjoint is never multiplied)
+        return _mult(_column(name(a.id)), _row(g)) if rb == 2 else _mult(g, name(a.id))
 
 
 def _matmul(x: Any, y: Any) -> gast.BinOp:
@@ -1358,6 +1359,14 @@ def _column(x: Any) -> gast.Subscript:
     """`x[:, None]`."""
     index = gast.Tuple(
         elts=[gast.Slice(lower=None, upper=None, step=None), const(None)], ctx=gast.Load()
+    )
+    return gast.Subscript(value=x, slice=index, ctx=gast.Load())
+
+
+def _row(x: Any) -> gast.Subscript:
+    """`x[None, :]`."""
+    index = gast.Tuple(
+        elts=[const(None), gast.Slice(lower=None, upper=None, step=None)], ctx=gast.Load()
     )
     return gast.Subscript(value=x, slice=index, ctx=gast.Load())
 

@@ -316,3 +316,24 @@ def test_seed10218_zero_adjoint_of_a_branch_times_a_row(sign):
     args = (A, rng.standard_normal(1), rng.standard_normal((2, 2)), p)
     for wrt in (0, 1, 2):
         _check(zero_adjoint_times_a_row, args, wrt)
+
+
+def outer_product_adjoint(a, B, s):
+    y = a @ B
+    if s > 0:
+        out = np.sum(y * y)
+    else:
+        out = s * 2.0
+    return out
+
+
+@pytest.mark.parametrize("s", [0.5, -0.5])
+def test_outer_product_adjoint_of_a_vector_times_a_matrix(s):
+    """`a @ B`'s adjoint for B is an outer product: written so that the shapeless 0.0 adjoint a
+    branch leaves is never multiplied into an array of the wrong shape (a column)."""
+    rng = np.random.default_rng(8)
+    args = (rng.standard_normal(2), rng.standard_normal((2, 3)), s)
+    _check(outer_product_adjoint, args, 0)
+    _check(outer_product_adjoint, args, 1)
+    code = s2s.grad(outer_product_adjoint, wrt=1).s2s_source_for(*args)
+    assert "a[:, None] * d_y[None, :]" in code and "is_zero(d_y)" in code
