@@ -540,27 +540,25 @@ def _same(a: Any, b: Any) -> None:
     assert np.array_equal(fa, fb), "the gradient call wrote into its arguments"
 
 
-def main(argv: list[str]) -> int:
+def drive(
+    lo: int, hi: int, counts: dict, run: Any, describe: Any, known: tuple = (KnownBug,)
+) -> dict:
+    """The drivers' loop: `run(seed)` for each seed (it updates `counts`), every failure
+    counted and printed with `describe(seed)` (a header and the program); a summary every 500
+    seeds and at the end. Exceptions in `known` count as known bugs."""
     import traceback
 
-    lo, hi = int(argv[0]), int(argv[1])
-    second = "--no-second-order" not in argv[2:]
-    counts = {"ok": 0, "skip": 0, "known": 0, "fail": 0}
+    counts.setdefault("fail", 0)
     for seed in range(lo, hi):
-        ch = RandomChooser(seed)
-        source, wrt = Builder(ch).program()
         try:
             with np.errstate(all="ignore"):
-                counts[check_program(source, wrt, ch)] += 1
-                again = RandomChooser(seed)
-                Builder(again).program()  # the same program; then its own draws of inputs
-                if second and check_second_order(source, wrt, again) == "ok":
-                    counts["second order"] = counts.get("second order", 0) + 1
-        except KnownBug:
-            counts["known"] += 1
+                run(seed)
+        except known:
+            counts["known"] = counts.get("known", 0) + 1
         except Exception as exc:  # noqa: BLE001 - the driver reports every failure
             counts["fail"] += 1
-            print(f"=== seed {seed} wrt={wrt!r}: {type(exc).__name__}: {str(exc)[:400]}")
+            header, source = describe(seed)
+            print(f"=== seed {seed}{header}: {type(exc).__name__}: {str(exc)[:400]}")
             print(source)
             if not isinstance(exc, AssertionError):
                 traceback.print_exc(limit=-3)
@@ -568,6 +566,28 @@ def main(argv: list[str]) -> int:
         if (seed - lo) % 500 == 0:
             print(f"... seed {seed} {counts}", flush=True)
     print(f"done seeds {lo}..{hi - 1}: {counts}")
+    return counts
+
+
+def main(argv: list[str]) -> int:
+    lo, hi = int(argv[0]), int(argv[1])
+    second = "--no-second-order" not in argv[2:]
+    counts = {"ok": 0, "skip": 0, "known": 0, "fail": 0}
+
+    def run(seed: int) -> None:
+        ch = RandomChooser(seed)
+        source, wrt = Builder(ch).program()
+        counts[check_program(source, wrt, ch)] += 1
+        again = RandomChooser(seed)
+        Builder(again).program()  # the same program; then its own draws of inputs
+        if second and check_second_order(source, wrt, again) == "ok":
+            counts["second order"] = counts.get("second order", 0) + 1
+
+    def describe(seed: int) -> tuple[str, str]:
+        source, wrt = Builder(RandomChooser(seed)).program()
+        return f" wrt={wrt!r}", source
+
+    drive(lo, hi, counts, run, describe)
     return 0
 
 

@@ -28,7 +28,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from fuzz_programs import load  # noqa: E402
+from fuzz_programs import drive, load  # noqa: E402
 
 import s2s  # noqa: E402
 from s2s.transform import generate  # noqa: E402
@@ -269,24 +269,16 @@ def check(seed: int) -> str:
 
 
 def main(argv: list[str]) -> int:
-    import traceback
-
     lo, hi = int(argv[0]), int(argv[1])
     counts = {"ok": 0, "skip": 0, "fail": 0}
-    for seed in range(lo, hi):
-        try:
-            with np.errstate(all="ignore"):
-                counts[check(seed)] += 1
-        except Exception as exc:  # noqa: BLE001 - the driver reports every failure
-            counts["fail"] += 1
-            print(f"=== seed {seed}: {type(exc).__name__}: {str(exc)[:400]}")
-            print(Program(random.Random(seed)).source())
-            if not isinstance(exc, AssertionError):
-                traceback.print_exc(limit=-3)
-            sys.stdout.flush()
-        if (seed - lo) % 500 == 0:
-            print(f"... seed {seed} {counts}", flush=True)
-    print(f"done seeds {lo}..{hi - 1}: {counts}")
+
+    def run(seed: int) -> None:
+        counts[check(seed)] += 1
+
+    def describe(seed: int) -> tuple[str, str]:
+        return "", Program(random.Random(seed)).source()
+
+    drive(lo, hi, counts, run, describe, known=())
     return 0
 
 
