@@ -297,9 +297,9 @@ def _fast_key(args: tuple) -> tuple | None:
 
 def _shape_key(value: Any) -> Any:
     """What of an argument's shapes the generated code may be specialized to (its shape; a
-    dict's keys and the shapes of its values), quickly."""
+    dict's keys and the shapes of its values, or their types), quickly."""
     if type(value) is dict:
-        return tuple(value) + tuple(getattr(v, "shape", None) for v in value.values())
+        return tuple(value) + tuple(getattr(v, "shape", type(v)) for v in value.values())
     return getattr(value, "shape", None)
 
 

@@ -337,3 +337,18 @@ def test_outer_product_adjoint_of_a_vector_times_a_matrix(s):
     _check(outer_product_adjoint, args, 1)
     code = s2s.grad(outer_product_adjoint, wrt=1).s2s_source_for(*args)
     assert "a[:, None] * d_y[None, :]" in code and "is_zero(d_y)" in code
+
+
+def test_a_dict_entry_that_is_a_list_is_not_mistaken_for_a_number():
+    """A dict entry holding a list has no pattern (the dict gets no facts); the dispatcher must
+    not reuse code made for the same dict holding a number there."""
+    rng = np.random.default_rng(9)
+    x = rng.standard_normal((4, 2))
+    W = rng.standard_normal((2, 2))
+    df = s2s.grad(bias_layer, wrt=0)
+    df({"W": W, "b": 0.5}, x)
+    p = {"W": W, "b": [0.25, -0.5]}
+    g = df(p, x)
+    assert df.s2s_source_for(p, x) != df.s2s_source_for({"W": W, "b": 0.5}, x)
+    ref = numerical_grad(lambda W: bias_layer({"W": W, "b": np.array(p["b"])}, x), (W,))
+    np.testing.assert_allclose(g["W"], ref, rtol=1e-6, atol=1e-8)
