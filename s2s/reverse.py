@@ -523,9 +523,10 @@ class Reverse:
         for c in sp.contribs:
             c.value = self._elide_unbroadcast(c.value, c.var, info)
         if self.shapes:
-            sp.pre = [_MatmulByShape(self.shapes).visit(p) for p in sp.pre]
+            products = _MatmulByShape(self.shapes)
+            sp.pre = [products.visit(p) for p in sp.pre]
             for c in sp.contribs:
-                c.value = _MatmulByShape(self.shapes).visit(c.value)
+                c.value = products.visit(c.value)
         # keep only temporaries that contributions use
         sp.pre = _live_pre(sp.pre, sp.contribs)
         sp.reads, sp.shape_reads = _split_reads(
@@ -1340,11 +1341,11 @@ class _MatmulByShape(gast.NodeTransformer):
         if f.id == "matmul_grad_a":
             if rb == 2:
                 return _matmul(g, _transposed(b)) if ra == 2 else _matmul(name(b.id), g)
-            return _mult(_column(g) if ra == 2 else g, name(b.id))
+            return _mult(_new_axis(g, 1) if ra == 2 else g, name(b.id))
         if ra == 2:
             return _matmul(_transposed(a), g)
         # (an outer product: `g` indexed, so that a shapeless 0.0 adjoint is never multiplied)
-        return _mult(_column(name(a.id)), _row(g)) if rb == 2 else _mult(g, name(a.id))
+        return _mult(_new_axis(name(a.id), 1), _new_axis(g, 0)) if rb == 2 else _mult(g, name(a.id))
 
 
 def _matmul(x: Any, y: Any) -> gast.BinOp:
@@ -1355,20 +1356,11 @@ def _mult(x: Any, y: Any) -> gast.BinOp:
     return gast.BinOp(left=x, op=gast.Mult(), right=y)
 
 
-def _column(x: Any) -> gast.Subscript:
-    """`x[:, None]`."""
-    index = gast.Tuple(
-        elts=[gast.Slice(lower=None, upper=None, step=None), const(None)], ctx=gast.Load()
-    )
-    return gast.Subscript(value=x, slice=index, ctx=gast.Load())
-
-
-def _row(x: Any) -> gast.Subscript:
-    """`x[None, :]`."""
-    index = gast.Tuple(
-        elts=[const(None), gast.Slice(lower=None, upper=None, step=None)], ctx=gast.Load()
-    )
-    return gast.Subscript(value=x, slice=index, ctx=gast.Load())
+def _new_axis(x: Any, at: int) -> gast.Subscript:
+    """`x[:, None]` (a column, `at` 1) or `x[None, :]` (a row, `at` 0) of a vector `x`."""
+    elts: list = [gast.Slice(lower=None, upper=None, step=None)]
+    elts.insert(at, const(None))
+    return gast.Subscript(value=x, slice=gast.Tuple(elts=elts, ctx=gast.Load()), ctx=gast.Load())
 
 
 def _transposed(x: gast.Name) -> gast.Attribute:

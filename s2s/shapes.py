@@ -25,6 +25,7 @@ from typing import Any
 import gast
 import numpy as np
 
+from .analyze import walk_stmts
 from .normalize import CoreFunction
 
 Pattern = tuple  # tuple[bool, ...]
@@ -108,7 +109,7 @@ class _Inference:
         self.ints: set[str] = set()  # names that always hold a Python int (range loop vars)
         defs: dict[str, list] = {}
         handled: set[int] = set()  # ids of the Name nodes whose assignment `defs` follows
-        for s in _walk(core.body):
+        for s in walk_stmts(core.body):
             if isinstance(s, gast.For) and isinstance(s.target, gast.Name):
                 it = s.iter
                 is_range = (
@@ -315,13 +316,6 @@ class _Inference:
         if isinstance(v, tuple) and v[:1] == ("dim",):
             return (v[1],)
         return None
-
-
-def _walk(stmts: list) -> Any:
-    for s in stmts:
-        yield s
-        for field in ("body", "orelse"):
-            yield from _walk(getattr(s, field, []) or [])
 
 
 def infer(core: CoreFunction, facts: dict[str, Any]) -> dict[str, Pattern]:
