@@ -215,7 +215,20 @@ def grad_like(g: Any, x: Any) -> Any:
         return g  # the common case, quickly
     if isinstance(x, dict):
         gd = g if isinstance(g, dict) else {}
-        return {k: grad_like(gd.get(k, 0.0), v) for k, v in x.items()}
+        out = {}
+        for k, v in x.items():
+            gk = gd.get(k, 0.0)
+            if (  # the common case again, without a call
+                type(gk) is np.ndarray
+                and type(v) is np.ndarray
+                and gk.shape == v.shape
+                and gk.dtype == v.dtype
+                and v.dtype.kind in "fc"
+            ):
+                out[k] = gk
+            else:
+                out[k] = grad_like(gk, v)
+        return out
     if isinstance(x, (list, tuple)):
         gl = g if isinstance(g, (list, tuple)) else [0.0] * len(x)
         out = [grad_like(a, b) for a, b in zip(gl, x, strict=True)]
@@ -495,8 +508,8 @@ def alias_guard(v: Any, where: str) -> None:
     filename, _, line = where.rpartition(":")
     raise UnsupportedSyntaxError(
         f"`+=` (or another augmented assignment) on a {type(v).__name__} that may be shared with "
-        "another name (`v = x`, or a row of a loop over an array) writes into the shared value "
-        "in place, which s2s does not follow",
+        "another name (`v = x`, a row of a loop over an array, or the array a loop iterates "
+        "over) writes into the shared value in place, which s2s does not follow",
         filename=filename,
         lineno=int(line) if line.isdigit() else None,
         hint="write `v = v + ...` (a new value), or make it its own array first: v = x.copy()",

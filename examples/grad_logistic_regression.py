@@ -61,9 +61,8 @@ def fwd_log_softmax(tape, z):
     _1 = np.exp(s)
     _2 = np.sum(_1, axis=1, keepdims=True)
     _3 = np.log(_2)
-    _4 = s - _3
     tape.append((_1, _2, _3, m, s))
-    return _4
+    return s - _3
 
 
 def bwd_log_softmax(tape, d_1, z):

@@ -67,9 +67,8 @@ def fwd_predict(tape, params, xs):
     c = np.zeros((xs.shape[1], n))
     _20 = xs.shape[0]
     for t in range(_20):
-        _21 = xs[t]
         tape.append(_1)
-        _1 = [_21, h]
+        _1 = [xs[t], h]
         tape.append(z)
         z = np.concatenate(_1, axis=1)
         _2 = params["Wf"]
@@ -100,9 +99,8 @@ def fwd_predict(tape, params, xs):
         tape.append(shape_of(_15))
         _15 = z @ _14
         _16 = params["bg"]
-        _22 = _15 + _16
         tape.append(cand)
-        cand = np.tanh(_22)
+        cand = np.tanh(_15 + _16)
         tape.append(shape_of(_17))
         _17 = forget * c
         tape.append(shape_of(_18))
@@ -112,10 +110,9 @@ def fwd_predict(tape, params, xs):
         tape.append(_19)
         _19 = np.tanh(c)
         h = out * _19
-    _23 = params["Wy"]
-    _24 = h @ _23
-    _25 = params["by"]
-    _26 = _24 + _25
+    _21 = params["Wy"]
+    _22 = h @ _21
+    _23 = params["by"]
     tape.append(
         (
             _20,
@@ -138,9 +135,9 @@ def fwd_predict(tape, params, xs):
             _17,
             _18,
             _19,
+            _21,
+            _22,
             _23,
-            _24,
-            _25,
             cand,
             forget,
             h,
@@ -149,7 +146,7 @@ def fwd_predict(tape, params, xs):
             z,
         )
     )
-    return _26
+    return _22 + _23
 
 
 def bwd_predict(tape, d_1, params, xs):

@@ -45,9 +45,8 @@ def fwd_predict(tape, params, x):
     _4 = params["W2"]
     _5 = h @ _4
     _6 = params["b2"]
-    _7 = _5 + _6
     tape.append((_1, _2, _3, _4, _5, _6, h))
-    return _7
+    return _5 + _6
 
 
 def bwd_predict(tape, d_1, params, x):
@@ -76,9 +75,8 @@ def fwd_log_softmax(tape, z):
     _1 = np.exp(s)
     _2 = np.sum(_1, axis=1, keepdims=True)
     _3 = np.log(_2)
-    _4 = s - _3
     tape.append((_1, _2, _3, m, s))
-    return _4
+    return s - _3
 
 
 def bwd_log_softmax(tape, d_1, z):

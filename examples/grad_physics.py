@@ -36,13 +36,13 @@ def fwd_simulate(tape, v0, dt, n_steps, drag):
     speed = None
     p = np.zeros(2)
     v = v0
+    _6 = -GRAVITY
     for _ in range(n_steps):
         tape.append(shape_of(_1))
         _1 = v * v
-        _6 = np.sum(_1)
         tape.append(speed)
-        speed = np.sqrt(_6)
-        _7 = np.array([0.0, -GRAVITY])
+        speed = np.sqrt(np.sum(_1))
+        _7 = np.array([0.0, _6])
         tape.append(_3)
         _3 = drag * speed
         tape.append(shape_of(_4))
@@ -51,14 +51,12 @@ def fwd_simulate(tape, v0, dt, n_steps, drag):
         a = _7 - _4
         tape.append(shape_of(_5))
         _5 = dt * a
-        _8 = v + _5
         tape.append(v)
-        v = _8
+        v = v + _5
         tape.append(shape_of(_2))
         _2 = dt * v
-        _9 = p + _2
         tape.append(shape_of(p))
-        p = _9
+        p = p + _2
     tape.append((_1, _2, _3, _4, _5, a, speed, v))
     return p
 

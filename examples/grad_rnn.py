@@ -57,15 +57,13 @@ def fwd_predict(tape, params, xs):
         tape.append(shape_of(_5))
         _5 = _2 + _4
         _6 = params["b"]
-        _9 = _5 + _6
         tape.append(h)
-        h = np.tanh(_9)
-    _10 = params["Wo"]
-    _11 = h @ _10
-    _12 = params["bo"]
-    _13 = _11 + _12
-    tape.append((_1, _2, _3, _4, _5, _6, _10, _11, _12, _8, _7, h))
-    return _13
+        h = np.tanh(_5 + _6)
+    _9 = params["Wo"]
+    _10 = h @ _9
+    _11 = params["bo"]
+    tape.append((_1, _2, _3, _4, _5, _6, _9, _10, _11, _8, _7, h))
+    return _10 + _11
 
 
 def bwd_predict(tape, d_1, params, xs):

@@ -46,37 +46,36 @@ def grad_loss(params, xs, ys):
         tape.append(shape_of(_3))
         _3 = _1 + _2
         _8 = params["b"]
-        _9 = _3 + _8
         tape.append(h)
-        h = np.tanh(_9)
-    _10 = params["Wo"]
-    _11 = h @ _10
-    _12 = params["bo"]
-    pred = _11 + _12
-    _13 = pred - ys
-    _14 = _13**2
-    _15 = np.mean(_14)
+        h = np.tanh(_3 + _8)
+    _9 = params["Wo"]
+    _10 = h @ _9
+    _11 = params["bo"]
+    pred = _10 + _11
+    _12 = pred - ys
+    _13 = _12**2
+    _14 = np.mean(_13)
     # return np.mean((pred - ys) ** 2)
-    d_15 = seed(_15, "loss (rnn_clipping.py:33)")
-    d_13 = unreduce(d_15 / reduction_count(_14, None), _14, None, False) * 2 * _13
-    d_pred = unbroadcast(d_13, pred)
+    d_14 = seed(_14, "loss (rnn_clipping.py:33)")
+    d_12 = unreduce(d_14 / reduction_count(_13, None), _13, None, False) * 2 * _12
+    d_pred = unbroadcast(d_12, pred)
     # pred = h @ params["Wo"] + params["bo"]
+    d_10 = unbroadcast(d_pred, _10)
     d_11 = unbroadcast(d_pred, _11)
-    d_12 = unbroadcast(d_pred, _12)
     d_params = zeros_like(params)
-    add_at(d_params, "bo", d_12)
-    d_h = matmul_grad_a(d_11, h, _10)
-    add_at(d_params, "Wo", matmul_grad_b(d_11, h, _10))
+    add_at(d_params, "bo", d_11)
+    d_h = matmul_grad_a(d_10, h, _9)
+    add_at(d_params, "Wo", matmul_grad_b(d_10, h, _9))
     # for t in range(xs.shape[0]):
     d_6 = 0.0
     d_7 = 0.0
     d_8 = 0.0
     for _ in reversed(range(_5)):
         # h = np.tanh(xs[t] @ params["Wx"] + h @ params["Wh"] + params["b"])
-        d_9 = d_h * (1.0 - h * h)
+        d_15 = d_h * (1.0 - h * h)
         h = tape.pop()
-        d_3 = unbroadcast(d_9, _3)
-        d_8 += unbroadcast(d_9, _8)
+        d_3 = unbroadcast(d_15, _3)
+        d_8 += unbroadcast(d_15, _8)
         d_1 = unbroadcast(d_3, _1)
         d_2 = unbroadcast(d_3, _2)
         _3 = tape.pop()
@@ -115,27 +114,26 @@ def grad_loss_clipped(params, xs, ys):
         tape.append(shape_of(_3))
         _3 = _1 + _2
         _8 = params["b"]
-        _9 = _3 + _8
         tape.append(h)
-        h = np.tanh(_9)
-    _10 = params["Wo"]
-    _11 = h @ _10
-    _12 = params["bo"]
-    pred = _11 + _12
-    _13 = pred - ys
-    _14 = _13**2
-    _15 = np.mean(_14)
+        h = np.tanh(_3 + _8)
+    _9 = params["Wo"]
+    _10 = h @ _9
+    _11 = params["bo"]
+    pred = _10 + _11
+    _12 = pred - ys
+    _13 = _12**2
+    _14 = np.mean(_13)
     # return np.mean((pred - ys) ** 2)
-    d_15 = seed(_15, "loss_clipped (rnn_clipping.py:41)")
-    d_13 = unreduce(d_15 / reduction_count(_14, None), _14, None, False) * 2 * _13
-    d_pred = unbroadcast(d_13, pred)
+    d_14 = seed(_14, "loss_clipped (rnn_clipping.py:41)")
+    d_12 = unreduce(d_14 / reduction_count(_13, None), _13, None, False) * 2 * _12
+    d_pred = unbroadcast(d_12, pred)
     # pred = h @ params["Wo"] + params["bo"]
+    d_10 = unbroadcast(d_pred, _10)
     d_11 = unbroadcast(d_pred, _11)
-    d_12 = unbroadcast(d_pred, _12)
     d_params = zeros_like(params)
-    add_at(d_params, "bo", d_12)
-    d_h = matmul_grad_a(d_11, h, _10)
-    add_at(d_params, "Wo", matmul_grad_b(d_11, h, _10))
+    add_at(d_params, "bo", d_11)
+    d_h = matmul_grad_a(d_10, h, _9)
+    add_at(d_params, "Wo", matmul_grad_b(d_10, h, _9))
     # for t in range(xs.shape[0]):
     d_6 = 0.0
     d_7 = 0.0
@@ -145,10 +143,10 @@ def grad_loss_clipped(params, xs, ys):
         dh = d_h
         dh = np.clip(dh, -STEP_CLIP, STEP_CLIP)
         # h = np.tanh(xs[t] @ params["Wx"] + h @ params["Wh"] + params["b"])
-        d_9 = dh * (1.0 - h * h)
+        d_15 = dh * (1.0 - h * h)
         h = tape.pop()
-        d_3 = unbroadcast(d_9, _3)
-        d_8 += unbroadcast(d_9, _8)
+        d_3 = unbroadcast(d_15, _3)
+        d_8 += unbroadcast(d_15, _8)
         d_1 = unbroadcast(d_3, _1)
         d_2 = unbroadcast(d_3, _2)
         _3 = tape.pop()

@@ -48,9 +48,8 @@ def grad_loss(params, x, y, levels, weights):
         _1 = levels[k]
         tape.append(p_up)
         p_up = p @ _1
-        _16 = levels[k]
         tape.append(y_up)
-        y_up = y @ _16
+        y_up = y @ levels[k]
         tape.append(_2)
         _2 = weights[k]
         tape.append(shape_of(_3))
@@ -63,19 +62,18 @@ def grad_loss(params, x, y, levels, weights):
         _6 = np.mean(_5)
         tape.append(shape_of(_7))
         _7 = _2 * _6
-        _17 = total - _7
         tape.append(shape_of(total))
-        total = _17
+        total = total - _7
     # return total
     d_total = seed(total, "loss (tree_loss.py:37)")
     # for k in range(len(levels)):
     d_p = 0.0
     for _ in reversed(range(_15)):
         # total = total - weights[k] * np.mean(np.sum(y_up * np.log(p_up), axis=1))
-        d_17 = d_total
+        d_16 = d_total
         total = tape.pop()
         d_total = unbroadcast(d_total, total)
-        d_6 = unbroadcast(unbroadcast(-d_17, _7) * _2, _6)
+        d_6 = unbroadcast(unbroadcast(-d_16, _7) * _2, _6)
         _7 = tape.pop()
         d_5 = unreduce(d_6 / reduction_count(_5, None), _5, None, False)
         _6 = tape.pop()
@@ -96,9 +94,9 @@ def grad_loss(params, x, y, levels, weights):
     d_14 = unreduce(-d_total / reduction_count(_14, None), _14, None, False)
     d_p += unbroadcast(unreduce(d_14, _13, 1, False) * y, _12) / p
     # p = softmax(x @ params["W"] + params["b"])
-    _18 = bwd_softmax(tape, d_p, _11)
-    d_9 = unbroadcast(_18, _9)
-    d_10 = unbroadcast(_18, _10)
+    _17 = bwd_softmax(tape, d_p, _11)
+    d_9 = unbroadcast(_17, _9)
+    d_10 = unbroadcast(_17, _10)
     d_params = zeros_like(params)
     add_at(d_params, "b", d_10)
     add_at(d_params, "W", matmul_grad_b(d_9, x, _8))

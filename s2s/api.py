@@ -16,7 +16,7 @@ from s2s.backends.namespace import argument_checker
 from .checkpoint import check_mode
 from .errors import ArgumentError, S2SError, WrtError
 from .shapes import pattern_of
-from .transform import Generated, generate
+from .transform import Generated, NotForForwardMode, generate
 
 _CACHE: dict[tuple, tuple[Generated, list[str], bool]] = {}
 _LOCK = threading.RLock()
@@ -253,6 +253,13 @@ class _Specializations:
             return self.generic[0]  # the call itself raises the user's TypeError
         bound.apply_defaults()
         numbers = frozenset(p for p, v in bound.arguments.items() if type(v) in _NUMBER_TYPES)
+        if self.mode in ("grad", "value_and_grad") and not self.debug and numbers:
+            # one number in: forward mode does the least work (see transform.py); where it
+            # cannot give the gradient, reverse mode does
+            try:
+                return _generated(self.fn, self.wrt, self.mode + "_forward", numbers)[0]
+            except (NotForForwardMode, S2SError):
+                pass
         shapes: tuple = ()
         if self.mode != "jvp":
             patterns = ((p, pattern_of(v)) for p, v in bound.arguments.items())
@@ -263,16 +270,19 @@ class _Specializations:
 
 
 _FAST_SCALARS = (float, int, bool, str, type(None))
+#: real and integer dtypes in native byte order (`a.dtype in _FAST_DTYPES` is one hash lookup)
+_FAST_DTYPES = frozenset(np.dtype(c) for c in "?bhilqpBHILQPefdg")
 
 
 def _fast_key(args: tuple) -> tuple | None:
     """See `_Specializations.fast_entry`: each argument's shape, type, or a dict's keys with
     its values' shapes and types; None when an argument is anything else."""
     key: list = []
+    ndarray = np.ndarray
     for a in args:
         t = type(a)
-        if t is np.ndarray:
-            if a.dtype.kind not in "fiub":
+        if t is ndarray:
+            if a.dtype not in _FAST_DTYPES:
                 return None
             key.append(a.shape)
         elif t in _FAST_SCALARS:
@@ -281,12 +291,14 @@ def _fast_key(args: tuple) -> tuple | None:
             item: list = [dict]
             for k, v in a.items():
                 tv = type(v)
-                if tv is np.ndarray:
-                    if v.dtype.kind not in "fiub":
+                if tv is ndarray:
+                    if v.dtype not in _FAST_DTYPES:
                         return None
-                    item += (k, v.shape)
+                    item.append(k)
+                    item.append(v.shape)
                 elif tv in _FAST_SCALARS:
-                    item += (k, tv)
+                    item.append(k)
+                    item.append(tv)
                 else:
                     return None
             key.append(tuple(item))
@@ -438,14 +450,17 @@ def jvp(fn: Callable, wrt: Any = 0) -> Callable:
     gen, wrt_names, is_tuple = _generated(fn, wrt, "jvp")
     tparams = gen.tangent_params  # type: ignore[attr-defined]
     check = _argument_checker(fn)
-    current = {"version": rules_version(), "entry": gen.entry[0]}
+    current = {"version": rules_version(), "gen": gen}
 
     @_named_after(fn)
     def fj(*args: Any, **kwargs: Any) -> Any:
-        if current["version"] != rules_version():  # a rule was registered: generate again
-            current["entry"] = _generated(fn, wrt, "jvp")[0].entry[0]
+        made = current["gen"]
+        if current["version"] != rules_version() or (made.assumed and not made.still_valid()):
+            # a rule was registered, or a module global the code assumed holds a number no
+            # longer does: generate again
+            current["gen"] = made = _generated(fn, wrt, "jvp")[0]
             current["version"] = rules_version()
-        entry = current["entry"]
+        entry = made.entry[0]
         if not args:
             raise TypeError(f"{gen.names[0]}() needs the tangent as its last positional argument")
         *primals, tangent = args

@@ -81,6 +81,8 @@ class Unit:
     fn: Any
     name: str
     defs: list = field(default_factory=list)
+    tparams: dict = field(default_factory=dict)
+    positional: bool = False  # its tangent parameters follow its own, by position
 
 
 class ForwardProgram:
@@ -93,6 +95,11 @@ class ForwardProgram:
         self.used_names: set[str] = set()
         self.pure_calls = pure_calls
         self.optimize = optimize
+        self.assumed: set[tuple[int, str]] = set()
+        self.assumed_dicts: dict[int, dict] = {}
+        #: a gradient must come from reverse mode: the code holds an `insert_grad_of` block or
+        #: uses a custom rule (see `transform.generate`'s forward-mode gradients)
+        self.reverse_only = False
 
     def unique(self, base: str) -> str:
         out = base
@@ -103,29 +110,57 @@ class ForwardProgram:
         self.used_names.add(out)
         return out
 
-    def request(self, fn: Any, active: tuple[str, ...]) -> tuple[str, dict[str, str]]:
-        """The name of the JVP of `fn` in `active`, and its tangent parameter names."""
-        key = (fn, active)
+    def assume(self, core: CoreFunction, names: set[str]) -> None:
+        """Record that the code assumes these module globals of `core` hold Python numbers."""
+        g = core.namespace.globals
+        self.assumed_dicts[id(g)] = g
+        self.assumed |= {(id(g), n) for n in names}
+
+    def assumptions(self) -> list[tuple[dict, str]]:
+        return [(self.assumed_dicts[i], n) for i, n in sorted(self.assumed)]
+
+    def request(
+        self,
+        fn: Any,
+        active: tuple[str, ...],
+        numbers: frozenset = frozenset(),
+        ones: frozenset = frozenset(),
+    ) -> tuple[str, dict[str, str], bool]:
+        """The name of the JVP of `fn` in `active` (specialized to the parameters `numbers`
+        that hold Python numbers, and to those of `ones` whose tangent is the number 1.0), the
+        names of the tangent parameters it takes, and whether they may be passed by position
+        (after the call's own positional arguments)."""
+        key = (fn, active, numbers, ones)
         if key in self.units:
             u = self.units[key]
-            return u.name, u.tparams
+            return u.name, u.tparams, u.positional
         unit = Unit(fn=fn, name=self.unique(f"jvp_{fn.__name__}"))
         core = normalize(parse_function(fn))
-        fwd = Forward(core, list(active), self)
-        unit.tparams = {p: fwd.t(p) for p in active}  # type: ignore[attr-defined]
+        fwd = Forward(core, list(active), self, numbers, ones)
+        args = core.args
+        unit.positional = not (args.defaults or args.kwonlyargs or args.posonlyargs)
+        unit.tparams = {p: fwd.t(p) for p in active if p not in fwd.ones}
         self.units[key] = unit
         self.order.append(key)
         unit.defs = [fwd.build(unit.name, entry=False)]
-        return unit.name, unit.tparams  # type: ignore[attr-defined]
+        return unit.name, unit.tparams, unit.positional
 
 
 class Forward:
     """Forward-mode transformer for one core function."""
 
-    def __init__(self, core: CoreFunction, wrt: list[str], program: ForwardProgram) -> None:
+    def __init__(
+        self,
+        core: CoreFunction,
+        wrt: list[str],
+        program: ForwardProgram,
+        numbers: Any = frozenset(),
+        ones: Any = frozenset(),
+    ) -> None:
         self.core = core
         self.wrt = wrt
         self.program = program
+        self.numbers = frozenset(numbers)  # parameters the call passes Python numbers for
         self.infos: dict[int, A.StmtInfo] = {}
         for s in A.walk_stmts(core.body):
             info = self.infos[id(s)] = A.classify(core, s)
@@ -141,7 +176,16 @@ class Forward:
             self.active |= A.activity(as_output, seeds, self.infos)
             self.active.add(self.tape)
         self.kinds = A.kinds(core, self.infos)
-        self.scalars = A.scalar_names(core, self.infos)
+        self.scalars = A.scalar_names(core, self.infos, self.numbers)
+        #: parameters whose tangent is the number 1.0 (a forward-mode gradient's `wrt`, and
+        #: what a caller passes it on to) that the function never assigns: their tangent is
+        #: that constant throughout, not a parameter (`t_x * a` folds to `a`)
+        assigned = {v for i in self.infos.values() for v in (i.target, i.partial)}
+        assigned |= {s.target.id for s in A.walk_stmts(core.body) if isinstance(s, gast.For)}
+        self.ones = frozenset(
+            p for p in ones if p in wrt and p not in assigned and p in self.scalars
+        )
+        program.assume(core, A.number_globals(core))  # the caller checks they still are
         self.counter = core.counter
         self.taken = set(core.locals) | set(core.params)
         self.t_names: dict[str, str] = {}
@@ -226,6 +270,12 @@ class Forward:
             return type(a.value) in (int, float, bool) or a.value is None
         return isinstance(a, gast.Name) and a.id in self.scalars
 
+    def _is_number(self, a: Any) -> bool:
+        """`a` holds a Python int or float (not None, a bool, an array)."""
+        if isinstance(a, gast.Constant):
+            return type(a.value) in (int, float)
+        return isinstance(a, gast.Name) and a.id in self.scalars
+
     def zero_of(self, atom: Any, st: State) -> Any:
         """A zero tangent for the value `atom` (an element of a container, a written item)."""
         if self._is_scalar(atom) or not isinstance(atom, gast.Name):
@@ -235,6 +285,10 @@ class Forward:
     def tangent_of(self, atom: Any, st: State) -> Any:
         """`t_v` for an atom with a nonzero tangent, else None."""
         if isinstance(atom, gast.Name) and atom.id in st.N:
+            if atom.id in self.ones:
+                one = const(1.0)
+                one.s2s_tangent = True  # a tangent all the same (`_simplify`)
+                return one
             return name(self.t(atom.id))
         return None
 
@@ -269,6 +323,7 @@ class Forward:
             return []
         info = self.infos[id(s)]
         if info.kind == A.HOOK:
+            self.program.reverse_only = True  # a gradient made in forward mode would skip it
             return []  # `with s2s.insert_grad_of(x)` acts on reverse mode's gradients only
         if getattr(s, "s2s_guard", False) and set(info.operands) <= self.scalars:
             return []  # `v += ...` on a Python number: a rebinding, as the core has it
@@ -464,6 +519,8 @@ class Forward:
             rule = runtime_rules.lookup(op)
         if rule is None or rule.tangent is None:
             raise self._no_rule(s, info, rule)
+        if rule.family == "custom":
+            self.program.reverse_only = True  # the user's adjoint defines its gradient
         tpl = rule.tangent
         try:
             bound = tpl.signature.bind(None, *info.args, **info.keywords)
@@ -632,15 +689,22 @@ class Forward:
         args_t = {p: bound.arguments[p].id for p in active}
         if self.dry:
             jname, tparams = f"jvp_{fn.__name__}", {p: f"t_{p}" for p in active}
+            positional = False
         else:
-            jname, tparams = self.program.request(fn, active)
+            numbers = A.callee_numbers(fn, info.args, info.keywords, self._is_number)
+            ones = frozenset(p for p in active if args_t[p] in self.ones)
+            jname, tparams, positional = self.program.request(fn, active, numbers, ones)
         call = primal.value
-        newcall = gast.Call(
-            func=name(jname),
-            args=[load_copy(a) for a in call.args],
-            keywords=copy.deepcopy(call.keywords)
-            + [gast.keyword(arg=tparams[p], value=name(self.t(args_t[p]))) for p in active],
-        )
+        passed = [p for p in active if p in tparams]  # (a tangent 1.0 the callee knows)
+        tangents = [self.tangent_of(name(args_t[p]), st) for p in passed]
+        if positional and not call.keywords:
+            args, keywords = [load_copy(a) for a in call.args] + tangents, []
+        else:
+            args = [load_copy(a) for a in call.args]
+            keywords = copy.deepcopy(call.keywords) + [
+                gast.keyword(arg=tparams[p], value=t) for p, t in zip(passed, tangents, strict=True)
+            ]
+        newcall = gast.Call(func=name(jname), args=args, keywords=keywords)
         tgt = gast.Tuple(elts=[store(y), store(self.t(y))], ctx=gast.Store())
         node = gast.Assign(targets=[tgt], value=newcall, type_comment=None)
         node.s2s_line = getattr(s, "s2s_line", None)
@@ -741,33 +805,63 @@ class Forward:
         return before + [node]
 
     # -- assembling -------------------------------------------------------------------------
-    def build(self, fname: str, *, entry: bool) -> gast.FunctionDef:
+    def build(self, fname: str, *, entry: bool, grad: str | None = None) -> gast.FunctionDef:
+        """The JVP function; with `grad` ("grad" or "value_and_grad"), for one `wrt` parameter
+        that holds a Python number, the gradient instead: the tangent 1.0 carried forward
+        (one pass, no tape), the output checked to be a real scalar."""
         core = self.core
         st = State(N={w for w in self.wrt if w in self.active}, D=set(core.params))
         if self.tape in self.wrt:
             st.O.add(self.tape)  # the caller's tangent tape, appended to and popped in place
         body = self.block(core.body, st)
         result = core.result
-        tres: Any = name(self.t(result)) if result in st.N else _call("zeros_tangent", name(result))
-        if entry:
-            tres = _call("tangent_like", tres, name(result))
-        ret = gast.Return(value=gast.Tuple(elts=[name(result), tres], ctx=gast.Load()))
+        tres: Any = (
+            self.tangent_of(name(result), st)
+            if result in st.N
+            else _call("zeros_tangent", name(result))
+        )
+        where = f"{core.name} ({os.path.basename(core.info.filename)}:{core.info.first_lineno})"
+        if grad:
+            (w,) = self.wrt
+            if result in self.scalars:  # a Python number out (a real scalar), a float back
+                g = _call("float", tres if result in st.N else const(0.0))
+            else:  # the output is checked to be a real scalar; the gradient is like `w`
+                body = body + [gast.Expr(value=_call("seed", name(result), const(where)))]
+                g = _call("grad_like", tres, name(w))
+            value = gast.Tuple(elts=[name(result), g], ctx=gast.Load()) if grad != "grad" else g
+            if w not in self.ones:
+                body = [assign(self.t(w), const(1.0), None)] + body
+            ret = gast.Return(value=value)
+        else:
+            if entry:
+                tres = _call("tangent_like", tres, name(result))
+            ret = gast.Return(value=gast.Tuple(elts=[name(result), tres], ctx=gast.Load()))
         body = body + [ret]
         _sink_tangent_temps(body)
         body = _comments(body[:-1], _lines(core)) + [body[-1]]
-        where = f"{core.name} ({os.path.basename(core.info.filename)}:{core.info.first_lineno})"
-        doc = (
-            f"Forward mode (JVP) of {where} with respect to {', '.join(self.wrt)}: returns "
-            "(value, tangent). Generated by s2s; do not edit."
-        )
+        if grad:
+            what = "Gradient" if grad == "grad" else "Value and gradient"
+            doc = (
+                f"{what} of {where} with respect to {self.wrt[0]}, in forward mode (a number: "
+                f"its tangent 1.0 is carried forward). Generated by s2s; do not edit."
+            )
+        else:
+            ones = f" (the tangent of {', '.join(sorted(self.ones))}: 1.0)" if self.ones else ""
+            doc = (
+                f"Forward mode (JVP) of {where} with respect to {', '.join(self.wrt)}{ones}: "
+                "returns (value, tangent). Generated by s2s; do not edit."
+            )
         args = copy.deepcopy(core.args)
         for a in list(args.posonlyargs) + list(args.args) + list(args.kwonlyargs):
             a.annotation = None
         tparams = [
             gast.Name(id=self.t(w), ctx=gast.Param(), annotation=None, type_comment=None)
             for w in self.wrt
+            if w not in self.ones
         ]
-        if args.defaults or args.kwonlyargs:
+        if grad:
+            pass
+        elif args.defaults or args.kwonlyargs:
             args.kwonlyargs = list(args.kwonlyargs) + tparams
             args.kw_defaults = list(args.kw_defaults) + [None] * len(tparams)
         else:
@@ -825,7 +919,7 @@ def _simplify(node: Any) -> tuple[Any, str]:
     "zero", "tangent" (reads a nonzero tangent), "primal"."""
     if isinstance(node, _Zero):
         return node, "zero"
-    if isinstance(node, gast.Name):
+    if isinstance(node, gast.Name | gast.Constant):
         return node, "tangent" if getattr(node, "s2s_tangent", False) else "primal"
     if isinstance(node, gast.BinOp):
         left, lk = _simplify(node.left)
@@ -1196,12 +1290,18 @@ def _comments(stmts: list, lines: Any) -> list:
 
 
 def generate_defs(
-    core: CoreFunction, wrt: list[str], program: ForwardProgram
+    core: CoreFunction,
+    wrt: list[str],
+    program: ForwardProgram,
+    numbers: Any = frozenset(),
+    grad: str | None = None,
 ) -> tuple[list, list, str]:
-    """The JVP of `core` in `wrt`: (definitions, owning functions, entry name)."""
-    fname = program.unique(f"jvp_{core.name}")
-    fwd = Forward(core, wrt, program)
-    main = fwd.build(fname, entry=True)
+    """The JVP of `core` in `wrt` (with `grad`, the gradient in forward mode: see
+    `Forward.build`): (definitions, owning functions, entry name)."""
+    prefix = {None: "jvp_", "grad": "grad_", "value_and_grad": "value_and_grad_"}[grad]
+    fname = program.unique(f"{prefix}{core.name}")
+    fwd = Forward(core, wrt, program, numbers, frozenset(wrt) if grad else frozenset())
+    main = fwd.build(fname, entry=True, grad=grad)
     defs = [main]
     owners = [core.fn]
     for key in program.order:

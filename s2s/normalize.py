@@ -377,6 +377,14 @@ class Normalizer:
                     ctx.cnt = self.flag("continue")
                 out.append(assign(ctx.cnt, const(True), line))
                 return out
+            if isinstance(s, gast.If) and ctx is None and rest and not _is_checkpoint_with(s):
+                ends = _returns_always(s.body), _returns_always(s.orelse)
+                if any(ends):  # a guard clause: what follows runs only in the other branch
+                    body = s.body if ends[0] else s.body + rest
+                    orelse = s.orelse if ends[1] else s.orelse + rest
+                    guarded = gast.If(test=s.test, body=body, orelse=orelse)
+                    out += self.lower_jumps([tag(guarded, line)], ctx, tail)
+                    return out
             if isinstance(s, gast.If):
                 before = self._jump_state(ctx)
                 new = gast.If(
@@ -1358,6 +1366,26 @@ def _walk_same_loop(node: Any):
             stack.append(child)
 
 
+def _returns_always(stmts: list) -> bool:
+    """Every path through `stmts` ends in a `return` (its last statement is one, or an `if`
+    both of whose branches always return)."""
+    if not stmts:
+        return False
+    last = stmts[-1]
+    if isinstance(last, gast.Return):
+        return True
+    return (
+        isinstance(last, gast.If)
+        and not _is_checkpoint_with(last)
+        and _returns_always(last.body)
+        and _returns_always(last.orelse)
+    )
+
+
+def _is_checkpoint_with(s: Any) -> bool:
+    return bool(getattr(s, "s2s_checkpoint", False))
+
+
 def _is_break_tail(s: Any) -> bool:
     return (
         isinstance(s, gast.If)
@@ -1563,11 +1591,15 @@ def _is_view(value: Any) -> bool:
     return _may_alias(value) and not isinstance(value, gast.Name)
 
 
-def _check_no_write_through_alias(stmts: list, views: set[str], info: SourceInfo) -> set[str]:
+def _check_no_write_through_alias(
+    stmts: list, views: set[str], info: SourceInfo, iterated: frozenset = frozenset()
+) -> set[str]:
     """Refuse an in-place write (`v[i] = ...`, `v[i] += ...`) into a name that may be an alias or a
     view of another array (`v = x`, `v = x[:2]`, `v = x.reshape(...)`, `for v in x`): the write
     would change the other array too, which s2s does not track. Returns the names that may be
-    views after `stmts` (a forward walk; loop bodies twice, for what the next iteration sees)."""
+    views after `stmts` (a forward walk; loop bodies twice, for what the next iteration sees).
+    `iterated`: the names enclosing loops iterate over (`for e in a:`), whose `a += ...` would
+    change the array the loop reads its next rows from: guarded like an alias's."""
 
     def refuse(node: Any, base: str) -> Exception:
         return info.error(
@@ -1597,7 +1629,7 @@ def _check_no_write_through_alias(stmts: list, views: set[str], info: SourceInfo
             if isinstance(s, gast.AugAssign) and isinstance(s.target, gast.Name):
                 # `v = x; v += 1.0`: a rebinding for numbers, a write into x's array for arrays;
                 # which one is known only at run time (see `Normalizer.aug_assign`)
-                s.s2s_alias_guard = s.target.id in views
+                s.s2s_alias_guard = s.target.id in views or s.target.id in iterated
             if isinstance(s, gast.Assign):
                 for t in targets:
                     if isinstance(t, gast.Subscript):
@@ -1620,17 +1652,20 @@ def _check_no_write_through_alias(stmts: list, views: set[str], info: SourceInfo
                 and isinstance(s.iter.func, gast.Name)
                 and s.iter.func.id == "range"
             )
+            inner = iterated
+            if not iterates_range:  # (a range is made once: its bounds may change freely)
+                inner = inner | {n.id for n in gast.walk(s.iter) if isinstance(n, gast.Name)}
             for _ in range(2):
                 views |= set() if iterates_range else _target_names(s.target)
-                views |= _check_no_write_through_alias(s.body, set(views), info)
-            views |= _check_no_write_through_alias(s.orelse, set(views), info)
+                views |= _check_no_write_through_alias(s.body, set(views), info, inner)
+            views |= _check_no_write_through_alias(s.orelse, set(views), info, iterated)
         elif isinstance(s, gast.While):
             for _ in range(2):
-                views |= _check_no_write_through_alias(s.body, set(views), info)
-            views |= _check_no_write_through_alias(s.orelse, set(views), info)
+                views |= _check_no_write_through_alias(s.body, set(views), info, iterated)
+            views |= _check_no_write_through_alias(s.orelse, set(views), info, iterated)
         elif isinstance(s, gast.If):
-            views |= _check_no_write_through_alias(s.body, set(views), info) | (
-                _check_no_write_through_alias(s.orelse, set(views), info)
+            views |= _check_no_write_through_alias(s.body, set(views), info, iterated) | (
+                _check_no_write_through_alias(s.orelse, set(views), info, iterated)
             )
     return views
 

@@ -182,7 +182,7 @@ def _accumulate_in_place(fn: Any) -> None:
             isinstance(s, gast.Assign)
             and isinstance(s.targets[0], gast.Name)
             and isinstance(s.value, gast.BinOp)
-            and isinstance(s.value.op, gast.Add)
+            and isinstance(s.value.op, (gast.Add, gast.Sub))
             and isinstance(s.value.left, gast.Name)
             and s.value.left.id == s.targets[0].id
             and not _mentions(s.value.right, s.targets[0].id)
@@ -244,7 +244,7 @@ def _accumulate_in_place(fn: Any) -> None:
         for k, s in enumerate(block):
             acc = self_acc(s)
             if acc is not None and ok.get(acc):
-                node = gast.AugAssign(target=s.targets[0], op=gast.Add(), value=s.value.right)
+                node = gast.AugAssign(target=s.targets[0], op=s.value.op, value=s.value.right)
                 if hasattr(s, "s2s_line"):
                     node.s2s_line = s.s2s_line
                 block[k] = node
@@ -336,6 +336,19 @@ def _inline_single_use(fn: Any, pure_calls: set[str]) -> bool:
                 and stores.get(s.targets[0].id) == 1
             ):
                 tmp = s.targets[0].id
+                if (
+                    i + 2 < len(block)
+                    and _is_push(nxt)
+                    and not _mentions(nxt, tmp)
+                    and _is_pure(s.value, pure_calls)
+                    and not _has_pop(s.value)
+                    and _use_slot(block[i + 2], tmp) is not None
+                ):
+                    # `_2 = x + dt * v; tape.append(x); x = _2`: the push may come first (the
+                    # temporary's expression changes nothing it pushes), then `_2` inlines
+                    block[i], block[i + 1] = nxt, s
+                    changed = True
+                    continue
                 slot = _use_slot(nxt, tmp)
                 if (
                     slot is not None
@@ -519,6 +532,18 @@ def _removable(name: str) -> bool:
     return bool(_TEMP.match(name)) or name.startswith("d_") or bool(re.match(r"^d_?\d+$", name))
 
 
+def _is_push(s: Any) -> bool:
+    """`tape.append(v)`."""
+    return (
+        isinstance(s, gast.Expr)
+        and isinstance(s.value, gast.Call)
+        and isinstance(s.value.func, gast.Attribute)
+        and s.value.func.attr == "append"
+        and isinstance(s.value.func.value, gast.Name)
+        and s.value.func.value.id.startswith("tape")
+    )
+
+
 def _is_const(node: Any, value: float) -> bool:
     return (
         isinstance(node, gast.Constant) and type(node.value) in (int, float) and node.value == value
@@ -558,12 +583,14 @@ class _Folder(gast.NodeTransformer):
             if _is_const(node.right, 1.0) and isinstance(node.right.value, float):
                 self.changed = True
                 return node.left
-        if isinstance(node.op, (gast.Add, gast.Sub)) and _is_neg(node.right):
-            # a + -b is a - b, a - -b is a + b (exactly), one array pass fewer
-            self.changed = True
-            node.op = gast.Sub() if isinstance(node.op, gast.Add) else gast.Add()
-            node.right = node.right.operand
-            return node
+        if isinstance(node.op, (gast.Add, gast.Sub)):
+            positive = _without_sign(node.right)
+            if positive is not None:
+                # a + -b * c is a - b * c, a - -b is a + b (exactly), one pass fewer
+                self.changed = True
+                node.op = gast.Sub() if isinstance(node.op, gast.Add) else gast.Add()
+                node.right = positive
+                return node
         if isinstance(node.op, gast.Div) and _is_const(node.right, 1.0):
             self.changed = True
             return node.left
@@ -590,18 +617,37 @@ class _Folder(gast.NodeTransformer):
         self.generic_visit(node)
         if not isinstance(node.op, gast.USub):
             return node
-        if _is_neg(node.operand):
-            self.changed = True
-            return node.operand.operand
         # -(-a * b / c): the two negations cancel (exactly: a sign flip rounds nothing)
+        positive = _without_sign(node.operand)
+        if positive is not None:
+            self.changed = True
+            return positive
+        # -(a * b / c) is -a * b / c: the sign goes to the first factor (a number, often)
         chain = node.operand
-        while isinstance(chain, gast.BinOp) and isinstance(chain.op, (gast.Mult, gast.Div)):
-            if _is_neg(chain.left):
-                chain.left = chain.left.operand
+        if isinstance(chain, gast.BinOp) and isinstance(chain.op, (gast.Mult, gast.Div)):
+            while isinstance(chain.left, gast.BinOp) and isinstance(
+                chain.left.op, (gast.Mult, gast.Div)
+            ):
+                chain = chain.left
+            if isinstance(chain.left, gast.Name | gast.Constant):
+                chain.left = gast.UnaryOp(op=gast.USub(), operand=chain.left)
                 self.changed = True
                 return node.operand
-            chain = chain.left
         return node
+
+
+def _without_sign(e: Any) -> Any:
+    """`-e` without a negation, when `e` is `-a` or a product or quotient whose leftmost
+    factor is `-a` (that factor loses its sign, in place); else None."""
+    if _is_neg(e):
+        return e.operand
+    chain = e
+    while isinstance(chain, gast.BinOp) and isinstance(chain.op, (gast.Mult, gast.Div)):
+        if _is_neg(chain.left):
+            chain.left = chain.left.operand
+            return e
+        chain = chain.left
+    return None
 
 
 def _fold(fn: Any) -> bool:

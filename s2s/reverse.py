@@ -28,6 +28,7 @@ from .checkpoint import segment_loops, uses_markers
 from .errors import NoRuleError, UnsupportedSyntaxError
 from .nodes import clone
 from .normalize import CoreFunction, assign, const, is_atom, load_copy, name, store
+from .uniform import Reductions
 
 
 def call(fn: str, *args: Any, **kwargs: Any) -> gast.Call:
@@ -137,6 +138,12 @@ def _shape_free(stmts: list, d_y: str, contribs: set[str]) -> bool:
                     if target not in contribs and target not in seen:
                         todo.append(target)  # a temporary: check its uses too
                     continue
+                if (isinstance(up, gast.Dict) and any(child is v for v in up.values)) or (
+                    isinstance(up, gast.Assign)
+                    and isinstance(up.targets[0], gast.Subscript)
+                    and child is up.value
+                ):  # an entry of a dict adjoint (`{'b': d_y}`, `d_p['b'] = d_y`): any value
+                    continue
                 ok = (
                     isinstance(up, gast.Call)
                     and isinstance(up.func, gast.Name)
@@ -202,10 +209,17 @@ class Reverse:
         self.shapes = S.infer(core, dict(shapes))
         self.assumed_globals = A.number_globals(core)  # the caller must check they still are
         self.invariant = A.loop_invariants(core, self.infos)
+        self._number_invariants: dict[int, list] | None = None
         self.retested: set[str] = set()  # comparisons the backward sweep tests again
         self.hoisted: dict[int, list] = {}  # id(loop) -> invariant statements, in body order
         self.specs: dict[int, Spec] = {}
+        self.reductions: Reductions | None = None  # with shape facts: see `uniform.py`
         self.indexed: set[str] = set()
+        #: adjoints of parameter dicts made `{}` in the backward sweep's top level: the keys
+        #: given an entry since, in that top level (`accumulate`); `nested` counts the
+        #: branches and loops the sweep is inside
+        self.entries: dict[str, set[str]] = {}
+        self.nested = 0
         # adjoints that may hold the Python 0.0 a branch or loop materialized (shapeless): the
         # adjoint of their defining statement runs only when they are not that zero
         self.maybe_zero: set[str] = set()
@@ -672,6 +686,15 @@ class Reverse:
 
     def analyze(self) -> None:
         self.build_specs()
+        if self.shapes:
+            self.reductions = reductions = Reductions(
+                self.core, self.infos, self.shapes, self.scalars, self.d
+            )
+            for sid, sp in self.specs.items():
+                if reductions.rewrite(sid, sp, self.specs, self.indexed):
+                    sp.reads, sp.shape_reads = _split_reads(
+                        sp.pre + [c.value for c in sp.contribs], self.core.locals
+                    )
         reads, shape_reads = {}, {}
         for sid, sp in self.specs.items():
             info = self.infos[sid]
@@ -763,6 +786,21 @@ class Reverse:
         return {v for v in names if v not in self.indexed}
 
     def backward_stmt(self, s: Any, Z: set[str]) -> tuple[list, set[str]]:
+        info = self.infos.get(id(s))
+        if (
+            isinstance(s, gast.If | gast.For | gast.While)
+            or A.is_checkpoint(s)
+            or info is None
+            or info.kind == A.HOOK
+        ):
+            self.nested += 1  # inside, an entry of a parameter dict's adjoint may be there or not
+            try:
+                return self._backward_stmt(s, Z)
+            finally:
+                self.nested -= 1
+        return self._backward_stmt(s, Z)
+
+    def _backward_stmt(self, s: Any, Z: set[str]) -> tuple[list, set[str]]:
         line = getattr(s, "s2s_line", None)
         if A.is_checkpoint(s):
             return self.backward_checkpoint(s, Z, line)
@@ -974,8 +1012,21 @@ class Reverse:
         dv = self.d(var)
         out: list = []
         if c.index is not None:
+            key = c.index.value if isinstance(c.index, gast.Constant) else None
+            if var in Z and not self.nested and var in self.shapes.dicts and type(key) is str:
+                # a parameter dict's adjoint, made here with its first entry
+                self.entries[var] = {key}
+                entry = gast.Dict(keys=[const(key)], values=[clone(c.value)])
+                return [assign(dv, entry, line)]
             if var in Z:
                 out.append(self.materialize(var, line))
+            known = self.entries.get(var)
+            if known is not None and not self.nested and type(key) is str and key not in known:
+                known.add(key)  # not there yet
+                tgt = gast.Subscript(value=name(dv), slice=const(key), ctx=gast.Store())
+                out.append(gast.Assign(targets=[tgt], value=clone(c.value), type_comment=None))
+                return out
+            self.entries.pop(var, None)
             out.append(expr_stmt(call("add_at", name(dv), _index_value(c.index), clone(c.value))))
             return out
         if var in Z:
@@ -1003,9 +1054,11 @@ class Reverse:
         code, Z = self._backward_loop(s, Z, line, body)
         for h in hoisted:
             h.s2s_hoisted = False
+        self.nested -= 1  # their adjoints run once, after the reversed loop, at its level
         for h in reversed(hoisted):
             more, Z = self.backward_stmt(h, Z)
             code.extend(more)
+        self.nested += 1
         return code, Z
 
     def _backward_loop(
@@ -1071,10 +1124,42 @@ class Reverse:
     def forward(self, stmts: list) -> list:
         out: list = []
         for s in stmts:
+            for h in self.number_invariants().get(id(s), ()):
+                out.extend(self.forward_stmt(h, hoisting=True))
             out.extend(self.forward_stmt(s))
         return out
 
-    def forward_stmt(self, s: Any) -> list:
+    def number_invariants(self) -> dict[int, list]:
+        """Loop-invariant arithmetic of Python numbers that cannot raise (`-k`, `a * b`,
+        `a + b`, `a - b`), by the id of the outermost loop it is invariant in: the forward
+        sweep computes it once, before that loop (the backward sweep reads it as before)."""
+        if self._number_invariants is None:
+            safe = {operator.neg, operator.pos, operator.add, operator.sub, operator.mul}
+            out: dict[int, list] = {}
+            inside: dict[int, set[str]] = {}  # names assigned in each loop, but the hoisted
+            for st in A.walk_stmts(self.core.body):
+                loop = self.invariant.get(id(st))
+                info = self.infos[id(st)]
+                if loop is None:
+                    continue
+                if id(loop) not in inside:
+                    inside[id(loop)] = A.assigned_in(loop.body, self.infos)
+                if (
+                    info.kind == A.OP
+                    and info.op in safe
+                    and not info.keywords
+                    and info.target in self.scalars
+                    and all(self._is_scalar(a) for a in info.args)
+                    and not set(info.operands) & inside[id(loop)]
+                ):
+                    out.setdefault(id(loop), []).append(st)
+                    inside[id(loop)].discard(info.target)
+            self._number_invariants = out
+        return self._number_invariants
+
+    def forward_stmt(self, s: Any, hoisting: bool = False) -> list:
+        if not hoisting and any(s is h for hs in self.number_invariants().values() for h in hs):
+            return []  # computed before its loop
         line = getattr(s, "s2s_line", None)
         if A.is_checkpoint(s):
             if not getattr(s, "s2s_reversed", False):

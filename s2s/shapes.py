@@ -318,12 +318,22 @@ class _Inference:
         return None
 
 
-def infer(core: CoreFunction, facts: dict[str, Any]) -> dict[str, Pattern]:
+class Facts(dict):
+    """The pattern of each name (see `infer`); `dicts` names the dict parameters that the
+    function only ever reads by key (never rebinds, writes into or hands on)."""
+
+    dicts: frozenset = frozenset()
+
+
+def infer(core: CoreFunction, facts: dict[str, Any]) -> Facts:
     """The pattern of each name that holds one fixed pattern wherever it is assigned, given the
     patterns of the parameters (`facts`; see `pattern_of`)."""
     if not facts:
-        return {}
-    return _Inference(core, facts).run()
+        return Facts()
+    inference = _Inference(core, facts)
+    out = Facts(inference.run())
+    out.dicts = frozenset(inference.dicts)
+    return out
 
 
 def same_shape(x: Any, y: Any) -> bool:

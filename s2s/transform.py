@@ -18,13 +18,14 @@ import numpy as np
 
 from s2s.backends.runtime import HELPERS
 
+from . import analyze as A
 from . import emit, nodes
 from .analyze import def_sites
 from .errors import UnsupportedSyntaxError, WrtError
 from .normalize import CoreFunction, assign, const, name, normalize
 from .optimize import optimize
 from .parse import parse_function
-from .reverse import Reverse, call, push
+from .reverse import Reverse, call, is_generated, push
 
 PURE_HELPERS = set(HELPERS) - {"add_at", "check_finite", "alias_guard"} | {
     "len",
@@ -268,7 +269,12 @@ def _seed(rev: Reverse, body: list, with_value: bool) -> gast.Call:
         and core.namespace.resolve(v.func) in (np.sum, np.mean)
     ):
         return plain
-    return call("seed_of", name(v.args[0].id), const(_where(core)))
+    x = v.args[0].id
+    if rev.reductions is not None:
+        if rev.reductions.real(x):
+            return const(1.0)  # no complex value to refuse: x need not even be made
+        x = rev.reductions.twin(x, id(core.body[-1]), same_kind=True) or x  # as complex as x
+    return call("seed_of", name(x), const(_where(core)))
 
 
 def build_grad(
@@ -407,7 +413,9 @@ def _generate(
     core = normalize(parsed)
     wrt_names, is_tuple = resolve_wrt(core, wrt)
     if mode == "jvp":
-        return _generate_jvp(core, wrt_names, is_tuple, do_optimize)
+        return _generate_jvp(core, wrt_names, is_tuple, do_optimize, numbers)
+    if mode in ("grad_forward", "value_and_grad_forward"):
+        return _generate_forward_grad(core, wrt_names, is_tuple, do_optimize, numbers, mode)
     program = Program()
     program.optimize = do_optimize
     program.debug = debug
@@ -453,8 +461,49 @@ def _generate(
     )
 
 
+class NotForForwardMode(Exception):
+    """A gradient that forward mode does not give: the caller generates reverse mode's."""
+
+
+def _generate_forward_grad(
+    core: CoreFunction,
+    wrt_names: list[str],
+    is_tuple: bool,
+    do_optimize: bool,
+    numbers: frozenset,
+    mode: str,
+) -> tuple[Generated, list[str], bool]:
+    """The gradient with respect to one parameter the call passes a Python number for, in
+    forward mode: its tangent 1.0 carried through one pass, no tape (with one input, forward
+    mode does the least work). Raises `NotForForwardMode` where reverse mode must make it:
+    several or non-number `wrt`, a `wrt` the function assigns, an `insert_grad_of` block or
+    a custom rule (which define reverse mode's gradient), a gradient s2s generated."""
+    (w,) = wrt_names if len(wrt_names) == 1 and not is_tuple else (None,)
+    assigned = {i for s in A.walk_stmts(core.body) for i in _assigned_by(s)}
+    if w is None or w not in numbers or w in assigned or is_generated(core):
+        raise NotForForwardMode
+    grad = "grad" if mode == "grad_forward" else "value_and_grad"
+    gen, _, _ = _generate_jvp(core, wrt_names, is_tuple, do_optimize, numbers, grad)
+    return gen, wrt_names, is_tuple
+
+
+def _assigned_by(s: Any) -> set[str]:
+    targets = s.targets if isinstance(s, gast.Assign) else [getattr(s, "target", None)]
+    out = set()
+    for t in targets:
+        for n in gast.walk(t) if t is not None else ():
+            if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store):
+                out.add(n.id)
+    return out
+
+
 def _generate_jvp(
-    core: CoreFunction, wrt_names: list[str], is_tuple: bool, do_optimize: bool
+    core: CoreFunction,
+    wrt_names: list[str],
+    is_tuple: bool,
+    do_optimize: bool,
+    numbers: frozenset = frozenset(),
+    grad: str | None = None,
 ) -> tuple[Generated, list[str], bool]:
     """Forward mode: one `jvp_<f>` function (and one per user function it calls)."""
     from .forward import ForwardProgram, generate_defs
@@ -463,7 +512,9 @@ def _generate_jvp(
         PURE_HELPERS | {"zeros_tangent", "owned_tangent", "expand_tangent", "tangent_like"},
         do_optimize,
     )
-    defs, owners, entry = generate_defs(core, wrt_names, program)
+    defs, owners, entry = generate_defs(core, wrt_names, program, numbers, grad)
+    if grad and program.reverse_only:
+        raise NotForForwardMode
     # a `_k` of the primal's own (a generated gradient's) keeps its number
     emit.renumber(
         defs, [set(getattr(getattr(o, "__code__", None), "co_varnames", ())) for o in owners]
@@ -471,7 +522,11 @@ def _generate_jvp(
     texts = [emit.to_source(d) for d in defs]
     functions = _compile(defs, texts, owners)
     gen = Generated(
-        source="\n\n".join(texts), entry=[functions[entry]], names=[entry], functions=functions
+        source="\n\n".join(texts),
+        entry=[functions[entry]],
+        names=[entry],
+        functions=functions,
+        assumed=program.assumptions(),
     )
     gen.tangent_params = program.entry_tparams  # type: ignore[attr-defined]
     return gen, wrt_names, is_tuple

@@ -103,10 +103,14 @@ class Env:
     def __init__(self, scalars: list[str], arrays: list[str], owned: set[str]) -> None:
         self.scalars, self.arrays, self.owned = scalars, arrays, owned
         self.index: list[str] = []  # loop indices known to be in 0..2
+        # arrays an enclosing `for e in a:` iterates: `a += ...` there would change the rows the
+        # loop reads next (s2s refuses it: tests/test_fuzz_regressions.py, seed 7500590)
+        self.iterated: set[str] = set()
 
     def copy(self) -> Env:
         e = Env(list(self.scalars), list(self.arrays), set(self.owned))
         e.index = list(self.index)
+        e.iterated = set(self.iterated)
         return e
 
 
@@ -221,8 +225,8 @@ class Builder:
         if kind == "aug":
             if env.scalars and ch.int(0, 1) and "[" not in (v := ch.pick(env.scalars)):
                 pass
-            elif env.owned:
-                v = ch.pick(sorted(env.owned))
+            elif env.owned - env.iterated:
+                v = ch.pick(sorted(env.owned - env.iterated))
             else:
                 return self.stmt(env, ind, depth, loop, fn_ret)
             op = ch.pick(["+=", "-=", "*="])
@@ -262,6 +266,7 @@ class Builder:
             arr = ch.pick(env.arrays) if env.arrays else "np.ones(3)"
             inner = env.copy()
             inner.scalars.append(e)
+            inner.iterated.add(arr)
             return [f"{pad}for {e} in {arr}:"] + self.block(inner, ind + 1, depth + 1, True, fn_ret)
         if kind == "while":
             j = self.fresh("j")

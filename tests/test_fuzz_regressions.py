@@ -662,3 +662,57 @@ def test_seed4000735_hvp_through_a_discarded_subroutine_result(x, s, v):
     np.testing.assert_array_equal(got, np.zeros(3))  # f does not depend on x
     got_s = s2s.hvp(discards_a_subroutine_result, wrt=1)(x, s, 1.0)
     assert got_s == pytest.approx(3.0, rel=1e-12)  # f = 1.5 s**2
+
+
+# --- seed 7300303 (session 5, first run after gradients with respect to one number moved to
+# forward mode): `return s` of the `wrt` number itself. Its tangent is the constant 1.0, no
+# variable, and the gradient's return read `t_s`, never assigned (NameError). The output's
+# tangent is now taken like every other read of a tangent.
+
+
+def returns_the_number(x, s, p, n):
+    for _ in range(3):
+        a2 = 0.5 * np.tanh(np.cumsum(np.cumsum(p["w"]) * 0.5) * 0.5)  # noqa: F841
+        for _ in range(n):
+            break
+    return s
+
+
+@given(st.floats(-1.0, 1.0))
+@settings(max_examples=10, deadline=None)
+def test_seed7300303_the_output_is_the_wrt_number(s):
+    p = {"w": np.array([0.1, 0.2, 0.3]), "b": 0.5}
+    args = (np.zeros(3), s, p, 2)
+    assert s2s.value_and_grad(returns_the_number, wrt="s")(*args) == (s, 1.0)
+    assert s2s.grad(returns_the_number, wrt=("x", "s"))(*args)[1] == 1.0
+
+
+# --- seed 7500590 (session 5; the bug is older): `a *= t` inside `for e in a:`. NumPy's `*=`
+# writes into the array the loop is reading its rows from, so later rows see the new values;
+# the core's `a = a * t` made a new array and the loop read the old rows: a wrong value and
+# gradient. The iterated name's augmented assignment is now guarded like an alias's: a
+# number rebinds as before, an array is refused with the way out (`a = a * t`).
+
+
+def scales_what_it_iterates(x):
+    a = x * 1.5
+    for e in a:
+        a *= np.tanh(e)
+    return np.sum(a)
+
+
+def rebinds_what_it_iterates_by_product(x):
+    a = x * 1.5
+    for e in a:
+        a = a * np.tanh(e)
+    return np.sum(a)
+
+
+def test_seed7500590_augmented_assignment_to_the_iterated_array_is_refused():
+    x = np.array([0.3, -0.2, 0.5])
+    with pytest.raises(s2s.S2SError, match="the array a loop iterates over"):
+        s2s.grad(scales_what_it_iterates)(x)
+    g = s2s.grad(rebinds_what_it_iterates_by_product)(x)
+    np.testing.assert_allclose(
+        g, numerical_grad(rebinds_what_it_iterates_by_product, (x,)), rtol=1e-6, atol=1e-8
+    )

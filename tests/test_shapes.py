@@ -352,3 +352,151 @@ def test_a_dict_entry_that_is_a_list_is_not_mistaken_for_a_number():
     assert df.s2s_source_for(p, x) != df.s2s_source_for({"W": W, "b": 0.5}, x)
     ref = numerical_grad(lambda W: bias_layer({"W": W, "b": np.array(p["b"])}, x), (W,))
     np.testing.assert_allclose(g["W"], ref, rtol=1e-6, atol=1e-8)
+
+
+# --- reductions: uniform adjoints and shape twins (`s2s/uniform.py`) -------------------------
+
+
+def _check_dict(f, args, wrt=0):
+    g = s2s.grad(f, wrt=wrt)(*args)
+    generic = _generic(f, wrt)(*args)
+    numeric = numerical_grad(f, args, wrt)
+    assert set(g) == set(args[wrt]) == set(generic)
+    for k in g:
+        assert type(g[k]) is type(args[wrt][k])
+        np.testing.assert_allclose(g[k], numeric[k], atol=1e-6, rtol=1e-6)
+        np.testing.assert_allclose(g[k], generic[k], rtol=1e-12, atol=1e-14)
+    return g
+
+
+def mlp(params, x, y):
+    h = np.tanh(x @ params["W1"] + params["b1"])
+    out = h @ params["W2"] + params["b2"]
+    return np.mean((out - y) ** 2)
+
+
+def _mlp_args(batch, width, rng):
+    params = {
+        "W1": rng.standard_normal((3, width)) / 2,
+        "b1": rng.standard_normal(width),
+        "W2": rng.standard_normal((width, 2)) / 2,
+        "b2": rng.standard_normal(2),
+    }
+    return params, rng.standard_normal((batch, 3)), rng.standard_normal((batch, 2))
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.integers(2, 4), st.integers(2, 5), st.integers(0, 2**31))
+def test_mlp_specialized_code_is_the_hand_written_one(batch, width, seed):
+    args = _mlp_args(batch, width, np.random.default_rng(seed))
+    _check_dict(mlp, args)
+    value, g = s2s.value_and_grad(mlp)(*args)
+    assert value == pytest.approx(mlp(*args), rel=1e-12)
+    code = s2s.grad(mlp).s2s_source_for(*args)
+    lines = "\n".join(ln for ln in code.splitlines() if not ln.strip().startswith("#"))
+    # the mean's adjoint is a number times the residual: no filled array, no square computed
+    assert "unreduce" not in code and "** 2" not in lines, code
+    assert "d_2 = 1.0 / reduction_count(out, None) * 2 * _2" in code, code
+    # the parameter dict's adjoint is built as a dict, entry by entry
+    assert "d_params = {'b2': " in code and "d_params['W1'] = x.T @ " in code, code
+    for helper in ("zeros_like", "add_at", "unbroadcast", "matmul_grad"):
+        assert helper not in code, code
+
+
+def two_sums(a, b):
+    t = a * b
+    return np.sum(t) + np.mean(t * a, keepdims=True)[0, 0]
+
+
+def row_times(a, r):
+    return np.sum(a * r)  # r is a row: a * r's adjoint for `a` is not a's shape without a's
+
+
+def of_a_parameter(a):
+    return np.sum(a) + np.sum(a * a)
+
+
+def sum_of_ufunc(a):
+    t = np.sin(a) * 3.0
+    return np.mean(np.exp(-t) / 2.0)
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.integers(1, 3), st.integers(1, 3), st.integers(0, 2**31))
+def test_uniform_adjoints_where_proven_and_the_filled_array_elsewhere(n, m, seed):
+    rng = np.random.default_rng(seed)
+    a, b = rng.standard_normal((n, m)), rng.standard_normal((n, m))
+    r = rng.standard_normal(m)
+    for f, args in (
+        (two_sums, (a, b)),
+        (row_times, (a, r)),
+        (of_a_parameter, (a,)),
+        (sum_of_ufunc, (a,)),
+    ):
+        for wrt in range(len(args)):
+            _check(f, args, wrt)
+    # products of operands of the result's shape: a number (or a (1, 1) array, keepdims)
+    # suffices for both sums, and `t` accumulates the two
+    code = s2s.grad(two_sums, wrt=(0, 1)).s2s_source_for(a, b)
+    assert "unreduce(" not in code, code
+    # a row operand: its adjoint would be a row, so the sum's adjoint stays an array
+    if m > 1 and n > 1:
+        assert "unreduce(" in s2s.grad(row_times, wrt=(0, 1)).s2s_source_for(a, r)
+    # a parameter may be assigned in place by the caller's code: its adjoint stays an array
+    assert "unreduce(" in s2s.grad(of_a_parameter).s2s_source_for(a)
+    code = s2s.grad(sum_of_ufunc).s2s_source_for(a)
+    assert "unreduce(" not in code, code
+
+
+PHASES = np.exp(np.array([0.5, 1.0]) * 1j)  # a complex global
+
+
+def complex_square(x):
+    z = x * PHASES
+    return np.sum(z**2)
+
+
+def real_square(x):
+    z = x * 2.0
+    return np.sum(z**2)
+
+
+def test_the_seed_of_a_real_or_maybe_complex_reduction():
+    from s2s.errors import NonScalarOutputError
+
+    x = np.array([1.0, -2.0])
+    with pytest.raises(NonScalarOutputError, match="complex"):
+        s2s.grad(complex_square)(x)
+    _check(real_square, (x,))
+    # a real argument times a real number: real, so the seed is the number 1.0, z need not be
+    # made for it (only for its adjoint)
+    code = s2s.grad(real_square).s2s_source_for(x)
+    assert "seed" not in code.split('"""')[2] and "z ** 2" not in code, code
+
+
+def dict_reads_in_a_loop(p, x):
+    s = np.sum(p["w"] * x)
+    for i in range(3):
+        s = s + np.sum(p["w"] * p["b"]) * i
+    return s + np.sum(p["b"] ** 2)
+
+
+def dict_reads_in_a_branch(p, x, c):
+    s = np.sum(p["a"] * x)
+    if c > 0:
+        s = s + np.sum(p["b"] * p["a"])
+    return s + np.sum(p["b"] ** 2) + np.sum(p["a"] * p["a"]) + p["k"] * 2.0
+
+
+@pytest.mark.parametrize("c", [-1.0, 1.0])
+def test_a_dict_adjoint_built_entry_by_entry_around_loops_and_branches(c):
+    rng = np.random.default_rng(3)
+    p = {"w": rng.standard_normal(3), "b": rng.standard_normal(3), "unused": np.ones(2)}
+    x = rng.standard_normal(3)
+    g = _check_dict(dict_reads_in_a_loop, (p, x))
+    assert np.all(g["unused"] == 0)
+    code = s2s.grad(dict_reads_in_a_loop).s2s_source_for(p, x)
+    assert "d_p = {'b': " in code and "add_at(d_p, 'w'" in code, code
+    p = {"a": rng.standard_normal(3), "b": rng.standard_normal(3), "k": 0.5}
+    g = _check_dict(dict_reads_in_a_branch, (p, x, c))
+    assert g["k"] == pytest.approx(2.0)

@@ -27,36 +27,34 @@ def grad_dict_layers(params, x):
         _6 = h @ _5
         tape.append(shape_of(_7))
         _7 = layer['b']
-        _12 = _6 + _7
         tape.append(h)
-        h = np.tanh(_12)
-        _13 = layer.keys()
-        _14 = list(_13)
-        _15 = range(len(_14))
-        for _16 in _15:
+        h = np.tanh(_6 + _7)
+        _12 = layer.keys()
+        _13 = list(_12)
+        _14 = range(len(_13))
+        for _15 in _14:
             tape.append(key)
-            key = _14[_16]
+            key = _13[_15]
             tape.append(value)
             value = layer[key]
             tape.append(shape_of(_1))
             _1 = value * value
-            _17 = np.sum(_1)
+            _16 = np.sum(_1)
             tape.append(_2)
             _2 = len(key)
             tape.append(shape_of(_3))
-            _3 = _17 * _2
-            _18 = penalty + _3
+            _3 = _16 * _2
             tape.append(shape_of(penalty))
-            penalty = _18
-        tape.append(_15)
-    _19 = np.sum(h)
-    _20 = 0.01 * penalty
-    _21 = _19 + _20
+            penalty = penalty + _3
+        tape.append(_14)
+    _17 = np.sum(h)
+    _18 = 0.01 * penalty
+    _19 = _17 + _18
     # return np.sum(h) + 0.01 * penalty
-    d_21 = seed(_21, 'dict_layers (golden_programs.py:46)')
-    d_19 = unbroadcast(d_21, _19)
-    d_penalty = unbroadcast(d_21, _20) * 0.01
-    d_h = unreduce(d_19, h, None, False)
+    d_19 = seed(_19, 'dict_layers (golden_programs.py:46)')
+    d_17 = unbroadcast(d_19, _17)
+    d_penalty = unbroadcast(d_19, _18) * 0.01
+    d_h = unreduce(d_17, h, None, False)
     # for layer in params.values():
     d_params = zeros_like(params)
     for _ in reversed(range(_10)):
@@ -64,13 +62,13 @@ def grad_dict_layers(params, x):
         d_layer = zeros_like(layer)
         for _ in reversed(tape.pop()):
             # penalty = penalty + np.sum(value * value) * len(key)
-            d_18 = d_penalty
+            d_20 = d_penalty
             penalty = tape.pop()
             d_penalty = unbroadcast(d_penalty, penalty)
-            d_17 = unbroadcast(d_18, _3) * _2
+            d_16 = unbroadcast(d_20, _3) * _2
             _3 = tape.pop()
             _2 = tape.pop()
-            d_1 = unreduce(d_17, _1, None, False)
+            d_1 = unreduce(d_16, _1, None, False)
             d_value = d_1 * value
             d_value = add(d_value, d_1 * value)
             _1 = tape.pop()
@@ -79,10 +77,10 @@ def grad_dict_layers(params, x):
             value = tape.pop()
             key = tape.pop()
         # h = np.tanh(h @ layer["w"] + layer["b"])
-        d_12 = d_h * (1.0 - h * h)
+        d_21 = d_h * (1.0 - h * h)
         h = tape.pop()
-        d_6 = unbroadcast(d_12, _6)
-        add_at(d_layer, 'b', unbroadcast(d_12, _7))
+        d_6 = unbroadcast(d_21, _6)
+        add_at(d_layer, 'b', unbroadcast(d_21, _7))
         _7 = tape.pop()
         d_h = matmul_grad_a(d_6, h, _5)
         d_5 = matmul_grad_b(d_6, h, _5)

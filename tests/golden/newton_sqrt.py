@@ -11,12 +11,10 @@ def grad_newton_sqrt(a, tol):
     while _2:
         tape.append(_1)
         _1 = a / r
-        _4 = r - _1
         tape.append(shape_of(step))
-        step = 0.5 * _4
-        _5 = r - step
+        step = 0.5 * (r - _1)
         tape.append(r)
-        r = _5
+        r = r - step
         steps = steps + 1
         if abs(step) < tol:
             _break = True
@@ -37,15 +35,15 @@ def grad_newton_sqrt(a, tol):
         if tape.pop():
             pass
         # r = r - step
-        d_5 = d_r
+        d_4 = d_r
         r = tape.pop()
         d_r = unbroadcast(d_r, r)
-        d_step = unbroadcast(-d_5, step)
+        d_step = unbroadcast(-d_4, step)
         # step = 0.5 * (r - a / r)
-        d_4 = d_step * 0.5
+        d_5 = d_step * 0.5
         step = tape.pop()
-        d_r = d_r + unbroadcast(d_4, r)
-        d_1 = unbroadcast(-d_4, _1)
+        d_r = d_r + unbroadcast(d_5, r)
+        d_1 = unbroadcast(-d_5, _1)
         d_a += unbroadcast(d_1 / r, a)
         d_r = d_r + unbroadcast(-d_1 * _1 / r, r)
         _1 = tape.pop()
