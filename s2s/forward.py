@@ -860,8 +860,8 @@ class Forward:
             if w not in self.ones
         ]
         if grad:
-            pass
-        elif args.defaults or args.kwonlyargs:
+            tparams = []  # the gradient takes the primal's parameters only
+        if args.defaults or args.kwonlyargs:
             args.kwonlyargs = list(args.kwonlyargs) + tparams
             args.kw_defaults = list(args.kw_defaults) + [None] * len(tparams)
         else:

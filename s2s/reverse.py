@@ -210,6 +210,7 @@ class Reverse:
         self.assumed_globals = A.number_globals(core)  # the caller must check they still are
         self.invariant = A.loop_invariants(core, self.infos)
         self._number_invariants: dict[int, list] | None = None
+        self._hoisted_numbers: set[int] = set()
         self.retested: set[str] = set()  # comparisons the backward sweep tests again
         self.hoisted: dict[int, list] = {}  # id(loop) -> invariant statements, in body order
         self.specs: dict[int, Spec] = {}
@@ -1155,10 +1156,11 @@ class Reverse:
                     out.setdefault(id(loop), []).append(st)
                     inside[id(loop)].discard(info.target)
             self._number_invariants = out
+            self._hoisted_numbers = {id(h) for hs in out.values() for h in hs}
         return self._number_invariants
 
     def forward_stmt(self, s: Any, hoisting: bool = False) -> list:
-        if not hoisting and any(s is h for hs in self.number_invariants().values() for h in hs):
+        if not hoisting and self.number_invariants() and id(s) in self._hoisted_numbers:
             return []  # computed before its loop
         line = getattr(s, "s2s_line", None)
         if A.is_checkpoint(s):
