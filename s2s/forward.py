@@ -182,6 +182,12 @@ class Forward:
         #: that constant throughout, not a parameter (`t_x * a` folds to `a`)
         assigned = {v for i in self.infos.values() for v in (i.target, i.partial)}
         assigned |= {s.target.id for s in A.walk_stmts(core.body) if isinstance(s, gast.For)}
+        assigned |= {  # indexed on a path a number never takes: `1.0[i]` would not compile
+            n.value.id
+            for s in A.walk_stmts(core.body)
+            for n in gast.walk(getattr(s, "value", None) or gast.Pass())
+            if isinstance(n, gast.Subscript) and isinstance(n.value, gast.Name)
+        }
         self.ones = frozenset(
             p for p in ones if p in wrt and p not in assigned and p in self.scalars
         )
