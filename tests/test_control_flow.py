@@ -6,10 +6,13 @@ Inputs are kept away from branch points (`apart`), so finite differences never s
 """
 
 import numpy as np
+import pytest
 from fd import assert_grad_matches
 from hypothesis import assume, given
 from hypothesis import strategies as st
 from strategies import apart, arrays, matrices, reals, shift_sum, sides
+
+import s2s
 
 vectors = arrays(sides(1, 6))
 
@@ -539,3 +542,38 @@ def test_early_return_inside_branches(x, y):
 @given(matrices(lo=-1.0, hi=1.0))
 def test_nested_loops_inner_range_depends_on_outer(x):
     assert_grad_matches(nested_triangular, x)
+
+
+# -- guard clauses: `if c: return a` followed by more code is an if/else (no `_return` flag) ------
+
+
+def guard_clauses(x, k):
+    if k == 0:
+        return np.sum(x)
+    elif k == 1:
+        y = np.sin(x)
+        if np.sum(y) > 10.0:
+            return np.sum(y * y)
+        return np.sum(y * x)
+    total = 0.0
+    for i in range(k):
+        if i == 2:
+            return total + np.sum(np.tanh(x))  # a return in a loop: still a flag
+        total = total + np.sum(x * i)
+    return total * np.sum(x)
+
+
+@given(arrays(3, lo=-1.0, hi=1.0), st.integers(0, 4))
+def test_guard_clauses(x, k):
+    assert_grad_matches(guard_clauses, x, k)
+    v = np.array([0.3, -0.2, 0.7])
+    value, t = s2s.jvp(guard_clauses)(x, k, v)
+    assert value == pytest.approx(guard_clauses(x, k), rel=1e-12, abs=1e-12)
+    assert t == pytest.approx(float(s2s.grad(guard_clauses)(x, k) @ v), rel=1e-9, abs=1e-12)
+
+
+def test_a_guard_clause_needs_no_return_flag():
+    code = s2s.source(guard_clauses)
+    # the flag is set only by the return in the loop; the guards are if / elif / else
+    assert code.count("_return = True") == 1, code
+    assert "    if _5:\n        _result = np.sum(x)\n    else:" in code, code
