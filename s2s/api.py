@@ -253,7 +253,13 @@ class _Specializations:
             return self.generic[0]  # the call itself raises the user's TypeError
         bound.apply_defaults()
         numbers = frozenset(p for p, v in bound.arguments.items() if type(v) in _NUMBER_TYPES)
-        if self.mode in ("grad", "value_and_grad") and not self.debug and numbers:
+        _, wrt_names, is_tuple = self.generic
+        if (
+            self.mode in ("grad", "value_and_grad")
+            and not self.debug
+            and not is_tuple
+            and wrt_names[0] in numbers
+        ):
             # one number in: forward mode does the least work (see transform.py); where it
             # cannot give the gradient, reverse mode does
             try:
