@@ -180,16 +180,16 @@ class Forward:
         #: parameters whose tangent is the number 1.0 (a forward-mode gradient's `wrt`, and
         #: what a caller passes it on to) that the function never assigns: their tangent is
         #: that constant throughout, not a parameter (`t_x * a` folds to `a`)
-        assigned = {v for i in self.infos.values() for v in (i.target, i.partial)}
-        assigned |= {s.target.id for s in A.walk_stmts(core.body) if isinstance(s, gast.For)}
-        assigned |= {  # indexed on a path a number never takes: `1.0[i]` would not compile
-            n.value.id
+        assigned = A.assigned_in(core.body, self.infos)
+        indexed = {  # on a path a number never takes: `1.0[i]` would not compile
+            s.value.value.id
             for s in A.walk_stmts(core.body)
-            for n in gast.walk(getattr(s, "value", None) or gast.Pass())
-            if isinstance(n, gast.Subscript) and isinstance(n.value, gast.Name)
+            if isinstance(s, gast.Assign)
+            and isinstance(s.value, gast.Subscript)
+            and isinstance(s.value.value, gast.Name)
         }
         self.ones = frozenset(
-            p for p in ones if p in wrt and p not in assigned and p in self.scalars
+            p for p in ones if p in wrt and p in self.scalars and p not in assigned | indexed
         )
         program.assume(core, A.number_globals(core))  # the caller checks they still are
         self.counter = core.counter

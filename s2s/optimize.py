@@ -623,30 +623,33 @@ class _Folder(gast.NodeTransformer):
             self.changed = True
             return positive
         # -(a * b / c) is -a * b / c: the sign goes to the first factor (a number, often)
-        chain = node.operand
-        if isinstance(chain, gast.BinOp) and isinstance(chain.op, (gast.Mult, gast.Div)):
-            while isinstance(chain.left, gast.BinOp) and isinstance(
-                chain.left.op, (gast.Mult, gast.Div)
-            ):
-                chain = chain.left
-            if isinstance(chain.left, gast.Name | gast.Constant):
-                chain.left = gast.UnaryOp(op=gast.USub(), operand=chain.left)
-                self.changed = True
-                return node.operand
+        first = _first_factor_of(node.operand)
+        if first is not None and isinstance(first.left, gast.Name | gast.Constant):
+            first.left = gast.UnaryOp(op=gast.USub(), operand=first.left)
+            self.changed = True
+            return node.operand
         return node
 
 
+def _first_factor_of(e: Any) -> Any:
+    """The innermost product or quotient of the chain `e` (`a * b / c`): its `.left` is the
+    chain's first factor. None when `e` is no product or quotient."""
+    if not (isinstance(e, gast.BinOp) and isinstance(e.op, (gast.Mult, gast.Div))):
+        return None
+    while isinstance(e.left, gast.BinOp) and isinstance(e.left.op, (gast.Mult, gast.Div)):
+        e = e.left
+    return e
+
+
 def _without_sign(e: Any) -> Any:
-    """`-e` without a negation, when `e` is `-a` or a product or quotient whose leftmost
-    factor is `-a` (that factor loses its sign, in place); else None."""
+    """`-e` without a negation, when `e` is `-a` or a product or quotient whose first factor
+    is `-a` (that factor loses its sign, in place); else None."""
     if _is_neg(e):
         return e.operand
-    chain = e
-    while isinstance(chain, gast.BinOp) and isinstance(chain.op, (gast.Mult, gast.Div)):
-        if _is_neg(chain.left):
-            chain.left = chain.left.operand
-            return e
-        chain = chain.left
+    first = _first_factor_of(e)
+    if first is not None and _is_neg(first.left):
+        first.left = first.left.operand
+        return e
     return None
 
 

@@ -479,22 +479,14 @@ def _generate_forward_grad(
     several or non-number `wrt`, a `wrt` the function assigns, an `insert_grad_of` block or
     a custom rule (which define reverse mode's gradient), a gradient s2s generated."""
     (w,) = wrt_names if len(wrt_names) == 1 and not is_tuple else (None,)
-    assigned = {i for s in A.walk_stmts(core.body) for i in _assigned_by(s)}
-    if w is None or w not in numbers or w in assigned or is_generated(core):
+    if w is None or w not in numbers or is_generated(core):
+        raise NotForForwardMode
+    infos = {id(s): A.classify(core, s) for s in A.walk_stmts(core.body)}
+    if w in A.assigned_in(core.body, infos):
         raise NotForForwardMode
     grad = "grad" if mode == "grad_forward" else "value_and_grad"
     gen, _, _ = _generate_jvp(core, wrt_names, is_tuple, do_optimize, numbers, grad)
     return gen, wrt_names, is_tuple
-
-
-def _assigned_by(s: Any) -> set[str]:
-    targets = s.targets if isinstance(s, gast.Assign) else [getattr(s, "target", None)]
-    out = set()
-    for t in targets:
-        for n in gast.walk(t) if t is not None else ():
-            if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store):
-                out.add(n.id)
-    return out
 
 
 def _generate_jvp(
