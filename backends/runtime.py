@@ -164,10 +164,15 @@ def add_at(d: Any, index: Any, g: Any) -> Any:
     if isinstance(d, list):
         d[index] = add(d[index], g)
         return d
-    if _has_array_index(index):
-        namespace_of(d).scatter_add(d, index, g)
-    else:
-        d[index] += g
+    try:
+        if _has_array_index(index):
+            namespace_of(d).scatter_add(d, index, g)
+        else:
+            d[index] += g
+    except TypeError:
+        if getattr(getattr(g, "dtype", None), "kind", "") == "c" or type(g) is complex:
+            _complex_gradient()
+        raise
     return d
 
 
@@ -234,6 +239,8 @@ def grad_like(g: Any, x: Any) -> Any:
         out = [grad_like(a, b) for a, b in zip(gl, x, strict=True)]
         return tuple(out) if isinstance(x, tuple) else out
     if type(x) in _SCALARS or isinstance(x, numbers.Number) and not hasattr(x, "shape"):
+        if type(g) is complex or getattr(getattr(g, "dtype", None), "kind", "") == "c":
+            _complex_gradient()
         if hasattr(g, "shape"):
             g = g.sum() if g.ndim else g
             return float(g)
@@ -247,11 +254,25 @@ def grad_like(g: Any, x: Any) -> Any:
             if g.shape != x.shape:
                 g = np.broadcast_to(g, x.shape).copy()
         if g.dtype != dtype:
+            if g.dtype.kind == "c" and getattr(dtype, "kind", "f") != "c":
+                _complex_gradient()
             g = g.astype(dtype)
         if isinstance(x, np.ndarray) and not isinstance(g, np.ndarray):
             g = np.asarray(g, dtype=dtype)  # a NumPy scalar for a 0-d array
         return g
     return g
+
+
+def _complex_gradient() -> None:
+    from s2s.errors import ComplexValueError
+
+    raise ComplexValueError(
+        "the gradient of a real argument came out complex: a complex value (a complex array "
+        "read from a global or a closure, or a function returning complex numbers) is used "
+        "between that argument and the output, and s2s's derivative rules assume real values",
+        hint="keep complex numbers out of the differentiated function: carry the real and "
+        "imaginary parts as two real arrays",
+    )
 
 
 def seed(y: Any, where: str) -> Any:

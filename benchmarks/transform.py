@@ -8,6 +8,10 @@ the first call of ``s2s.grad(f)`` pays), the best of several repeats, the time p
 then the first call of ``s2s.grad(f)(x, w, 3)`` (generation included) and the median of later
 calls (the cached gradient's run time only). Targets: <= 20 ms at 100 statements, linear
 growth, later calls free of the transformation.
+
+The ``floor`` column is what the tools alone take (``floor_time``): parsing the source with
+gast, ``ast.unparse`` of the generated code and compiling it, with no analysis at all; the
+generated code has about ten lines per statement of the source (the tape, both sweeps).
 """
 
 from __future__ import annotations
@@ -101,6 +105,9 @@ class TransformRow:
     cached_s: float | None = None
     #: seconds per pipeline stage (``stage_times``), best of the repeats
     stages: dict[str, float] | None = None
+    #: lines of the generated source, and the floor the tools set (``floor_time``)
+    generated_lines: int | None = None
+    floor_s: float | None = None
     error: str | None = None
 
 
@@ -157,6 +164,20 @@ def stage_times(fn: Any, pause_gc: bool = True) -> tuple[dict[str, float], str]:
     return times, "\n\n".join(texts)
 
 
+def floor_time(source: str, generated: str, repeats: int = 5) -> float:
+    """Seconds that no pipeline built on gast and `ast.unparse` can go below: `gast.parse` of
+    the function's source, `ast.unparse` of the generated code's tree, and `compile` of its
+    text (each the best of `repeats`; the tree is parsed outside the timing)."""
+    import gast
+
+    tree = ast.parse(generated)
+    return (
+        _best(lambda: gast.parse(source), repeats)
+        + _best(lambda: ast.unparse(tree), repeats)
+        + _best(lambda: compile(generated, "<s2s floor>", "exec"), repeats)
+    )
+
+
 def _best(fn: Any, repeats: int) -> float:
     times = []
     for _ in range(repeats):
@@ -183,9 +204,11 @@ def run_transform(quick: bool, repeats: int | None = None) -> list[TransformRow]
                 row.generate_s = _best(lambda fn=fn: generate(fn, 0, "grad"), repeats)
                 row.per_statement_s = row.generate_s / row.statements
                 for _ in range(repeats):
-                    times, _source = stage_times(fn)
+                    times, generated = stage_times(fn)
                     if row.stages is None or sum(times.values()) < sum(row.stages.values()):
                         row.stages = times
+                row.generated_lines = generated.count("\n") + 1
+                row.floor_s = floor_time(source, generated)
                 args = synthetic_args()
                 call = functools.partial(s2s.grad(fn), *args)
                 row.first_call_s = _best(call, 1)  # generates and caches
@@ -202,8 +225,8 @@ def run_transform(quick: bool, repeats: int | None = None) -> list[TransformRow]
 
 
 TRANSFORM_HEADER = (
-    f"{'statements':<11} {'generate':<10} {'per stmt':<10} {'1st call':<10} {'later calls':<11}\n"
-    + "-" * 56
+    f"{'statements':<11} {'generate':<10} {'per stmt':<10} {'1st call':<10} {'later calls':<11} "
+    f"{'lines out':<10} {'floor':<9}\n" + "-" * 77
 )
 
 
@@ -234,5 +257,7 @@ def transform_line(row: TransformRow) -> str:
         f"{_fmt(row.per_statement_s):<10}",
         f"{_fmt(row.first_call_s):<10}",
         f"{_fmt(row.cached_s):<11}",
+        f"{row.generated_lines if row.generated_lines is not None else '-':<10}",
+        f"{_fmt(row.floor_s):<9}",
     ]
     return " ".join(cells) + (f" {row.error}" if row.error else "")

@@ -88,9 +88,8 @@ def bwd_simulate(tape, d_p, v0, dt, n_steps, drag):
         d_speed = unbroadcast(d_3 * drag, speed)
         _3 = tape.pop()
         # speed = np.sqrt(np.sum(v * v))
-        d_8 = d_speed * 0.5 / speed
+        d_1 = unreduce(d_speed * 0.5 / speed, _1, None, False)
         speed = tape.pop()
-        d_1 = unreduce(d_8, _1, None, False)
         d_v = d_v + d_1 * v
         d_v = d_v + d_1 * v
         _1 = tape.pop()

@@ -102,9 +102,9 @@ def grad_kepler(mean_anomaly, eccentricity, tol):
         d_4 = unbroadcast(d_step / _6, _4)
         d_6 = unbroadcast(-d_step * step / _6, _6)
         step = tape.pop()
-        d_10 = -d_6
+        d_5 = unbroadcast(-d_6 * eccentricity, _5)
         _6 = tape.pop()
-        d_E = d_E - unbroadcast(d_10 * eccentricity, _5) * np.sin(E)
+        d_E = d_E - d_5 * np.sin(E)
         _5 = tape.pop()
         d_3 = unbroadcast(d_4, _3)
         d_mean_anomaly += unbroadcast(-d_4, mean_anomaly)

@@ -10,6 +10,7 @@ from .custom import RuleError, adjoint, d, stop_gradient, tangent
 from .debug import NonFiniteGradientError
 from .errors import (
     ArgumentError,
+    ComplexValueError,
     NameResolutionError,
     NonScalarOutputError,
     NoRuleError,
@@ -25,6 +26,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "ArgumentError",
+    "ComplexValueError",
     "GradCheckError",
     "GradCheckReport",
     "NameResolutionError",

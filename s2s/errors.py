@@ -73,3 +73,7 @@ class NameResolutionError(S2SError):
 
 class ArgumentError(S2SError):
     """The arguments given to a generated gradient do not fit what s2s supports."""
+
+
+class ComplexValueError(S2SError):
+    """A complex value reached the gradient of a real argument (the rules assume real values)."""

@@ -34,6 +34,7 @@ def optimize(fn: gast.FunctionDef, pure_calls: set[str]) -> gast.FunctionDef:
         changed |= _dead_code(fn, pure_calls)
         if not changed:
             break
+    _assign_into_zeros(fn)
     _accumulate_in_place(fn)
     _unused_loop_variables(fn)
     for block in _blocks(fn):
@@ -250,6 +251,218 @@ def _accumulate_in_place(fn: Any) -> None:
                 block[k] = node
 
 
+def _assign_into_zeros(fn: Any) -> None:
+    """`d_z = zeros_like(z)` then `add_at(d_z, (slice(None), slice(a, b)), g)`: the first
+    contributions, at basic indices that provably do not overlap, are assigned
+    (`d_z[:, a:b] = g`) rather than added to zeros: one pass over the region instead of three.
+
+    Exact: adding to a zero region gives the contribution, cast to the adjoint's dtype as
+    assignment casts it. The indices must be slices with bounds and integers whose values are
+    linear in lengths (`len(x)`, `x.shape[k]`) with nonnegative coefficients (`_int_forms`),
+    and every pair must be apart along one axis for every value of those lengths. Tracking
+    stops at the first other statement that mentions `d_z`."""
+    forms = _int_forms(fn)
+    for block in _blocks(fn):
+        regions: dict[str, list] = {}  # adjoint -> the regions assigned so far
+        for k, s in enumerate(block):
+            if getattr(s, "s2s_zeros", False) and isinstance(s.targets[0], gast.Name):
+                regions[s.targets[0].id] = []
+                continue
+            target = _add_at_target(s)
+            if target in regions:
+                index, g = s.value.args[1], s.value.args[2]
+                region = _region(index, forms)
+                if (
+                    region is not None
+                    and not _mentions(g, target)
+                    and all(_apart(region, r) for r in regions[target])
+                ):
+                    sub = gast.Subscript(
+                        value=s.value.args[0], slice=_index_syntax(index), ctx=gast.Store()
+                    )
+                    node = gast.Assign(targets=[sub], value=g, type_comment=None)
+                    if hasattr(s, "s2s_line"):
+                        node.s2s_line = s.s2s_line
+                    block[k] = node
+                    regions[target].append(region)
+                    continue
+                if region is not None and not _mentions(g, target):
+                    regions[target].append(region)  # added: later parts must be apart from it
+                    continue
+            for v in [v for v in regions if _mentions(s, v)]:
+                del regions[v]
+
+
+def _add_at_target(s: Any) -> str | None:
+    """`d` of a statement `add_at(d, index, g)`."""
+    if (
+        isinstance(s, gast.Expr)
+        and isinstance(s.value, gast.Call)
+        and isinstance(s.value.func, gast.Name)
+        and s.value.func.id == "add_at"
+        and len(s.value.args) == 3
+        and not s.value.keywords
+        and isinstance(s.value.args[0], gast.Name)
+    ):
+        return s.value.args[0].id
+    return None
+
+
+#: a linear form over lengths: ((name, coefficient), ...) sorted, and a constant
+Form = tuple[tuple[tuple[str, int], ...], int]
+
+
+def _int_forms(fn: Any) -> dict[str, Form]:
+    """The names of `fn` that hold one nonnegative integer for the whole call, as linear forms
+    with nonnegative coefficients over lengths.
+
+    A length is a name assigned once, at the top level of the body, from `len(x)` or
+    `x.shape[k]`; a form is a name assigned once (anywhere: each execution gives the same
+    value) from integers, lengths, forms, `+` and `*` by a nonnegative integer."""
+    stores: dict[str, int] = {}
+    for n in names(fn):
+        if not isinstance(n.ctx, gast.Load):
+            stores[n.id] = stores.get(n.id, 0) + 1
+    defs: dict[str, tuple[Any, bool]] = {}
+    top = {id(s) for s in fn.body}
+    for block in _blocks(fn):
+        for s in block:
+            if (
+                isinstance(s, gast.Assign)
+                and len(s.targets) == 1
+                and isinstance(s.targets[0], gast.Name)
+                and stores.get(s.targets[0].id) == 1
+            ):
+                defs[s.targets[0].id] = (s.value, id(s) in top)
+    forms: dict[str, Form] = {}
+
+    def form(e: Any) -> Form | None:
+        if isinstance(e, gast.Constant):
+            return ((), e.value) if type(e.value) is int and e.value >= 0 else None
+        if isinstance(e, gast.Name):
+            return forms.get(e.id)
+        if isinstance(e, gast.BinOp) and isinstance(e.op, (gast.Add, gast.Mult)):
+            a, b = form(e.left), form(e.right)
+            if a is None or b is None:
+                return None
+            if isinstance(e.op, gast.Add):
+                terms = dict(a[0])
+                for v, c in b[0]:
+                    terms[v] = terms.get(v, 0) + c
+                return tuple(sorted(terms.items())), a[1] + b[1]
+            if a[0] and b[0]:
+                return None  # not linear
+            (k, (terms, c)) = (a[1], b) if not a[0] else (b[1], a)
+            return tuple(sorted((v, k * x) for v, x in terms if k * x)), k * c
+        return None
+
+    def is_length(e: Any) -> bool:
+        if isinstance(e, gast.Call):
+            return (
+                isinstance(e.func, gast.Name)
+                and e.func.id == "len"
+                and len(e.args) == 1
+                and not e.keywords
+            )
+        return (
+            isinstance(e, gast.Subscript)
+            and isinstance(e.value, gast.Attribute)
+            and e.value.attr == "shape"
+            and isinstance(e.slice, gast.Constant)
+            and type(e.slice.value) is int
+        )
+
+    for v, (e, at_top) in defs.items():
+        if at_top and is_length(e):
+            forms[v] = (((v, 1),), 0)
+    changed = True
+    while changed:
+        changed = False
+        for v, (e, _) in defs.items():
+            if v not in forms:
+                f = form(e)
+                if f is not None:
+                    forms[v] = f
+                    changed = True
+    return forms
+
+
+_INF = None  # an interval's open upper end
+
+
+def _region(index: Any, forms: dict[str, Form]) -> tuple | None:
+    """The box an index selects, one interval `(start, stop)` of forms per leading axis (stop
+    `_INF`: to the end); None unless every part is a step-less slice or an integer form."""
+    parts = index.elts if isinstance(index, gast.Tuple) else [index]
+    out = []
+    for p in parts:
+        if isinstance(p, gast.Call) and isinstance(p.func, gast.Name) and p.func.id == "slice":
+            if p.keywords or not 1 <= len(p.args) <= 2:
+                return None
+            bounds = p.args if len(p.args) == 2 else [gast.Constant(value=None, kind=None), *p.args]
+            lo, hi = bounds
+            if isinstance(lo, gast.Constant) and lo.value is None:
+                start: Form | None = ((), 0)
+            else:
+                start = _form_of(lo, forms)
+            if isinstance(hi, gast.Constant) and hi.value is None:
+                stop: Any = _INF
+            else:
+                stop = _form_of(hi, forms)
+                if stop is None:
+                    return None
+            if start is None:
+                return None
+            out.append((start, stop))
+            continue
+        f = _form_of(p, forms)
+        if f is None:
+            return None
+        out.append((f, (f[0], f[1] + 1)))
+    return tuple(out)
+
+
+def _form_of(e: Any, forms: dict[str, Form]) -> Form | None:
+    if isinstance(e, gast.Constant):
+        return ((), e.value) if type(e.value) is int and e.value >= 0 else None
+    if isinstance(e, gast.Name):
+        return forms.get(e.id)
+    return None
+
+
+def _apart(r1: tuple, r2: tuple) -> bool:
+    """Two boxes provably share no element: along some axis one interval ends where or before
+    the other starts, for every value of the lengths (clipping to the axis keeps that)."""
+    return any(_at_most(a[1], b[0]) or _at_most(b[1], a[0]) for a, b in zip(r1, r2, strict=False))
+
+
+def _at_most(x: Any, y: Form) -> bool:
+    """x <= y for all nonnegative lengths (x `_INF`: never)."""
+    if x is _INF:
+        return False
+    terms = dict(y[0])
+    for v, c in x[0]:
+        terms[v] = terms.get(v, 0) - c
+    return all(c >= 0 for c in terms.values()) and y[1] - x[1] >= 0
+
+
+def _index_syntax(index: Any) -> Any:
+    """`slice(a, b)` parts of an index value back as `a:b` syntax."""
+    if isinstance(index, gast.Tuple):
+        return gast.Tuple(elts=[_index_syntax(e) for e in index.elts], ctx=gast.Load())
+    if (
+        isinstance(index, gast.Call)
+        and isinstance(index.func, gast.Name)
+        and index.func.id == "slice"
+    ):
+        args = list(index.args)
+        if len(args) == 1:
+            args = [None, args[0]]
+        lo, hi = (None if isinstance(a, gast.Constant) and a.value is None else a for a in args)
+        return gast.Slice(lower=lo, upper=hi, step=None)
+    return index
+
+
 def _is_comment(s: Any) -> bool:
     return (
         isinstance(s, gast.Expr)
@@ -349,6 +562,13 @@ def _inline_single_use(fn: Any, pure_calls: set[str]) -> bool:
                     block[i], block[i + 1] = nxt, s
                     changed = True
                     continue
+                j = i + 1
+                while j < len(block) - 1 and _is_pop(block[j]):
+                    j += 1
+                if j > i + 1 and _inline_past_pops(block, i, j, tmp, pure_calls):
+                    # `d_5 = d_4 * _3; _3 = tape.pop(); f(d_5)`: the pops wait one statement
+                    changed = True
+                    continue
                 slot = _use_slot(nxt, tmp)
                 if (
                     slot is not None
@@ -363,6 +583,49 @@ def _inline_single_use(fn: Any, pure_calls: set[str]) -> bool:
                     continue
             i += 1
     return changed
+
+
+def _inline_past_pops(block: list, i: int, j: int, tmp: str, pure_calls: set[str]) -> bool:
+    """Substitute the single-use temporary assigned by `block[i]` into its use in `block[j]`,
+    where the statements between are pops (`y = tape.pop()`) that `block[j]` does not
+    mention: the pops move after `block[j]`, the value is read before them as it was.
+    Only arithmetic moves (`d_o * o / _7`: signs fold across it); helper calls stay on their
+    own line, unnested."""
+    s, use = block[i], block[j]
+    popped = [p.targets[0].id for p in block[i + 1 : j]]
+    slot = _use_slot(use, tmp)
+    if (
+        slot is None
+        or any(isinstance(n, gast.Call) for n in walk(s.value))
+        or not _is_pure(use, pure_calls | {"add_at", "slice"})  # a callee pops the tape too
+        or _has_pop(use)
+        or not _is_pure(s.value, pure_calls)
+        or _has_pop(s.value)
+        or any(_mentions(use, y) for y in popped)
+        or not _safe_to_move(s.value, slot, pure_calls)
+        or not _fits(use, tmp, s.value)
+    ):
+        return False
+    _Replace(tmp, s.value).visit(slot)
+    _put_slot(use, slot.value)
+    use.s2s_line = getattr(use, "s2s_line", None) or getattr(s, "s2s_line", None)
+    block[i : j + 1] = [use, *block[i + 1 : j]]
+    return True
+
+
+def _is_pop(s: Any) -> bool:
+    """`y = tape.pop()`."""
+    return (
+        isinstance(s, gast.Assign)
+        and len(s.targets) == 1
+        and isinstance(s.targets[0], gast.Name)
+        and isinstance(s.value, gast.Call)
+        and not s.value.args
+        and isinstance(s.value.func, gast.Attribute)
+        and s.value.func.attr == "pop"
+        and isinstance(s.value.func.value, gast.Name)
+        and s.value.func.value.id.startswith("tape")
+    )
 
 
 MAX_LINE = 88  # inlining stops where the line would get longer than this (before indent)

@@ -207,6 +207,9 @@ class Reverse:
         self.scalars = A.scalar_names(core, self.infos, self.numbers)
         #: the shape pattern of names the call's argument patterns determine (`shapes.py`)
         self.shapes = S.infer(core, dict(shapes))
+        for n in self.shapes:  # a name with a shape pattern holds an array or a number
+            if self.kinds.get(n) == "unknown":
+                self.kinds[n] = "array"
         self.assumed_globals = A.number_globals(core)  # the caller must check they still are
         self.invariant = A.loop_invariants(core, self.infos)
         self._number_invariants: dict[int, list] | None = None
@@ -778,6 +781,14 @@ class Reverse:
     def materialize(self, var: str, line: int | None) -> gast.Assign:
         if var in self.indexed:
             node = assign(self.d(var), call("zeros_like", name(var)), line)
+            # an array of zeros: `optimize` may assign the first contributions at disjoint
+            # basic indices instead of adding them to zeros
+            # (every value real: a complex contribution would be cast, not refused)
+            node.s2s_zeros = (
+                (self.kinds.get(var) == "array" or bool(self.shapes.get(var)))
+                and self.reductions is not None
+                and self.reductions.all_real()
+            )
         else:
             node = assign(self.d(var), const(0.0), line)
         return node

@@ -16,6 +16,11 @@ A pattern is a tuple of booleans, one per axis, True where the axis has length 1
 Python number or a 0-d array). A name the rules cannot follow has no pattern, and keeps the
 generic helper: facts are only ever used where they are proven. Different lengths with one
 pattern (a batch of 32, then of 16) share the generated code.
+
+While inferring, an axis may also be None: its length may or may not be 1 (a part of an axis,
+`z[:, :k]`, or two assignments that disagree). Such an axis still helps: broadcast with an
+axis whose length is not 1 it gives that axis (`f * c`, c's axis not 1, has c's pattern). The
+facts handed on are whole patterns only.
 """
 
 from __future__ import annotations
@@ -28,7 +33,7 @@ import numpy as np
 from .analyze import walk_stmts
 from .normalize import CoreFunction
 
-Pattern = tuple  # tuple[bool, ...]
+Pattern = tuple  # tuple[bool, ...] (tuple[bool | None, ...] while inferring)
 _TOP = "top"  # not yet known (the fixpoint starts here)
 
 #: full reductions: one array argument, no axis, gives a 0-d result
@@ -79,8 +84,23 @@ def broadcast(*shapes: Any) -> Any:
     out = []
     for axis in range(rank):
         ones = [s[axis - rank + len(s)] for s in shapes if axis - rank + len(s) >= 0]
-        out.append(all(ones))
+        # an axis of length other than 1 gives the result its length (or the primal raises)
+        out.append(False if False in ones else None if None in ones else True)
     return tuple(out)
+
+
+def _is_pattern(v: Any) -> bool:
+    return isinstance(v, tuple) and all(a is True or a is False or a is None for a in v)
+
+
+def _join(a: Any, b: Any) -> Any:
+    """What two assignments of one name have in common: equal patterns, or one rank with the
+    axes they disagree on unknown; else nothing (None)."""
+    if a == b:
+        return a
+    if _is_pattern(a) and _is_pattern(b) and len(a) == len(b):
+        return tuple(x if x == y else None for x, y in zip(a, b, strict=True))
+    return None
 
 
 def matmul(a: Any, b: Any) -> Any:
@@ -184,14 +204,16 @@ class _Inference:
                     v = self.define(d)
                     if v is _TOP:
                         continue
-                    new = v if new is _TOP or new == v else None
+                    new = v if new is _TOP else _join(new, v)
                     if new is None:
                         break
                 if new != self.env[n]:
                     self.env[n] = new
                     changed = True
         out = {n: _array(v) for n, v in self.env.items() if v is not _TOP}
-        return {n: v for n, v in out.items() if v is not None}
+        # facts are whole patterns: an axis whose length may or may not be 1 (`z[:, :k]`) only
+        # helps infer others (`f * c`, where c's axis is not 1)
+        return {n: v for n, v in out.items() if v is not None and None not in v}
 
     def define(self, d: Any) -> Any:
         if d is None:
@@ -253,12 +275,21 @@ class _Inference:
                 k, axes = index.value, inner[1]
                 return ("dim", axes[k]) if -len(axes) <= k < len(axes) else None
             return None
-        if not self.is_int(index):
-            return None
         inner = _array(inner)
         if inner is None or inner is _TOP:
             return inner
-        return inner[1:] if inner else None
+        parts = index.elts if isinstance(index, gast.Tuple) else [index]
+        if len(parts) > len(inner):
+            return None
+        out = []
+        for axis, part in zip(inner, parts, strict=False):
+            if self.is_int(part):
+                continue  # the axis goes
+            if not isinstance(part, gast.Slice):
+                return None  # an array, None, ...: not followed
+            whole = part.lower is None and part.upper is None and part.step is None
+            out.append(axis if whole else None)  # a part of an axis: of unknown length
+        return tuple(out) + inner[len(parts) :]
 
     def is_int(self, e: Any) -> bool:
         if isinstance(e, gast.Constant):

@@ -40,6 +40,8 @@ _ELEMENTWISE = {
     operator.neg,
     operator.pos,
 }
+#: non-differentiable calls that give real values (without keywords)
+_REAL_MAKERS = {np.zeros, np.ones, np.empty, np.zeros_like, np.ones_like, np.empty_like, len}
 _ARITH = (gast.Add, gast.Sub, gast.Mult, gast.Div, gast.Pow)
 _TEMPORARY = re.compile(r"^_\d+$")
 #: operators and NumPy functions that give real values for real operands (ufuncs do too)
@@ -130,7 +132,17 @@ class Reductions:
         self.core, self.infos, self.shapes, self.scalars = core, infos, shapes, scalars
         self.d = adjoint_name
         self.defs: dict[str, list[int]] = {}
+        self.stmts: dict[int, Any] = {}
+        self.counters: set[str] = set()  # `for i in range(...)` targets: ints
         for s in A.walk_stmts(core.body):
+            self.stmts[id(s)] = s
+            if (
+                isinstance(s, gast.For)
+                and isinstance(s.target, gast.Name)
+                and isinstance(s.iter, gast.Call)
+                and core.namespace.resolve(s.iter.func) is range
+            ):
+                self.counters.add(s.target.id)
             info = infos[id(s)]
             for v in {info.target, info.partial} - {None}:
                 self.defs.setdefault(v, []).append(id(s))
@@ -277,27 +289,43 @@ class Reductions:
         are refused), and arithmetic, `@`, ufuncs, indexing and these reductions keep real
         values real (a greatest fixpoint over every assignment of every name)."""
         if self._real is None:
-            reals = set(self.defs) | set(self.core.params)
+            reals = set(self.defs) | set(self.core.params) | self.counters
             infos = self.infos
             changed = True
             while changed:
                 changed = False
                 for v in sorted(reals):
                     for sid in self.defs.get(v, ()):
-                        if not self._keeps_real(infos[sid], reals):
+                        if not self._keeps_real(infos[sid], self.stmts[sid], reals):
                             reals.discard(v)
                             changed = True
                             break
             self._real = reals
         return x in self._real
 
-    def _keeps_real(self, info: A.StmtInfo, reals: set[str]) -> bool:
+    def all_real(self) -> bool:
+        """Whether every name of the function always holds real values (see `real`): then so
+        does every adjoint, the rules being real for real values and a real seed."""
+        return all(self.real(v) for v in self.defs)
+
+    def _keeps_real(self, info: A.StmtInfo, s: Any, reals: set[str]) -> bool:
         if info.partial is not None and info.target is None:
             return False  # written into: not followed
         if not all(o in reals for o in info.operands):
             return False
-        if info.kind in (A.COPY, A.GETITEM):
+        if info.kind in (A.COPY, A.GETITEM, A.BUILD):
             return True
+        if info.kind == A.NONDIFF and isinstance(s, gast.Assign):
+            v = s.value
+            if isinstance(v, gast.Attribute):
+                return v.attr in ("shape", "ndim", "size")  # integers
+            # zeros and ones of a given shape or like a real array (no dtype given), a length
+            return (
+                isinstance(v, gast.Call)
+                and len(v.args) == 1
+                and not v.keywords
+                and info.op in _REAL_MAKERS
+            )
         if info.kind != A.OP or info.keywords:
             return False
         op = info.op

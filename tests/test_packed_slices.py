@@ -1,0 +1,184 @@
+"""Slices of a packed array (an LSTM's four gates from one product, a vector cut in parts).
+
+Three things make their gradients fast, and each may only drop work that is provably nothing:
+
+* shape inference follows a part of an axis (`z[:, :k]`) as an axis whose length may or may
+  not be 1, which still gives `f * c` the pattern of `c` when c's axis is not 1;
+* `optimize` assigns the first contributions to a fresh adjoint of zeros at basic indices that
+  provably do not overlap (`d_z[:, a:b] = g` instead of adding g to zeros), and adds the rest;
+* a single-use temporary is substituted into its use across the tape pops between them.
+
+Every test compares the gradient with central differences, and with forward mode (the
+dot-product test), at lengths where the parts are empty, of length 1, overlapping or apart.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from fd import numerical_grad
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import s2s
+from s2s.transform import generate
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from benchmarks.models import lstm_loss as lstm_cells  # noqa: E402  (gates cut from z)
+
+
+def _generic(f, wrt):
+    gen, _, _ = generate(f, wrt, "grad")
+    return gen.entry[0]
+
+
+def _check(f, args, wrt=0):
+    """The gradient against central differences, the generic code, and forward mode."""
+    g = s2s.grad(f, wrt=wrt)(*args)
+    ref = numerical_grad(f, args, wrt)
+    generic = _generic(f, wrt)(*args)
+    leaves = g.items() if isinstance(g, dict) else [(None, g)]
+    for k, v in leaves:
+        want = ref[k] if k is not None else ref
+        np.testing.assert_allclose(v, want, rtol=1e-6, atol=1e-7)
+        np.testing.assert_allclose(v, generic[k] if k is not None else generic, rtol=1e-12)
+    # <J u, 1> = <u, grad>: one jvp in a random direction
+    rng = np.random.default_rng(7)
+    x = args[wrt]
+    if isinstance(x, dict):
+        u = {k: rng.standard_normal(np.shape(v)) for k, v in x.items()}
+        dot = sum(np.sum(u[k] * g[k]) for k in x)
+    else:
+        u = rng.standard_normal(np.shape(x))
+        dot = np.sum(u * g)
+    _, t = s2s.jvp(f, wrt=wrt)(*args, u)
+    np.testing.assert_allclose(t, dot, rtol=1e-9, atol=1e-10)
+    return g
+
+
+# --- an LSTM cell: four gates cut from one product ----------------------------------------------
+
+
+def _lstm_args(T, batch, H, n_in, rng):
+    params = {
+        "W": rng.standard_normal((n_in, 4 * H)) / 2,
+        "U": rng.standard_normal((H, 4 * H)) / 2,
+        "b": rng.standard_normal(4 * H) / 2,
+    }
+    return params, rng.standard_normal((T, batch, n_in)), rng.standard_normal((batch, H))
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    st.integers(1, 3), st.integers(1, 3), st.integers(1, 3), st.integers(1, 3), st.integers(0, 99)
+)
+def test_lstm_cells_every_length(T, batch, H, n_in, seed):
+    """H = 1 makes every gate a column: the gates' patterns must not be taken for c's."""
+    _check(lstm_cells, _lstm_args(T, batch, H, n_in, np.random.default_rng(seed)))
+
+
+def test_lstm_code_assigns_the_gates_and_folds_the_signs():
+    args = _lstm_args(3, 4, 5, 2, np.random.default_rng(0))
+    code = s2s.grad(lstm_cells).s2s_source_for(*args)
+    # z's parts are assigned, not added to zeros; the sigmoid's adjoint has no negation left
+    for part in ("d_z[:, :H] = ", "d_z[:, H:_", "d_z[:, _"):
+        assert part in code, code
+    assert "add_at(" not in code, code
+    assert "-d_" not in code and "unbroadcast(d_z" not in code, code
+    # z, and `f * c`, have known patterns: the helpers of the product go; the gates, whose
+    # axis may be of length 1, keep theirs (the tests above run H = 1)
+    assert "matmul_grad" not in code and "d_z @ " in code, code
+    assert code.count("unbroadcast(") <= 7 and code.count("shape_of(") <= 2, code
+
+
+# --- a vector cut in parts ------------------------------------------------------------------
+
+
+def three_parts(x, w):
+    n = w.shape[0]
+    a = x[:n] * w
+    b = x[n : 2 * n] * w
+    c = x[2 * n :]
+    return np.sum(a * b) + np.sum(np.sin(c)) + np.sum(a)
+
+
+def overlapping_parts(x, w):
+    n = w.shape[0]
+    a = x[: n + 1]
+    b = x[n:]
+    return np.sum(a * a) + np.sum(np.cos(b))
+
+
+def entries(x, w):
+    n = w.shape[0]
+    return x[n] * 3.0 + x[0] * x[1] + np.sum(x[2:] ** 2)
+
+
+def negative_and_stepped(x, w):
+    return x[-1] * x[0] + np.sum(x[::2] * 2.0) + np.sum(np.sin(x[1::2]))
+
+
+def bound_from_an_argument(x, k):
+    return np.sum(x[:k] ** 2) + np.sum(np.tanh(x[k:]))
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(1, 4), st.integers(0, 3), st.integers(0, 99))
+def test_parts_of_a_vector_every_length(n, extra, seed):
+    """Parts that are empty, clipped at the end, of length 1, adjacent or overlapping."""
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal(3 * n + extra - 1 if 3 * n + extra > 3 else 3)
+    w = rng.standard_normal(n)
+    for f in (three_parts, overlapping_parts, entries, negative_and_stepped):
+        _check(f, (x, w))
+    k = int(rng.integers(0, len(x) + 1))
+    _check(bound_from_an_argument, (x, k))
+
+
+def test_only_provably_apart_parts_are_assigned():
+    x, w = np.linspace(-1.0, 1.0, 9), np.ones(3)
+
+    def body(f):
+        code = s2s.grad(f).s2s_source_for(x, w)
+        return code[code.index("d_x = zeros_like(x)") :]
+
+    code = body(three_parts)  # [0, n), [n, 2n), [2n, end): all three assigned
+    assert code.count("add_at(") == 0 and code.count("d_x[") == 3, code
+    code = body(overlapping_parts)  # [n, end), then [0, n + 1), which may overlap it: adds
+    assert "d_x[n:] = " in code and code.count("add_at(") == 1, code
+    code = body(entries)  # x[2:], x[1], x[0]; then x[n], which may be any of them, adds
+    assert "d_x[2:] = " in code and "d_x[1] = " in code and "d_x[0] = " in code, code
+    assert code.count("add_at(") == 1, code
+    code = body(negative_and_stepped)  # x[-1] and steps: never assigned
+    assert "d_x[" not in code, code
+    code = s2s.grad(bound_from_an_argument).s2s_source_for(x, 4)
+    assert "d_x[" not in code, code  # k may be negative: not a length
+
+
+# --- complex values never reach a real gradient ----------------------------------------------
+
+PHASES = np.exp(np.array([0.5, 1.0]) * 1j)
+
+
+def complex_part(x):
+    z = x[:2] * PHASES
+    return np.sum(np.abs(z))
+
+
+def complex_whole(x):
+    z = x * PHASES
+    return np.sum(np.abs(z))
+
+
+@pytest.mark.parametrize("f, n", [(complex_part, 3), (complex_whole, 2)])
+def test_a_complex_intermediate_is_refused_not_cast(f, n):
+    """A complex global makes the adjoints complex; the rules assume real values, so the real
+    part would be a wrong gradient: it is an error instead."""
+    x = np.array([1.0, -2.0, 3.0])[:n]
+    with pytest.raises(s2s.ComplexValueError, match="real values"):
+        s2s.grad(f)(x)
+    code = s2s.grad(f).s2s_source_for(x)
+    assert "d_x[" not in code  # not every value provably real: the contribution is added
