@@ -6,7 +6,7 @@ import operator
 
 import numpy as np
 
-from .registry import adjoint, d, nondiff, tangent
+from .registry import Template, adjoint, d, nondiff, tangent
 
 # -- operators ------------------------------------------------------------------------------
 
@@ -44,10 +44,27 @@ def mul_t(z, x, y):
     d[z] = d[x] * y + x * d[y]
 
 
-@adjoint(operator.truediv, np.divide, np.true_divide)
+@adjoint(
+    operator.truediv,
+    np.divide,
+    np.true_divide,
+    notes="`c / y` with c a nonzero number written in the source: `-g * z * z / c` (reads z, "
+    "not y)",
+)
 def div(z, x, y):
     d[x] = unbroadcast(d[z] / y, x)
     d[y] = unbroadcast(-d[z] * z / y, y)
+
+
+def _reciprocal(z, x, y):
+    # `c / y` with c a nonzero number: -g * c / y**2 is -g * z * z / c, which reads the
+    # result only (a sigmoid `1.0 / (1.0 + np.exp(-a))` then keeps neither sum nor exp's input)
+    d[y] = unbroadcast(-d[z] * z * z / x, y)
+
+
+#: the adjoint of `div` where the numerator is a nonzero number (`Reverse.spec_op` picks it)
+RECIPROCAL = Template.from_function(_reciprocal)
+DIVIDE = (operator.truediv, np.divide, np.true_divide)
 
 
 @tangent(operator.truediv, np.divide, np.true_divide)

@@ -21,6 +21,7 @@ from typing import Any
 import gast
 
 from s2s import adjoints
+from s2s.adjoints import elementwise
 
 from . import analyze as A
 from . import shapes as S
@@ -392,7 +393,10 @@ class Reverse:
             rule = runtime_adjoints.lookup(op) or rule
         if rule is None or rule.adjoint is None:
             raise self._no_rule(s, info)
-        return self.instantiate(rule.adjoint, s, info)
+        tpl = rule.adjoint
+        if tpl.fn is elementwise.div and op in elementwise.DIVIDE and _nonzero_number(info.args):
+            tpl = elementwise.RECIPROCAL  # `1.0 / y`: its adjoint reads the result only
+        return self.instantiate(tpl, s, info)
 
     def spec_inplace(self, s: Any, info: A.StmtInfo) -> Spec | None:
         """`add_at(acc, index, g)` for its effect: acc's adjoint flows through unchanged, g
@@ -1500,6 +1504,16 @@ def _index_expr(index: Any) -> Any:
     if is_atom(index):
         return load_copy(index)
     return clone(index)
+
+
+def _nonzero_number(args: list) -> bool:
+    """The first of two arguments is a nonzero number written in the source."""
+    return (
+        len(args) == 2
+        and isinstance(args[0], gast.Constant)
+        and type(args[0].value) in (int, float)
+        and args[0].value != 0
+    )
 
 
 def _index_value(index: Any) -> Any:

@@ -182,3 +182,27 @@ def test_a_complex_intermediate_is_refused_not_cast(f, n):
         s2s.grad(f)(x)
     code = s2s.grad(f).s2s_source_for(x)
     assert "d_x[" not in code  # not every value provably real: the contribution is added
+
+
+# --- a reciprocal's adjoint reads its result ---------------------------------------------------
+
+
+def reciprocals(x, w):
+    s = 0.0
+    for _ in range(2):
+        x = 1.0 / (1.0 + np.exp(-x * w))  # a sigmoid
+        s = s + np.sum(2 / (1.5 + x * x)) + np.sum(np.divide(-0.5, 2.0 + w * x))
+    return s
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.integers(1, 4), st.integers(0, 99))
+def test_a_reciprocal_reads_its_result(n, seed):
+    rng = np.random.default_rng(seed)
+    args = (rng.standard_normal(n), rng.standard_normal(n))
+    for wrt in (0, 1):
+        _check(reciprocals, args, wrt)
+    code = s2s.grad(reciprocals).s2s_source_for(*args)
+    # the sigmoid's adjoint: `x * x` of its result, not a division by the kept `1.0 + e`
+    assert "d_x * x * x * " in code, code
+    assert " / 2\n" in code and " / -0.5 " in code, code  # `c / y`: -g * z * z / c
