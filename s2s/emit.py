@@ -43,10 +43,21 @@ def renumber(fns: list[gast.FunctionDef], keep: list | None = None) -> None:
     appearance, across the given functions. `keep[i]`: names of the source of `fns[i]` that
     look like temporaries but are its own (a generated gradient differentiated again): their
     numbers stay, new temporaries are numbered after them."""
-    for i, fn in enumerate(fns):
-        # a node shared with another function (or twice in this one) would be renamed twice
-        fn.args = clone(fn.args)
-        fn.body = clone(fn.body)
+    seen: set[int] = set()  # ids of the Name nodes of the functions before
+    all_found = []
+    for fn in fns:
+        found = names(fn)
+        ids = {id(n) for n in found}
+        if len(ids) < len(found) or not ids.isdisjoint(seen):
+            # a node shared with another function (or twice in this one) would be renamed
+            # twice: this function gets its own copy, before any is renamed
+            fn.args = clone(fn.args)
+            fn.body = clone(fn.body)
+            found = names(fn)
+            ids = {id(n) for n in found}
+        seen |= ids
+        all_found.append(found)
+    for i, (fn, found) in enumerate(zip(fns, all_found, strict=True)):
         fixed = {m.group(2) for v in (keep[i] if keep else ()) if (m := _TEMP.match(v))}
         mapping: dict[str, str] = {k: k for k in fixed}
         last = max((int(k) for k in fixed), default=0)
@@ -55,7 +66,7 @@ def renumber(fns: list[gast.FunctionDef], keep: list | None = None) -> None:
             if m and m.group(2) not in mapping:
                 last += 1
                 mapping[m.group(2)] = str(last)
-        for n in names(fn):
+        for n in found:
             m = _TEMP.match(n.id)
             if m:
                 n.id = f"{m.group(1) or ''}_{mapping[m.group(2)]}"

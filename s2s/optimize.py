@@ -12,6 +12,7 @@ Conservative, local rewrites on a finished function body:
 from __future__ import annotations
 
 import ast
+import math
 import re
 from typing import Any
 
@@ -37,6 +38,10 @@ def optimize(fn: gast.FunctionDef, pure_calls: set[str]) -> gast.FunctionDef:
     _assign_into_zeros(fn)
     _accumulate_in_place(fn)
     _unused_loop_variables(fn)
+    _loop_tapes(fn)
+    for block in _blocks(fn):
+        # debug mode's `check_finite(1.0, ...)` of a seed propagated: a finite number
+        block[:] = [s for s in block if not _checks_a_number(s)]
     for block in _blocks(fn):
         _drop_dangling_comments(block)
     for block in _blocks(fn):
@@ -85,6 +90,15 @@ def _propagate_copies(fn: Any) -> bool:
             keep.append(s)
         block[:] = keep
         for i, s in enumerate(block):
+            if (
+                isinstance(s, gast.Assign)
+                and isinstance(s.targets[0], gast.Name)
+                and isinstance(s.value, gast.Constant)
+                and type(s.value.value) is float
+                and _removable(s.targets[0].id)
+            ):
+                changed |= _propagate_number(block[i + 1 :], s.targets[0].id, s.value.value)
+                continue
             if not (
                 isinstance(s, gast.Assign)
                 and isinstance(s.targets[0], gast.Name)
@@ -112,6 +126,33 @@ def _propagate_copies(fn: Any) -> bool:
     return changed
 
 
+def _propagate_number(later: list, dst: str, value: float) -> bool:
+    """After `d_3 = 1.0` (a seed), later reads of `d_3` in the block read `1.0` (which then
+    folds: `1.0 * y` is `y`), up to the first statement that assigns it again."""
+    changed = False
+    for s in later:
+        stops = dst in _stored(s)
+        if stops and not isinstance(s, gast.Assign):
+            break
+        part = s.value if stops else s
+        if _mentions(part, dst):
+            _ReplaceByNumber(dst, value).visit(part)
+            changed = True
+        if stops:
+            break
+    return changed
+
+
+class _ReplaceByNumber(gast.NodeTransformer):
+    def __init__(self, name: str, value: float) -> None:
+        self.name, self.value = name, value
+
+    def visit_Name(self, node: gast.Name) -> Any:
+        if node.id == self.name and isinstance(node.ctx, gast.Load):
+            return gast.Constant(value=self.value, kind=None)
+        return node
+
+
 def _statements(fn: Any) -> list[tuple[Any, tuple]]:
     """Every statement in textual order, each with the loops around it (outermost first)."""
     out: list[tuple[Any, tuple]] = []
@@ -129,6 +170,175 @@ def _statements(fn: Any) -> list[tuple[Any, tuple]]:
     return out
 
 
+def _loop_tapes(fn: Any) -> None:
+    """A loop that saves one value per iteration, and its reversed loop that restores it first:
+
+        for t in range(n):              tape_x = []
+            ...                         for t in range(n):
+            tape.append(x)                  ...
+            x = x + dt * v       ->         tape_x.append(x)
+        ...                                 x = x + dt * v
+        for _ in reversed(range(n)):    ...
+            x = tape.pop()              for x in reversed(tape_x):
+            ...                             ...
+
+    The values go to a list of their own, which the reversed loop iterates: no pop per
+    iteration. Only where it is provably the same: the loops iterate one `range(n)` (n not
+    assigned between), in one block, with no break, continue or return; the forward loop's
+    one tape operation is that push, directly in its body; the reversed loop's one is the pop,
+    with no mention of x before it; nothing between the loops touches the tape."""
+    taken = {n.id for n in names(fn)}
+    for block in list(_blocks(fn)):
+        k = 0
+        while k < len(block):
+            b = block[k]
+            found = _restoring_loop(b)
+            if found is None:
+                k += 1
+                continue
+            pop, x, tape, n = found
+            j = k - 1
+            while j >= 0 and not _mentions(block[j], tape):
+                j -= 1
+            push = _saving_loop(block[j], tape, x, n) if j >= 0 else None
+            if push is None or any(n in _stored(s) for s in block[j : k + 1]):
+                k += 1
+                continue
+            own = f"tape_{x}"
+            while own in taken:
+                own += "_"
+            taken.add(own)
+            push.value.func.value = gast.Name(
+                id=own, ctx=gast.Load(), annotation=None, type_comment=None
+            )
+            b.target = gast.Name(id=x, ctx=gast.Store(), annotation=None, type_comment=None)
+            b.iter = gast.Call(
+                func=gast.Name(id="reversed", ctx=gast.Load(), annotation=None, type_comment=None),
+                args=[gast.Name(id=own, ctx=gast.Load(), annotation=None, type_comment=None)],
+                keywords=[],
+            )
+            b.body.remove(pop)
+            start = gast.Assign(
+                targets=[gast.Name(id=own, ctx=gast.Store(), annotation=None, type_comment=None)],
+                value=gast.List(elts=[], ctx=gast.Load()),
+                type_comment=None,
+            )
+            block.insert(j, start)
+            k += 2
+    # a tape the function made and no longer uses goes
+    params = {a.id for a in names(fn.args) if isinstance(a, gast.Name)}
+    used: dict[str, int] = {}
+    for n in names(fn):
+        used[n.id] = used.get(n.id, 0) + 1
+    fn.body[:] = [
+        s
+        for s in fn.body
+        if not (
+            isinstance(s, gast.Assign)
+            and isinstance(s.targets[0], gast.Name)
+            and s.targets[0].id.startswith("tape")
+            and s.targets[0].id not in params
+            and isinstance(s.value, gast.List)
+            and not s.value.elts
+            and used.get(s.targets[0].id) == 1
+        )
+    ]
+
+
+def _range_of(it: Any, wrapper: str | None) -> str | None:
+    """n of `range(n)` (`wrapper(range(n))` with a wrapper), n a name."""
+    if wrapper is not None:
+        if not _is_call_of(it, wrapper, 1):
+            return None
+        it = it.args[0]
+    if _is_call_of(it, "range", 1) and isinstance(it.args[0], gast.Name):
+        return it.args[0].id
+    return None
+
+
+def _is_call_of(e: Any, func: str, nargs: int) -> bool:
+    """`e` is `func(a1, ..., a_nargs)`, no keywords."""
+    return (
+        isinstance(e, gast.Call)
+        and isinstance(e.func, gast.Name)
+        and e.func.id == func
+        and len(e.args) == nargs
+        and not e.keywords
+    )
+
+
+def _jumps(loop: Any) -> bool:
+    return any(isinstance(n, (gast.Break, gast.Continue, gast.Return)) for n in walk(loop))
+
+
+def _restoring_loop(b: Any) -> tuple | None:
+    """(the pop, x, the tape, n) of `for _ in reversed(range(n)): ...; x = tape.pop(); ...`
+    whose other statements never mention the tape, nor x before the pop; None for any
+    other statement."""
+    if not (
+        isinstance(b, gast.For)
+        and isinstance(b.target, gast.Name)
+        and b.target.id == "_"
+        and not b.orelse
+    ):
+        return None
+    n = _range_of(b.iter, "reversed")
+    pops = [s for s in b.body if _is_pop(s)]
+    if n is None or len(pops) != 1 or _jumps(b):
+        return None
+    pop = pops[0]
+    tape, x = pop.value.func.value.id, pop.targets[0].id
+    before = b.body[: b.body.index(pop)]
+    if any(_mentions(s, x) for s in before) or any(
+        _mentions(s, tape) for s in b.body if s is not pop
+    ):
+        return None  # (the pop restores x first of all: as the loop's target would)
+    return pop, x, tape, n
+
+
+def _saving_loop(f: Any, tape: str, x: str, n: str) -> Any:
+    """The push `tape.append(x)` of `for t in range(n): ...` when it is the loop's only
+    mention of the tape, a statement of its body; else None."""
+    if not (isinstance(f, gast.For) and not f.orelse and _range_of(f.iter, None) == n):
+        return None
+    if _jumps(f) or sum(1 for m in names(f) if m.id == tape) != 1:
+        return None
+    for s in f.body:
+        if (
+            _is_push(s)
+            and s.value.func.value.id == tape
+            and len(s.value.args) == 1
+            and isinstance(s.value.args[0], gast.Name)
+            and s.value.args[0].id == x
+        ):
+            return s
+    return None
+
+
+def _checks_a_number(s: Any) -> bool:
+    """`check_finite(1.0, ...)`: a check of a finite number written in the code."""
+    return (
+        isinstance(s, gast.Expr)
+        and isinstance(s.value, gast.Call)
+        and isinstance(s.value.func, gast.Name)
+        and s.value.func.id == "check_finite"
+        and bool(s.value.args)
+        and isinstance(s.value.args[0], gast.Constant)
+        and type(s.value.args[0].value) in (int, float)
+        and math.isfinite(s.value.args[0].value)
+    )
+
+
+def _own_parts(s: Any) -> list:
+    """What a statement evaluates itself: an `if`'s or `while`'s test, a `for`'s target and
+    iterable; a simple statement whole."""
+    if isinstance(s, (gast.If, gast.While)):
+        return [s.test]
+    if isinstance(s, gast.For):
+        return [s.target, s.iter]
+    return [s]
+
+
 def _unused_loop_variables(fn: Any) -> None:
     """`for t in reversed(...)` whose body never reads `t` (and nothing after it does, nor
     an enclosing loop) becomes `for _ in reversed(...)`."""
@@ -143,9 +353,11 @@ def _unused_loop_variables(fn: Any) -> None:
 
     last: dict[str, int] = {}  # name -> the last statement (position in seq) that reads it
     for j, (x, _) in enumerate(seq):
-        loads(x, "")
-        for n in loaded[id(x)]:
-            last[n] = j
+        # a compound statement's own parts: the statements inside come later in `seq`
+        for part in _own_parts(x):
+            for n in names(part):
+                if isinstance(n.ctx, gast.Load):
+                    last[n.id] = j
 
     for i, (s, loops) in enumerate(seq):
         if not (
@@ -210,6 +422,8 @@ def _accumulate_in_place(fn: Any) -> None:
         for t in _stored(s):
             if not (isinstance(s, gast.Assign) and zero(s)):
                 ok[t] = False
+    last_acc = {v: max(ix) for v, ix in accs.items()}
+    acc_loops = {v: {id(lp) for j in ix for lp in order[j][1]} for v, ix in accs.items()}
     for i, (s, loops) in enumerate(order):
         parts = (
             [s.test]
@@ -217,6 +431,7 @@ def _accumulate_in_place(fn: Any) -> None:
             else ([s.iter] if isinstance(s, gast.For) else [s])
         )
         acc = self_acc(s)
+        loop_ids = {id(lp) for lp in loops}
         for part in parts:
             arithmetic = set()  # ids of the operands of arithmetic in `part`
             found = []
@@ -237,9 +452,7 @@ def _accumulate_in_place(fn: Any) -> None:
                     continue
                 if id(n) in arithmetic or (acc == n.id and n is s.value.left):
                     continue
-                last = max(accs[n.id])
-                inside = any(set(order[j][1]) & set(loops) for j in accs[n.id])
-                if i <= last or inside:
+                if i <= last_acc[n.id] or acc_loops[n.id] & loop_ids:
                     ok[n.id] = False
     for block in _blocks(fn):
         for k, s in enumerate(block):
@@ -261,8 +474,11 @@ def _assign_into_zeros(fn: Any) -> None:
     linear in lengths (`len(x)`, `x.shape[k]`) with nonnegative coefficients (`_int_forms`),
     and every pair must be apart along one axis for every value of those lengths. Tracking
     stops at the first other statement that mentions `d_z`."""
+    blocks = [b for b in _blocks(fn) if any(getattr(s, "s2s_zeros", False) for s in b)]
+    if not blocks:
+        return
     forms = _int_forms(fn)
-    for block in _blocks(fn):
+    for block in blocks:
         regions: dict[str, list] = {}  # adjoint -> the regions assigned so far
         for k, s in enumerate(block):
             if getattr(s, "s2s_zeros", False) and isinstance(s.targets[0], gast.Name):

@@ -228,6 +228,12 @@ def _seed(rev: Reverse, body: list, with_value: bool) -> gast.Call:
     plain = call("seed", name(core.result), const(_where(core)))
     if with_value:
         return plain
+    if (
+        rev.reductions is not None
+        and (rev.shapes.get(core.result) == () or core.result in rev.scalars)
+        and rev.reductions.real(core.result)
+    ):
+        return const(1.0)  # a real number (or 0-d array): nothing to refuse
     target, k = core.result, len(body) - 1
     while k >= 0:
         last = body[k]

@@ -329,8 +329,10 @@ class Reductions:
         if info.kind != A.OP or info.keywords:
             return False
         op = info.op
-        if not (op in _REAL or isinstance(op, np.ufunc)):
-            return False
+        if not (
+            op in _REAL or isinstance(op, np.ufunc) or getattr(op, "__module__", None) == "math"
+        ):
+            return False  # (`math` functions give floats and ints: complex is `cmath`'s)
         for a in info.args:
             if isinstance(a, gast.Constant) and type(a.value) not in (int, float, bool):
                 return False
