@@ -4,6 +4,7 @@
 matrices and vectors whose lengths are drawn from 1 to 3 (so length-1 axes broadcast), and the
 statements are the ones the shape rules follow or must refuse to follow: ufuncs and arithmetic
 between broadcastable operands, `@` and `np.dot` of matrices and vectors, `.T`, an int index,
+parts of an axis (`a[:, 1:A.shape[0]]`, whose adjoints may be assigned, not added),
 reductions with and without an axis, `np.zeros((a.shape[0], ...))`, a dict argument's entries,
 augmented assignment, loops over `range`, and branches that give a name one shape or two.
 
@@ -83,10 +84,14 @@ class Program:
         if r < 0.45:
             inner, shape = self.expr(depth - 1)
             return self.rnd.choice(_UNARY).format(inner), shape
-        if r < 0.7:
+        if r < 0.65:
             a, b, shape = self.broadcastable_pair()
             return self.rnd.choice(_BINARY).format(a, b, b), shape
-        if r < 0.85:
+        if r < 0.8:
+            a = self.pick()
+            if self.pool[a]:
+                return self.part(a, self.pool[a])
+        if r < 0.9:
             return self.product()
         a = self.pick()
         shape = self.pool[a]
@@ -95,7 +100,36 @@ class Program:
         if shape and self.rnd.random() < 0.5:
             i = self.rnd.randrange(-shape[0], shape[0])
             return f"{a}[{i}]", shape[1:]
+        if shape and self.rnd.random() < 0.6:
+            return self.part(a, shape)
         return f"(2.0 * {a})", shape
+
+    def bound(self) -> tuple[str, Any]:
+        """A slice bound: none, a small integer, or a length of an argument (times 2)."""
+        r = self.rnd.random()
+        if r < 0.3:
+            return "", None
+        if r < 0.55:
+            k = self.rnd.randint(0, 3)
+            return str(k), k
+        name = self.rnd.choice(["A", "W", "v"])
+        j = self.rnd.randrange(len(self.shapes[name]))
+        k = self.shapes[name][j]
+        if self.rnd.random() < 0.3:
+            return f"2 * {name}.shape[{j}]", 2 * k
+        return f"{name}.shape[{j}]", k
+
+    def part(self, a: str, shape: tuple) -> tuple[str, tuple]:
+        """`a[lo:hi]` or `a[:, lo:hi]`: a part of one axis (never empty), whose length the
+        shape rules cannot know."""
+        for _ in range(10):
+            axis = self.rnd.randrange(len(shape))
+            (lo, lo_v), (hi, hi_v) = self.bound(), self.bound()
+            length = len(range(shape[axis])[slice(lo_v, hi_v)])
+            if length:
+                index = ", ".join([":"] * axis + [f"{lo}:{hi}"])
+                return f"{a}[{index}]", shape[:axis] + (length,) + shape[axis + 1 :]
+        return a, shape
 
     def product(self) -> tuple[str, tuple]:
         options = []
