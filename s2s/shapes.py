@@ -287,9 +287,39 @@ class _Inference:
                 continue  # the axis goes
             if not isinstance(part, gast.Slice):
                 return None  # an array, None, ...: not followed
+            k = part.upper
+            if isinstance(k, gast.Name) and self.env.get(k.id) is _TOP:
+                return _TOP  # its bound not yet known (the fixpoint comes back)
             whole = part.lower is None and part.upper is None and part.step is None
-            out.append(axis if whole else None)  # a part of an axis: of unknown length
+            if whole or (axis is False and self.leading_part(part)):
+                out.append(axis)
+            else:
+                out.append(None)  # a part of an axis: of unknown length
         return tuple(out) + inner[len(parts) :]
+
+    def leading_part(self, part: gast.Slice) -> bool:
+        """`:k` with k a length other than 1 (a `.shape[j]` of pattern False) or an integer
+        written in the source, 0 or at least 2: of an axis whose length is not 1 either, it
+        takes min(k, length), which is not 1."""
+        if part.step is not None or part.upper is None:
+            return False
+        lower = part.lower
+        if lower is not None and not (isinstance(lower, gast.Constant) and lower.value == 0):
+            return False
+        k = part.upper
+        if isinstance(k, gast.Constant):
+            return type(k.value) is int and k.value >= 0 and k.value != 1
+        if not (isinstance(k, gast.Name) and k.id in self.local):
+            return False
+        defs = self.defs.get(k.id) or [None]
+        return self.env.get(k.id) == ("dim", False) and all(self.is_length(d) for d in defs)
+
+    def is_length(self, d: Any) -> bool:
+        """`d` is `s[j]` with `s` a shape (`x.shape`): a length, never negative."""
+        if not (isinstance(d, gast.Subscript) and isinstance(d.slice, gast.Constant)):
+            return False
+        inner = self.expr(d.value)
+        return isinstance(inner, tuple) and inner[:1] == ("shape",)
 
     def is_int(self, e: Any) -> bool:
         if isinstance(e, gast.Constant):

@@ -206,3 +206,41 @@ def test_a_reciprocal_reads_its_result(n, seed):
     # the sigmoid's adjoint: `x * x` of its result, not a division by the kept `1.0 + e`
     assert "d_x * x * x * " in code, code
     assert " / 2\n" in code and " / -0.5 " in code, code  # `c / y`: -g * z * z / c
+
+
+# --- a leading part `z[:, :k]` of an axis whose length is not 1 -----------------------------
+
+
+def leading_parts(z, w, c):
+    k = w.shape[0]
+    a = np.tanh(z[:, :k]) * c  # min(k, z's length): not 1 when neither is
+    b = z[:, :2] * 0.5  # an integer other than 1: the same
+    return np.sum(a * a) + np.sum(b * z[:, 2:4])
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(1, 3), st.integers(0, 5), st.integers(1, 3), st.booleans(), st.integers(0, 99))
+def test_leading_parts_every_length(rows, cols, k, c_row, seed):
+    """Lengths of 1 (k = 1, or z's axis of length 1) keep their helpers; the gradient is right
+    at every length, parts clipped at the end included."""
+    rng = np.random.default_rng(seed)
+    z, w = rng.standard_normal((rows, cols)), rng.standard_normal(k)
+    width = min(k, cols)
+    c = rng.standard_normal((1, width) if c_row else (rows, width))
+    if min(2, cols) != max(0, min(4, cols) - 2):
+        return  # `b * z[:, 2:4]` would not broadcast: the primal itself raises
+    _check(leading_parts, (z, w, c))
+
+
+def test_a_leading_part_has_a_pattern():
+    from s2s.normalize import normalize
+    from s2s.parse import parse_function
+    from s2s.shapes import infer, pattern_of
+
+    core = normalize(parse_function(leading_parts))
+    z, w, c = np.zeros((3, 5)), np.zeros(2), np.zeros((3, 1))  # c: a column
+    facts = infer(core, {p: pattern_of(v) for p, v in zip(core.params, (z, w, c), strict=True)})
+    assert facts["a"] == (False, False) and facts["b"] == (False, False), dict(facts)
+    w1 = np.zeros(1)  # k = 1: the part's axis may be 1, and so a's
+    facts = infer(core, {p: pattern_of(v) for p, v in zip(core.params, (z, w1, c), strict=True)})
+    assert "a" not in facts and facts["b"] == (False, False), dict(facts)
