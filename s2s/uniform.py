@@ -140,6 +140,8 @@ class Reductions:
                 isinstance(s, gast.For)
                 and isinstance(s.target, gast.Name)
                 and isinstance(s.iter, gast.Call)
+                and isinstance(s.iter.func, gast.Name)
+                and s.iter.func.id not in {*core.locals, *core.params}
                 and core.namespace.resolve(s.iter.func) is range
             ):
                 self.counters.add(s.target.id)
