@@ -91,3 +91,14 @@ def names(node: Any) -> list[gast.Name]:
             elif value.__class__ is list:
                 extend([x for x in value if isinstance(x, _AST)])
     return out
+
+
+def is_call(node: Any, fname: str, nargs: int) -> bool:
+    """`node` is `fname(a1, ..., a_nargs)`: a call of a plain name, no keywords."""
+    return (
+        isinstance(node, gast.Call)
+        and isinstance(node.func, gast.Name)
+        and node.func.id == fname
+        and len(node.args) == nargs
+        and not node.keywords
+    )

@@ -19,7 +19,8 @@ from typing import Any
 import gast
 
 from .emit import to_ast
-from .nodes import names, walk
+from .nodes import is_call, names, walk
+from .normalize import assign, const, name, store
 
 _TEMP = re.compile(r"^_\d+$")
 _INLINABLE = re.compile(r"^d?_\d+$")  # temporaries and their adjoints
@@ -51,19 +52,9 @@ def optimize(fn: gast.FunctionDef, pure_calls: set[str]) -> gast.FunctionDef:
         for s in block:
             if isinstance(s, gast.If) and len(s.orelse) == 1 and isinstance(s.orelse[0], gast.Pass):
                 s.orelse = []
-            if isinstance(s, (gast.If, gast.While)) and _is_bool_call(s.test):
+            if isinstance(s, (gast.If, gast.While)) and is_call(s.test, "bool", 1):
                 s.test = s.test.args[0]  # `if bool(c):` is `if c:`
     return fn
-
-
-def _is_bool_call(node: Any) -> bool:
-    return (
-        isinstance(node, gast.Call)
-        and isinstance(node.func, gast.Name)
-        and node.func.id == "bool"
-        and len(node.args) == 1
-        and not node.keywords
-    )
 
 
 def _stored(node: Any) -> set[str]:
@@ -136,21 +127,11 @@ def _propagate_number(later: list, dst: str, value: float) -> bool:
             break
         part = s.value if stops else s
         if _mentions(part, dst):
-            _ReplaceByNumber(dst, value).visit(part)
+            _Replace(dst, const(value)).visit(part)
             changed = True
         if stops:
             break
     return changed
-
-
-class _ReplaceByNumber(gast.NodeTransformer):
-    def __init__(self, name: str, value: float) -> None:
-        self.name, self.value = name, value
-
-    def visit_Name(self, node: gast.Name) -> Any:
-        if node.id == self.name and isinstance(node.ctx, gast.Load):
-            return gast.Constant(value=self.value, kind=None)
-        return node
 
 
 def _statements(fn: Any) -> list[tuple[Any, tuple]]:
@@ -208,22 +189,11 @@ def _loop_tapes(fn: Any) -> None:
             while own in taken:
                 own += "_"
             taken.add(own)
-            push.value.func.value = gast.Name(
-                id=own, ctx=gast.Load(), annotation=None, type_comment=None
-            )
-            b.target = gast.Name(id=x, ctx=gast.Store(), annotation=None, type_comment=None)
-            b.iter = gast.Call(
-                func=gast.Name(id="reversed", ctx=gast.Load(), annotation=None, type_comment=None),
-                args=[gast.Name(id=own, ctx=gast.Load(), annotation=None, type_comment=None)],
-                keywords=[],
-            )
+            push.value.func.value = name(own)
+            b.target = store(x)
+            b.iter = gast.Call(func=name("reversed"), args=[name(own)], keywords=[])
             b.body.remove(pop)
-            start = gast.Assign(
-                targets=[gast.Name(id=own, ctx=gast.Store(), annotation=None, type_comment=None)],
-                value=gast.List(elts=[], ctx=gast.Load()),
-                type_comment=None,
-            )
-            block.insert(j, start)
+            block.insert(j, assign(own, gast.List(elts=[], ctx=gast.Load()), None))
             k += 2
     # a tape the function made and no longer uses goes
     params = {a.id for a in names(fn.args) if isinstance(a, gast.Name)}
@@ -248,23 +218,12 @@ def _loop_tapes(fn: Any) -> None:
 def _range_of(it: Any, wrapper: str | None) -> str | None:
     """n of `range(n)` (`wrapper(range(n))` with a wrapper), n a name."""
     if wrapper is not None:
-        if not _is_call_of(it, wrapper, 1):
+        if not is_call(it, wrapper, 1):
             return None
         it = it.args[0]
-    if _is_call_of(it, "range", 1) and isinstance(it.args[0], gast.Name):
+    if is_call(it, "range", 1) and isinstance(it.args[0], gast.Name):
         return it.args[0].id
     return None
-
-
-def _is_call_of(e: Any, func: str, nargs: int) -> bool:
-    """`e` is `func(a1, ..., a_nargs)`, no keywords."""
-    return (
-        isinstance(e, gast.Call)
-        and isinstance(e.func, gast.Name)
-        and e.func.id == func
-        and len(e.args) == nargs
-        and not e.keywords
-    )
 
 
 def _jumps(loop: Any) -> bool:
@@ -376,7 +335,7 @@ def _unused_loop_variables(fn: Any) -> None:
             end += 1
         scopes = list(s.body) + [x for outer in loops for x in outer.body]
         if last.get(t, -1) <= end and not any(loads(x, t) for x in scopes):
-            s.target = gast.Name(id="_", ctx=gast.Store(), annotation=None, type_comment=None)
+            s.target = store("_")
 
 
 def _accumulate_in_place(fn: Any) -> None:
@@ -513,11 +472,7 @@ def _add_at_target(s: Any) -> str | None:
     """`d` of a statement `add_at(d, index, g)`."""
     if (
         isinstance(s, gast.Expr)
-        and isinstance(s.value, gast.Call)
-        and isinstance(s.value.func, gast.Name)
-        and s.value.func.id == "add_at"
-        and len(s.value.args) == 3
-        and not s.value.keywords
+        and is_call(s.value, "add_at", 3)
         and isinstance(s.value.args[0], gast.Name)
     ):
         return s.value.args[0].id
@@ -552,35 +507,8 @@ def _int_forms(fn: Any) -> dict[str, Form]:
                 defs[s.targets[0].id] = (s.value, id(s) in top)
     forms: dict[str, Form] = {}
 
-    def form(e: Any) -> Form | None:
-        if isinstance(e, gast.Constant):
-            return ((), e.value) if type(e.value) is int and e.value >= 0 else None
-        if isinstance(e, gast.Name):
-            return forms.get(e.id)
-        if isinstance(e, gast.BinOp) and isinstance(e.op, (gast.Add, gast.Mult)):
-            a, b = form(e.left), form(e.right)
-            if a is None or b is None:
-                return None
-            if isinstance(e.op, gast.Add):
-                terms = dict(a[0])
-                for v, c in b[0]:
-                    terms[v] = terms.get(v, 0) + c
-                return tuple(sorted(terms.items())), a[1] + b[1]
-            if a[0] and b[0]:
-                return None  # not linear
-            (k, (terms, c)) = (a[1], b) if not a[0] else (b[1], a)
-            return tuple(sorted((v, k * x) for v, x in terms if k * x)), k * c
-        return None
-
     def is_length(e: Any) -> bool:
-        if isinstance(e, gast.Call):
-            return (
-                isinstance(e.func, gast.Name)
-                and e.func.id == "len"
-                and len(e.args) == 1
-                and not e.keywords
-            )
-        return (
+        return is_call(e, "len", 1) or (
             isinstance(e, gast.Subscript)
             and isinstance(e.value, gast.Attribute)
             and e.value.attr == "shape"
@@ -596,7 +524,7 @@ def _int_forms(fn: Any) -> dict[str, Form]:
         changed = False
         for v, (e, _) in defs.items():
             if v not in forms:
-                f = form(e)
+                f = _form(e, forms)
                 if f is not None:
                     forms[v] = f
                     changed = True
@@ -612,37 +540,50 @@ def _region(index: Any, forms: dict[str, Form]) -> tuple | None:
     parts = index.elts if isinstance(index, gast.Tuple) else [index]
     out = []
     for p in parts:
-        if isinstance(p, gast.Call) and isinstance(p.func, gast.Name) and p.func.id == "slice":
-            if p.keywords or not 1 <= len(p.args) <= 2:
-                return None
-            bounds = p.args if len(p.args) == 2 else [gast.Constant(value=None, kind=None), *p.args]
+        if is_call(p, "slice", 1) or is_call(p, "slice", 2):
+            bounds = p.args if len(p.args) == 2 else [const(None), *p.args]
             lo, hi = bounds
             if isinstance(lo, gast.Constant) and lo.value is None:
                 start: Form | None = ((), 0)
             else:
-                start = _form_of(lo, forms)
+                start = _form(lo, forms)
             if isinstance(hi, gast.Constant) and hi.value is None:
                 stop: Any = _INF
             else:
-                stop = _form_of(hi, forms)
+                stop = _form(hi, forms)
                 if stop is None:
                     return None
             if start is None:
                 return None
             out.append((start, stop))
             continue
-        f = _form_of(p, forms)
+        f = _form(p, forms)
         if f is None:
             return None
         out.append((f, (f[0], f[1] + 1)))
     return tuple(out)
 
 
-def _form_of(e: Any, forms: dict[str, Form]) -> Form | None:
+def _form(e: Any, forms: dict[str, Form]) -> Form | None:
+    """`e` as a linear form over lengths with nonnegative coefficients (`_int_forms`): a
+    nonnegative integer, a name of `forms`, their sums and products by an integer."""
     if isinstance(e, gast.Constant):
         return ((), e.value) if type(e.value) is int and e.value >= 0 else None
     if isinstance(e, gast.Name):
         return forms.get(e.id)
+    if isinstance(e, gast.BinOp) and isinstance(e.op, (gast.Add, gast.Mult)):
+        a, b = _form(e.left, forms), _form(e.right, forms)
+        if a is None or b is None:
+            return None
+        if isinstance(e.op, gast.Add):
+            terms = dict(a[0])
+            for v, c in b[0]:
+                terms[v] = terms.get(v, 0) + c
+            return tuple(sorted(terms.items())), a[1] + b[1]
+        if a[0] and b[0]:
+            return None  # not linear
+        (k, (terms, c)) = (a[1], b) if not a[0] else (b[1], a)
+        return tuple(sorted((v, k * x) for v, x in terms if k * x)), k * c
     return None
 
 

@@ -28,6 +28,7 @@ import numpy as np
 
 from . import analyze as A
 from . import shapes as S
+from .nodes import is_call
 from .normalize import CoreFunction
 
 #: operators that broadcast their operands elementwise
@@ -68,16 +69,6 @@ def _positions(stmts: list, out: dict) -> dict[int, tuple[int, int]]:
             if isinstance(block, list):
                 _positions(block, out)
     return out
-
-
-def _is_call(node: Any, fname: str, nargs: int) -> bool:
-    return (
-        isinstance(node, gast.Call)
-        and isinstance(node.func, gast.Name)
-        and node.func.id == fname
-        and len(node.args) == nargs
-        and not node.keywords
-    )
 
 
 def _ufunc(func: Any) -> bool:
@@ -260,7 +251,7 @@ class Reductions:
         var's shape, of the adjoint `d_x`, numbers, and the statement's own operands and result
         whose patterns broadcast to the result's: its shape (and so its values) is the same
         whether `d_x` is a number or an array of the result's shape."""
-        if _is_call(value, "unbroadcast", 2):
+        if is_call(value, "unbroadcast", 2):
             target = value.args[1]
             if not (isinstance(target, gast.Name) and target.id == var):
                 return False
@@ -350,7 +341,7 @@ class Reductions:
             v = c.value
             if (
                 c.index is None
-                and _is_call(v, "unreduce", 4)
+                and is_call(v, "unreduce", 4)
                 and isinstance(v.args[1], gast.Name)
                 and isinstance(v.args[2], gast.Constant)
                 and v.args[2].value is None
@@ -360,7 +351,7 @@ class Reductions:
                 changed = True
         for node in spec.pre + [c.value for c in spec.contribs]:
             for n in gast.walk(node):
-                if _is_call(n, "reduction_count", 2) and isinstance(n.args[0], gast.Name):
+                if is_call(n, "reduction_count", 2) and isinstance(n.args[0], gast.Name):
                     twin = self.twin(n.args[0].id, sid)
                     if twin is not None:
                         n.args[0] = gast.Name(
