@@ -168,7 +168,7 @@ def _loop_tapes(fn: Any) -> None:
     assigned between), in one block, with no break, continue or return; the forward loop's
     one tape operation is that push, directly in its body; the reversed loop's one is the pop,
     with no mention of x before it; nothing between the loops touches the tape."""
-    taken = {n.id for n in names(fn)}
+    taken: set[str] | None = None  # the names of `fn`, once a loop qualifies
     for block in list(_blocks(fn)):
         k = 0
         while k < len(block):
@@ -185,6 +185,8 @@ def _loop_tapes(fn: Any) -> None:
             if push is None or any(n in _stored(s) for s in block[j : k + 1]):
                 k += 1
                 continue
+            if taken is None:
+                taken = {m.id for m in names(fn)}
             own = f"tape_{x}"
             while own in taken:
                 own += "_"
@@ -195,6 +197,8 @@ def _loop_tapes(fn: Any) -> None:
             b.body.remove(pop)
             block.insert(j, assign(own, gast.List(elts=[], ctx=gast.Load()), None))
             k += 2
+    if taken is None:
+        return  # nothing rewritten
     # a tape the function made and no longer uses goes
     params = {a.id for a in names(fn.args) if isinstance(a, gast.Name)}
     used: dict[str, int] = {}
