@@ -67,6 +67,35 @@ RECIPROCAL = Template.from_function(_reciprocal)
 DIVIDE = (operator.truediv, np.divide, np.true_divide)
 
 
+def _sigmoid(z, x):
+    # `z = 1 / (1 + exp(-x))`, the logistic sigmoid, written out (`s2s/idioms.py` finds it):
+    # its derivative z * (1 - z) reads the result only, and stays 0 where exp(-x) overflows
+    d[x] = d[z] * z * (1.0 - z)
+
+
+def _sigmoid_t(z, x):
+    d[z] = d[x] * z * (1.0 - z)
+
+
+def _sigmoid_of_negative(z, x):
+    # `z = 1 / (1 + exp(x))`: the sigmoid of -x
+    d[x] = -d[z] * z * (1.0 - z)
+
+
+def _sigmoid_of_negative_t(z, x):
+    d[z] = -d[x] * z * (1.0 - z)
+
+
+#: the adjoint and tangent of a written-out sigmoid, by whether exp's argument is negated
+SIGMOID = {
+    True: (Template.from_function(_sigmoid), Template.from_function(_sigmoid_t)),
+    False: (
+        Template.from_function(_sigmoid_of_negative),
+        Template.from_function(_sigmoid_of_negative_t),
+    ),
+}
+
+
 @tangent(operator.truediv, np.divide, np.true_divide)
 def div_t(z, x, y):
     d[z] = (d[x] - z * d[y]) / y
@@ -117,7 +146,11 @@ def mod_t(z, x, y):
 # -- NumPy unary ---------------------------------------------------------------------------
 
 
-@adjoint(np.exp)
+@adjoint(
+    np.exp,
+    notes="a sigmoid written out, `1 / (1 + exp(-u))`, is differentiated whole: "
+    "`d[u] = d[p] * p * (1 - p)` (reads p only; `s2s/idioms.py`)",
+)
 def exp(y, x):
     d[x] = d[y] * y
 
@@ -588,7 +621,11 @@ def mtan_t(y, x):
     d[y] = d[x] * (1.0 + y * y)
 
 
-@adjoint(math.exp)
+@adjoint(
+    math.exp,
+    notes="a sigmoid written out, `1 / (1 + exp(-u))`, is differentiated whole: "
+    "`d[u] = d[p] * p * (1 - p)` (reads p only; `s2s/idioms.py`)",
+)
 def mexp(y, x):
     d[x] = d[y] * y
 

@@ -31,6 +31,7 @@ from s2s.backends import tangents as _tangents  # noqa: F401  (registers the hel
 from . import analyze as A
 from . import emit
 from .errors import NoRuleError, UnsupportedSyntaxError
+from .idioms import sigmoids
 from .normalize import CoreFunction, assign, const, load_copy, name, normalize, store
 from .optimize import optimize
 from .parse import parse_function
@@ -177,6 +178,10 @@ class Forward:
             self.active.add(self.tape)
         self.kinds = A.kinds(core, self.infos)
         self.scalars = A.scalar_names(core, self.infos, self.numbers)
+        #: written-out sigmoids (`idioms.py`): the tangent of the last statement of the chain
+        #: is `t_u * p * (1 - p)`, the chain's other statements get none
+        self.sigmoids = sigmoids(core.body, self.infos, "tangent")
+        self.absorbed = {sid for sg in self.sigmoids.values() for sid in sg.absorbed}
         #: parameters whose tangent is the number 1.0 (a forward-mode gradient's `wrt`, and
         #: what a caller passes it on to) that the function never assigns: their tangent is
         #: that constant throughout, not a parameter (`t_x * a` folds to `a`)
@@ -353,7 +358,7 @@ class Forward:
             # a generated `fwd_g`/`bwd_g` pushes onto or pops the tape: its tangent version
             # must run even when its results carry no tangent, to keep the tangent tape in step
             dest = self.tape
-        if dest is None or dest not in self.active:
+        if dest is None or dest not in self.active or id(s) in self.absorbed:
             if info.target is not None:
                 st.N.discard(info.target)
                 st.O.discard(info.target)
@@ -508,6 +513,9 @@ class Forward:
     def op_tangent(self, s: Any, info: A.StmtInfo, st: State) -> list:
         y = info.target
         op = info.op
+        sigmoid = self.sigmoids.get(id(s))
+        if sigmoid is not None:
+            info = sigmoid.info(info)
         if not any(isinstance(a, gast.Name) and a.id in st.N for a in _atoms(info)):
             return self.set_tangent(y, None, st) if y else []
         if op is operator.add and any(
@@ -527,7 +535,8 @@ class Forward:
             raise self._no_rule(s, info, rule)
         if rule.family == "custom":
             self.program.reverse_only = True  # the user's adjoint defines its gradient
-        tpl = rule.tangent
+        tpl = rule.tangent if sigmoid is None else sigmoid.templates()[1]
+        zero = rule.adjoint.zero if rule.adjoint is not None and sigmoid is None else tpl.zero
         try:
             bound = tpl.signature.bind(None, *info.args, **info.keywords)
         except TypeError as exc:
@@ -548,7 +557,6 @@ class Forward:
             for n in gast.walk(stmt.value)
             if _is_d(n) and isinstance(n.slice, gast.Name)
         }
-        zero = rule.adjoint.zero if rule.adjoint is not None else tpl.zero
         for p in tpl.params[1:]:
             atom = env[p]
             if isinstance(atom, gast.Name) and atom.id in st.N and p not in read and p not in zero:

@@ -27,6 +27,7 @@ from . import analyze as A
 from . import shapes as S
 from .checkpoint import segment_loops, uses_markers
 from .errors import NoRuleError, UnsupportedSyntaxError
+from .idioms import sigmoids
 from .nodes import clone
 from .normalize import CoreFunction, assign, const, is_atom, load_copy, name, store
 from .uniform import Reductions
@@ -218,6 +219,10 @@ class Reverse:
         self.retested: set[str] = set()  # comparisons the backward sweep tests again
         self.hoisted: dict[int, list] = {}  # id(loop) -> invariant statements, in body order
         self.specs: dict[int, Spec] = {}
+        #: written-out sigmoids (`idioms.py`): their last statement's adjoint reads p only,
+        #: the chain's other statements get none
+        self.sigmoids = sigmoids(core.body, self.infos, "adjoint")
+        self.absorbed = {sid for sg in self.sigmoids.values() for sid in sg.absorbed}
         self.reductions: Reductions | None = None  # with shape facts: see `uniform.py`
         self.indexed: set[str] = set()
         #: adjoints of parameter dicts made `{}` in the backward sweep's top level: the keys
@@ -286,7 +291,7 @@ class Reverse:
                 # a generated `fwd_g`/`bwd_g` pushes onto or pops the tape: its adjoint must run
                 # even when its results carry no gradient, to keep the tape's adjoint in step
                 dest = self.inner_tape
-            if dest is None or dest not in self.active:
+            if dest is None or dest not in self.active or id(s) in self.absorbed:
                 continue
             spec = self.spec_for(s, info)
             if spec is not None:
@@ -394,6 +399,11 @@ class Reverse:
         if rule is None or rule.adjoint is None:
             raise self._no_rule(s, info)
         tpl = rule.adjoint
+        sigmoid = self.sigmoids.get(id(s))
+        if sigmoid is not None:
+            if not isinstance(sigmoid.arg, gast.Name) or sigmoid.arg.id not in self.active:
+                return None
+            return self.instantiate(sigmoid.templates()[0], s, sigmoid.info(info))
         if tpl.fn is elementwise.div and op in elementwise.DIVIDE and _nonzero_number(info.args):
             tpl = elementwise.RECIPROCAL  # `1.0 / y`: its adjoint reads the result only
         return self.instantiate(tpl, s, info)
