@@ -19,7 +19,7 @@ from typing import Any
 import gast
 
 from .emit import to_ast
-from .nodes import is_call, names, walk
+from .nodes import clone, is_call, names, walk
 from .normalize import assign, const, name, store
 
 _TEMP = re.compile(r"^_\d+$")
@@ -37,6 +37,7 @@ def optimize(fn: gast.FunctionDef, pure_calls: set[str]) -> gast.FunctionDef:
         if not changed:
             break
     _assign_into_zeros(fn)
+    _recompute_lengths(fn)
     _accumulate_in_place(fn)
     _unused_loop_variables(fn)
     _loop_tapes(fn)
@@ -535,6 +536,51 @@ def _int_forms(fn: Any) -> dict[str, Form]:
     return forms
 
 
+def _recompute_lengths(fn: Any) -> None:
+    """A temporary holding a sum or product of integers and lengths (`_6 = 2 * H`: a bound of
+    the user's `z[:, H:2 * H]`) is written where it is read, forward and backward, and its
+    assignment goes: the user's own expression comes back, and no name is kept for it.
+
+    Exact: such a temporary is one of `_int_forms` (assigned once; each execution gives the
+    same integer), and so is every name its expression reads; an integer product costs less
+    than the name it replaces is worth to the reader."""
+    candidates = [
+        (block, s)
+        for block in _blocks(fn)
+        for s in block
+        if isinstance(s, gast.Assign)
+        and isinstance(s.targets[0], gast.Name)
+        and _TEMP.match(s.targets[0].id)
+        and isinstance(s.value, gast.BinOp)
+        and isinstance(s.value.op, (gast.Add, gast.Mult))
+        and all(
+            isinstance(n, gast.Name) or (isinstance(n, gast.Constant) and type(n.value) is int)
+            for n in (s.value.left, s.value.right)
+        )
+    ]
+    if not candidates:
+        return
+    forms = _int_forms(fn)
+    values = {}
+    for block, s in candidates:
+        t = s.targets[0].id
+        if t in forms and all(
+            isinstance(n, gast.Constant) or n.id in forms for n in (s.value.left, s.value.right)
+        ):
+            values[t] = s.value
+            block.remove(s)
+    if not values:
+        return
+
+    class Expand(gast.NodeTransformer):
+        def visit_Name(self, node: gast.Name) -> Any:
+            if isinstance(node.ctx, gast.Load) and node.id in values:
+                return self.visit(clone(values[node.id]))
+            return node
+
+    Expand().visit(fn)
+
+
 _INF = None  # an interval's open upper end
 
 
@@ -953,7 +999,14 @@ def _dead_code(fn: Any, pure_calls: set[str]) -> bool:
 
 
 def _removable(name: str) -> bool:
-    return bool(_TEMP.match(name)) or name.startswith("d_") or bool(re.match(r"^d_?\d+$", name))
+    """A name s2s made: a temporary, an adjoint, or the return value of a function with early
+    returns (`_result`: dead in a forward-mode gradient, which returns the tangent only)."""
+    return (
+        bool(_TEMP.match(name))
+        or name.startswith("d_")
+        or bool(re.match(r"^d_?\d+$", name))
+        or name == "_result"
+    )
 
 
 def _is_push(s: Any) -> bool:

@@ -79,6 +79,15 @@ def _check_forward(f, args, wrt=0):
     return got
 
 
+def test_the_gradient_alone_computes_no_value():
+    """grad's entry returns the tangent only: the value (`_result`) is not computed there;
+    value_and_grad's is, and the recursive jvp needs it."""
+    code = s2s.grad(power_series).s2s_source_for(0.5, 3)
+    entry, callee = code.split("def jvp_power_series")
+    assert " _result =" not in entry and " _result =" in callee, code
+    assert " _result =" in s2s.value_and_grad(power_series).s2s_source_for(0.5, 3)
+
+
 @settings(max_examples=25, deadline=None)
 @given(reals(-1.5, 1.5), st.integers(0, 6))
 def test_recursion(x, n):

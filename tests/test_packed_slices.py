@@ -84,8 +84,18 @@ def test_lstm_code_assigns_the_gates_and_folds_the_signs():
     args = _lstm_args(3, 4, 5, 2, np.random.default_rng(0))
     code = s2s.grad(lstm_cells).s2s_source_for(*args)
     # z's parts are assigned, not added to zeros; the sigmoid's adjoint has no negation left
-    for part in ("d_z[:, :H] = ", "d_z[:, H:_", "d_z[:, _"):
+    for part in (
+        "d_z[:, :H] = ",
+        "d_z[:, H:2 * H] = ",
+        "d_z[:, 2 * H:3 * H] = ",
+        "d_z[:, 3 * H:] =",
+    ):
         assert part in code, code
+    # the bounds are written where they are read, as the user wrote them, and the sigmoids
+    # are the user's lines (their derivative reads the result only)
+    assert "= 2 * H\n" not in code and "= 3 * H\n" not in code, code
+    assert "    f = 1.0 / (1.0 + np.exp(-z[:, H:2 * H]))\n" in code, code
+    assert "d_z[:, H:2 * H] = d_f * f * (1.0 - f)\n" in code, code
     assert "add_at(" not in code, code
     assert "-d_" not in code and "unbroadcast(d_z" not in code, code
     # z, and `f * c`, have known patterns: the helpers of the product go; the gates, whose
@@ -156,6 +166,29 @@ def test_only_provably_apart_parts_are_assigned():
     assert "d_x[" not in code, code
     code = s2s.grad(bound_from_an_argument).s2s_source_for(x, 4)
     assert "d_x[" not in code, code  # k may be negative: not a length
+    code = s2s.grad(three_parts).s2s_source_for(x, w)  # `2 * n` is written where it is read
+    assert "= x[n:2 * n]" in code and "c = x[2 * n:]" in code, code
+    assert "= 2 * n\n" not in code, code
+
+
+def growing_bound(x, n):
+    parts = []
+    s = 0.0
+    for i in range(n):
+        parts.append(x[i])
+        s = s + np.sum(x[: 2 * len(parts)] ** 2) * parts[-1]
+    return s
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.integers(1, 3), st.integers(0, 99))
+def test_a_bound_that_changes_is_not_recomputed(n, seed):
+    """`2 * len(parts)` differs from one iteration to the next: the backward sweep reads the
+    value each iteration saved, not the expression again."""
+    x = np.random.default_rng(seed).standard_normal(2 * n + 1)
+    _check(growing_bound, (x, n))
+    code = s2s.grad(growing_bound).s2s_source_for(x, n)
+    assert "x[:2 * len(parts)]" not in code.split("reversed(")[1], code
 
 
 # --- complex values never reach a real gradient ----------------------------------------------
