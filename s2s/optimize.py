@@ -560,6 +560,34 @@ def _recompute_lengths(fn: Any) -> None:
     ]
     if not candidates:
         return
+    # names that may hold integers (statements only, no walk of expressions): without one
+    # among the candidates' operands there is nothing to recompute
+    ints: set[str] = set()
+    for block in _blocks(fn):
+        for s in block:
+            if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name):
+                v = s.value
+                if (
+                    is_call(v, "len", 1)
+                    or (isinstance(v, gast.Constant) and type(v.value) is int)
+                    or (
+                        isinstance(v, gast.Subscript)
+                        and isinstance(v.value, gast.Attribute)
+                        and v.value.attr == "shape"
+                    )
+                ):
+                    ints.add(s.targets[0].id)
+    kept: list = []
+    for _ in range(2):  # `_7 = 2 * H` before `_8 = _7 + 1`: in order, and once more
+        for block, s in candidates:
+            if s.targets[0].id not in ints and all(
+                isinstance(n, gast.Constant) or n.id in ints for n in (s.value.left, s.value.right)
+            ):
+                ints.add(s.targets[0].id)
+                kept.append((block, s))
+    candidates = kept
+    if not candidates:
+        return
     forms = _int_forms(fn)
     values = {}
     for block, s in candidates:
