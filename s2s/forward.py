@@ -32,6 +32,7 @@ from . import analyze as A
 from . import emit
 from .errors import NoRuleError, UnsupportedSyntaxError
 from .idioms import sigmoids
+from .nodes import blocks
 from .normalize import CoreFunction, assign, const, load_copy, name, normalize, store
 from .optimize import optimize
 from .parse import parse_function
@@ -1169,7 +1170,7 @@ def _sink_tangent_temps(body: list) -> None:
             if isinstance(n, gast.Name):
                 table = stores if isinstance(n.ctx, gast.Store) else loads
                 table[n.id] = table.get(n.id, 0) + 1
-        for block in _all_blocks(body):
+        for block in blocks(body):
             i = 0
             while i < len(block):
                 s = block[i]
@@ -1250,18 +1251,6 @@ class _ReplaceName(gast.NodeTransformer):
 
     def visit_Name(self, node: gast.Name) -> Any:
         return self.value if node.id == self.old else node
-
-
-def _all_blocks(body: list):
-    stack = [body]
-    while stack:
-        block = stack.pop()
-        yield block
-        for s in block:
-            if isinstance(s, gast.If):
-                stack.extend([s.body, s.orelse])
-            elif isinstance(s, (gast.For, gast.While)):
-                stack.append(s.body)
 
 
 def _lines(core: CoreFunction):

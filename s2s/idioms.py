@@ -37,7 +37,7 @@ from s2s import adjoints
 from s2s.adjoints import elementwise
 
 from .analyze import OP, StmtInfo, walk_stmts
-from .nodes import names
+from .nodes import blocks, names
 
 _DIV = (operator.truediv, np.divide, np.true_divide)
 _ADD = (operator.add, np.add)
@@ -68,7 +68,7 @@ def sigmoids(body: list, infos: dict[int, StmtInfo], mode: str) -> dict[int, Sig
     statement. `mode`: "adjoint" or "tangent", the rules that must be s2s's own."""
     candidates = [
         (block, i)
-        for block in _blocks(body)
+        for block in blocks(body)
         for i, s in enumerate(block)
         if i >= 2
         and _is_op(infos.get(id(s)), _DIV, mode)
@@ -131,17 +131,6 @@ def _is_op(info: StmtInfo | None, ops: tuple, mode: str) -> bool:
 
 def _one(atom: Any) -> bool:
     return isinstance(atom, gast.Constant) and type(atom.value) in (int, float) and atom.value == 1
-
-
-def _blocks(body: list):
-    yield body
-    for s in body:
-        if isinstance(s, gast.If):
-            yield from _blocks(s.body)
-            yield from _blocks(s.orelse)
-        elif isinstance(s, (gast.For, gast.While)):
-            yield from _blocks(s.body)
-            yield from _blocks(s.orelse)
 
 
 def _loads_of(s: Any) -> Any:

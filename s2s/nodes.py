@@ -93,6 +93,22 @@ def names(node: Any) -> list[gast.Name]:
     return out
 
 
+def blocks(body: list) -> Iterator[list]:
+    """Every statement list of a function body: `body`, then those of its `if`s (both
+    branches) and loops, nested ones included. Each list is yielded before the lists inside
+    it are looked for, so a caller may change it on the way."""
+    stack = [body]
+    while stack:
+        block = stack.pop()
+        yield block
+        for s in block:
+            if isinstance(s, gast.If):
+                stack.append(s.body)
+                stack.append(s.orelse)
+            elif isinstance(s, (gast.For, gast.While)):
+                stack.append(s.body)
+
+
 def is_call(node: Any, fname: str, nargs: int) -> bool:
     """`node` is `fname(a1, ..., a_nargs)`: a call of a plain name, no keywords."""
     return (

@@ -19,7 +19,7 @@ from typing import Any
 import gast
 
 from .emit import to_ast
-from .nodes import clone, is_call, names, walk
+from .nodes import blocks, clone, is_call, names, walk
 from .normalize import assign, const, name, store
 
 _TEMP = re.compile(r"^_\d+$")
@@ -488,6 +488,17 @@ def _add_at_target(s: Any) -> str | None:
 Form = tuple[tuple[tuple[str, int], ...], int]
 
 
+def _is_length(e: Any) -> bool:
+    """`len(x)` or `x.shape[k]`."""
+    return is_call(e, "len", 1) or (
+        isinstance(e, gast.Subscript)
+        and isinstance(e.value, gast.Attribute)
+        and e.value.attr == "shape"
+        and isinstance(e.slice, gast.Constant)
+        and type(e.slice.value) is int
+    )
+
+
 def _int_forms(fn: Any) -> dict[str, Form]:
     """The names of `fn` that hold one nonnegative integer for the whole call, as linear forms
     with nonnegative coefficients over lengths.
@@ -512,17 +523,8 @@ def _int_forms(fn: Any) -> dict[str, Form]:
                 defs[s.targets[0].id] = (s.value, id(s) in top)
     forms: dict[str, Form] = {}
 
-    def is_length(e: Any) -> bool:
-        return is_call(e, "len", 1) or (
-            isinstance(e, gast.Subscript)
-            and isinstance(e.value, gast.Attribute)
-            and e.value.attr == "shape"
-            and isinstance(e.slice, gast.Constant)
-            and type(e.slice.value) is int
-        )
-
     for v, (e, at_top) in defs.items():
-        if at_top and is_length(e):
+        if at_top and _is_length(e):
             forms[v] = (((v, 1),), 0)
     changed = True
     while changed:
@@ -567,15 +569,7 @@ def _recompute_lengths(fn: Any) -> None:
         for s in block:
             if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name):
                 v = s.value
-                if (
-                    is_call(v, "len", 1)
-                    or (isinstance(v, gast.Constant) and type(v.value) is int)
-                    or (
-                        isinstance(v, gast.Subscript)
-                        and isinstance(v.value, gast.Attribute)
-                        and v.value.attr == "shape"
-                    )
-                ):
+                if _is_length(v) or (isinstance(v, gast.Constant) and type(v.value) is int):
                     ints.add(s.targets[0].id)
     kept: list = []
     for _ in range(2):  # `_7 = 2 * H` before `_8 = _7 + 1`: in order, and once more
@@ -748,18 +742,9 @@ def _is_module_chain(f: Any) -> bool:
     return isinstance(f, gast.Name) and f.id in ("np", "numpy", "math")
 
 
-def _blocks(fn: Any):
+def _blocks(fn: Any) -> Any:
     """Every statement list in the function."""
-    stack = [fn.body]
-    while stack:
-        block = stack.pop()
-        yield block
-        for s in block:
-            if isinstance(s, (gast.If,)):
-                stack.append(s.body)
-                stack.append(s.orelse)
-            elif isinstance(s, (gast.For, gast.While)):
-                stack.append(s.body)
+    return blocks(fn.body)
 
 
 def _inline_single_use(fn: Any, pure_calls: set[str]) -> bool:
