@@ -96,6 +96,38 @@ SIGMOID = {
 }
 
 
+def _log_likelihood(z, x, p, a, b):
+    # `z = a * log(p) + b * log(1 - p)` with `p = 1 / (1 + exp(-x))` (`s2s/idioms.py`):
+    # d log(p)/dx is 1 - p and d log(1 - p)/dx is -p, finite where p saturates
+    d[x] = unbroadcast(d[z] * (a * (1.0 - p) - b * p), x)
+
+
+def _log_likelihood_t(z, x, p, a, b):
+    d[z] = d[x] * (a * (1.0 - p) - b * p)
+
+
+def _binary_cross_entropy(z, x, y, p):
+    # the same with a = y and b = 1 - y: y * (1 - p) - (1 - y) * p is y - p
+    d[x] = unbroadcast(d[z] * (y - p), x)
+
+
+def _binary_cross_entropy_t(z, x, y, p):
+    d[z] = d[x] * (y - p)
+
+
+#: the adjoint and tangent of a sigmoid's log-likelihood, by whether its weights are y, 1 - y
+LOG_LIKELIHOOD = {
+    False: (Template.from_function(_log_likelihood), Template.from_function(_log_likelihood_t)),
+    True: (
+        Template.from_function(_binary_cross_entropy),
+        Template.from_function(_binary_cross_entropy_t),
+    ),
+}
+for _pair in LOG_LIKELIHOOD.values():
+    for _tpl in _pair:
+        _tpl.zero = ("p",)  # p = sigmoid(x): its part of the derivative is x's
+
+
 @tangent(operator.truediv, np.divide, np.true_divide)
 def div_t(z, x, y):
     d[z] = (d[x] - z * d[y]) / y
@@ -160,7 +192,12 @@ def exp_t(y, x):
     d[y] = d[x] * y
 
 
-@adjoint(np.log)
+@adjoint(
+    np.log,
+    notes="a sigmoid's log-likelihood written out, `a * log(p) + b * log(1 - p)` with "
+    "`p = 1 / (1 + exp(-u))`, is differentiated whole: `d[u] = d[S] * (a * (1 - p) - b * p)`, "
+    "`d[S] * (y - p)` for a = y, b = 1 - y (`s2s/idioms.py`)",
+)
 def log(y, x):
     d[x] = d[y] / x
 
@@ -412,7 +449,12 @@ def log10_t(y, x):
     d[y] = d[x] / (x * math.log(10.0))
 
 
-@adjoint(np.log1p)
+@adjoint(
+    np.log1p,
+    notes="a sigmoid's log-likelihood written out, `a * log(p) + b * log(1 - p)` with "
+    "`p = 1 / (1 + exp(-u))`, is differentiated whole: `d[u] = d[S] * (a * (1 - p) - b * p)`, "
+    "`d[S] * (y - p)` for a = y, b = 1 - y (`s2s/idioms.py`)",
+)
 def log1p(y, x):
     d[x] = d[y] / (1.0 + x)
 
@@ -635,7 +677,12 @@ def mexp_t(y, x):
     d[y] = d[x] * y
 
 
-@adjoint(math.log)
+@adjoint(
+    math.log,
+    notes="a sigmoid's log-likelihood written out, `a * log(p) + b * log(1 - p)` with "
+    "`p = 1 / (1 + exp(-u))`, is differentiated whole: `d[u] = d[S] * (a * (1 - p) - b * p)`, "
+    "`d[S] * (y - p)` for a = y, b = 1 - y (`s2s/idioms.py`)",
+)
 def mlog(y, x, base=math.e):
     d[x] = d[y] / (x * math.log(base))
 
@@ -797,7 +844,12 @@ def mlog10_t(y, x):
     d[y] = d[x] / (x * math.log(10.0))
 
 
-@adjoint(math.log1p)
+@adjoint(
+    math.log1p,
+    notes="a sigmoid's log-likelihood written out, `a * log(p) + b * log(1 - p)` with "
+    "`p = 1 / (1 + exp(-u))`, is differentiated whole: `d[u] = d[S] * (a * (1 - p) - b * p)`, "
+    "`d[S] * (y - p)` for a = y, b = 1 - y (`s2s/idioms.py`)",
+)
 def mlog1p(y, x):
     d[x] = d[y] / (1.0 + x)
 

@@ -76,6 +76,10 @@ def _check(kind: str, fn: Any, template: Callable) -> None:
         fn_params = list(inspect.signature(fn).parameters)
     except (TypeError, ValueError):
         return  # a builtin without a signature: the call sites are checked when inlined
+    if isinstance(fn, np.ufunc):
+        # its inputs: `out=`, `where=`, `dtype=` and the like take no derivative (a call that
+        # passes one does not fit the template and is refused where it is inlined)
+        fn_params = fn_params[: fn.nin]
     if tpl_params[1:] != fn_params:
         raise RuleError(
             f"the {kind} template {template.__name__}({', '.join(tpl_params)}) does not fit "
@@ -172,6 +176,8 @@ def _own_globals(kind: str, fn: Any, template: Callable) -> dict[str, Any]:
 def _register(kind: str, fn: Callable, template: Any) -> Any:
     _check(kind, fn, template)
     constants = _own_globals(kind, fn, template)
+    # an op s2s holds to be without derivative (`np.floor`, `np.sign`) gets one from its rule
+    registry.NONDIFF.pop(id(fn), None)
     add = registry.adjoint if kind == "adjoint" else registry.tangent
     add(fn, family="custom")(template)
     if constants:

@@ -31,7 +31,7 @@ from s2s.backends import tangents as _tangents  # noqa: F401  (registers the hel
 from . import analyze as A
 from . import emit
 from .errors import NoRuleError, UnsupportedSyntaxError
-from .idioms import sigmoids
+from .idioms import log_likelihoods, sigmoids
 from .nodes import blocks
 from .normalize import CoreFunction, assign, const, load_copy, name, normalize, store
 from .optimize import optimize
@@ -181,8 +181,12 @@ class Forward:
         self.scalars = A.scalar_names(core, self.infos, self.numbers)
         #: written-out sigmoids (`idioms.py`): the tangent of the last statement of the chain
         #: is `t_u * p * (1 - p)`, the chain's other statements get none
-        self.sigmoids = sigmoids(core.body, self.infos, "tangent")
-        self.absorbed = {sid for sg in self.sigmoids.values() for sid in sg.absorbed}
+        self.idioms: dict[int, Any] = sigmoids(core.body, self.infos, "tangent")
+        #: and their log-likelihoods: the sum's tangent is `t_u * (y - p)`
+        self.idioms.update(
+            log_likelihoods(core.body, self.infos, "tangent", self.active, self.idioms)
+        )
+        self.absorbed = {sid for idiom in self.idioms.values() for sid in idiom.absorbed}
         #: parameters whose tangent is the number 1.0 (a forward-mode gradient's `wrt`, and
         #: what a caller passes it on to) that the function never assigns: their tangent is
         #: that constant throughout, not a parameter (`t_x * a` folds to `a`)
@@ -514,9 +518,9 @@ class Forward:
     def op_tangent(self, s: Any, info: A.StmtInfo, st: State) -> list:
         y = info.target
         op = info.op
-        sigmoid = self.sigmoids.get(id(s))
-        if sigmoid is not None:
-            info = sigmoid.info(info)
+        idiom = self.idioms.get(id(s))
+        if idiom is not None:
+            info = idiom.info(info)
         if not any(isinstance(a, gast.Name) and a.id in st.N for a in _atoms(info)):
             return self.set_tangent(y, None, st) if y else []
         if op is operator.add and any(
@@ -536,8 +540,8 @@ class Forward:
             raise self._no_rule(s, info, rule)
         if rule.family == "custom":
             self.program.reverse_only = True  # the user's adjoint defines its gradient
-        tpl = rule.tangent if sigmoid is None else sigmoid.templates()[1]
-        zero = rule.adjoint.zero if rule.adjoint is not None and sigmoid is None else tpl.zero
+        tpl = rule.tangent if idiom is None else idiom.templates()[1]
+        zero = rule.adjoint.zero if rule.adjoint is not None and idiom is None else tpl.zero
         try:
             bound = tpl.signature.bind(None, *info.args, **info.keywords)
         except TypeError as exc:

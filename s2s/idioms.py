@@ -20,6 +20,23 @@ chain's input is not reassigned between them), and every op in it has s2s's own 
 the user registered for `np.exp` is never bypassed). The transformers then give the last
 statement the sigmoid's rule, with u as its operand, and the others none: their values reach
 nothing but p.
+
+The second idiom builds on the first: the log-likelihood of a label under a sigmoid, the
+binary cross-entropy written out (PyTorch's `BCEWithLogitsLoss`, optax's
+`sigmoid_binary_cross_entropy`),
+
+    S = a * np.log(p) + b * np.log(1.0 - p)        (either term first, `log(p) * a`, and
+                                                     `np.log1p(-p)` for `np.log(1.0 - p)`)
+
+with p a sigmoid of u. Since d log(p)/du = 1 - p and d log(1 - p)/du = -p, its derivative is
+`dS/du = a * (1 - p) - b * p`, and `y - p` where b is `1 - a` (a = y, the usual loss). Op by
+op it is `d_p = a / p - b / (1 - p)` times `p * (1 - p)`: eight array operations where the
+whole takes two, and `0 * inf = nan` where p saturates to 0 or 1 (log's argument is 0), where
+the derivative itself is finite. `log_likelihoods` finds S when the weights a and b carry no
+derivative, every temporary between p and S is read once, and the statements from p's to S's
+are consecutive in one block, each a pure operation that reassigns neither u nor p, nor a
+weight after S's term reads it. S's statement then gets the rule `d_u += d_S * (y - p)`; the
+log, product and `1 - p` statements get none.
 """
 
 from __future__ import annotations
@@ -36,13 +53,19 @@ import numpy as np
 from s2s import adjoints
 from s2s.adjoints import elementwise
 
-from .analyze import OP, StmtInfo, walk_stmts
+from .analyze import ATTR, CONST, COPY, GETITEM, NONDIFF, OP, StmtInfo, walk_stmts
 from .nodes import blocks, names
 
 _DIV = (operator.truediv, np.divide, np.true_divide)
 _ADD = (operator.add, np.add)
 _EXP = (np.exp, math.exp)
 _NEG = (operator.neg, np.negative)
+_MUL = (operator.mul, np.multiply)
+_SUB = (operator.sub, np.subtract)
+_LOG = (np.log, math.log)
+_LOG1P = (np.log1p, math.log1p)
+#: statements that may stand between p and S: operations that assign one name and mutate nothing
+_PURE = (OP, COPY, GETITEM, CONST, ATTR, NONDIFF)
 
 
 @dataclass
@@ -77,9 +100,7 @@ def sigmoids(body: list, infos: dict[int, StmtInfo], mode: str) -> dict[int, Sig
     ]
     if not candidates:
         return {}
-    reads: Counter = Counter(
-        n.id for s in walk_stmts(body) for n in names(_loads_of(s)) if isinstance(n.ctx, gast.Load)
-    )
+    reads = _reads(body)
     out: dict[int, Sigmoid] = {}
     for block, i in candidates:
         found = _chain(block, i, infos, reads, mode)
@@ -108,6 +129,198 @@ def _chain(
         absorbed.append(id(block[i - 3]))
         return Sigmoid(neg.args[0], True, absorbed)
     return Sigmoid(arg, False, absorbed)
+
+
+@dataclass
+class LogLikelihood:
+    """`S = a * log(p) + b * log(1 - p)` with `p = 1 / (1 + exp(-arg))`; `label` is the y of
+    `b = 1 - y` where `a` is y (the derivative is then `y - p`), else None."""
+
+    arg: gast.Name
+    p: gast.Name
+    weights: tuple  # (a, b): atoms
+    label: Any
+    absorbed: list[int]
+
+    def templates(self) -> tuple:
+        """(adjoint, tangent) templates, in `z, x, ...` form (`info`'s args after x)."""
+        return elementwise.LOG_LIKELIHOOD[self.label is not None]
+
+    def info(self, info: StmtInfo) -> StmtInfo:
+        """`info` of S's statement as one op of `arg` (reading the label or weights, and p)."""
+        rest = [self.label, self.p] if self.label is not None else [self.p, *self.weights]
+        return StmtInfo(
+            OP, target=info.target, operands=[self.arg.id], op=info.op, args=[self.arg, *rest]
+        )
+
+
+def log_likelihoods(
+    body: list,
+    infos: dict[int, StmtInfo],
+    mode: str,
+    active: set[str],
+    found: dict[int, Sigmoid],
+) -> dict[int, LogLikelihood]:
+    """The written-out sigmoid log-likelihoods of `body` (see the module's docstring), by the
+    id of their last statement. `found`: the body's sigmoids (`sigmoids`); `active`: the
+    names that carry a derivative (a weight must not)."""
+    if not found:
+        return {}
+    out: dict[int, LogLikelihood] = {}
+    reads = _reads(body)
+    for block in blocks(body):
+        starts = {
+            _target(s): i
+            for i, s in enumerate(block)
+            if id(s) in found and found[id(s)].negated and _target(s) is not None
+        }
+        if not starts:
+            continue
+        for k, s in enumerate(block):
+            info = infos.get(id(s))
+            if _is_op(info, _ADD, mode) and len(info.args) == 2:
+                got = _log_likelihood(block, k, infos, reads, mode, active, starts, found)
+                if got is not None:
+                    out[id(s)] = got
+    return out
+
+
+def _log_likelihood(
+    block: list,
+    k: int,
+    infos: dict[int, StmtInfo],
+    reads: Counter,
+    mode: str,
+    active: set[str],
+    starts: dict[str, int],
+    found: dict[int, Sigmoid],
+) -> LogLikelihood | None:
+    """S = `block[k]`, if it is the idiom (`starts`: the position of each sigmoid's
+    statement in `block`, by its target)."""
+    index: dict[str, int] = {}  # name -> position of its last definition before S
+    for i in range(k):
+        info = infos.get(id(block[i]))
+        if info is not None and info.target is not None:
+            index[info.target] = i
+    terms = [_term(t, block, index, infos, reads, mode) for t in infos[id(block[k])].args]
+    if any(t is None for t in terms):
+        return None
+    (kind_a, p, a, used_a), (kind_b, q, b, used_b) = sorted(terms, key=lambda t: t[0])
+    if (kind_a, kind_b) != ("p", "q") or p != q or p not in starts:
+        return None
+    start = starts[p]
+    u = found[id(block[start])].arg
+    if not (isinstance(u, gast.Name) and u.id in active):
+        return None
+    if not (_inactive(a, active) and _inactive(b, active)):
+        return None
+    used = used_a + used_b
+    if min(used) <= start:
+        return None
+    label = _label(a, b, block, index, infos, mode, start)
+    # from p's statement to S's: pure operations, none reassigning u or p, nor a weight (or
+    # the label) at or after the statement that reads it
+    last_read = {u.id: start, p: start}
+    for w, reader in ((a, max(used_a)), (b, max(used_b))):
+        if isinstance(w, gast.Name):
+            last_read[w.id] = min(last_read.get(w.id, reader), reader)
+    if label is not None:
+        last_read[label.id] = min(last_read.get(label.id, k), index[b.id])
+    for i in range(start + 1, k):
+        info = infos.get(id(block[i]))
+        if not (
+            isinstance(block[i], gast.Assign)
+            and info is not None
+            and info.kind in _PURE
+            and info.partial is None
+            and info.target is not None
+        ):
+            return None
+        if info.target in last_read and i >= last_read[info.target]:
+            return None
+    p_name = gast.Name(id=p, ctx=gast.Load(), annotation=None, type_comment=None)
+    return LogLikelihood(u, p_name, (a, b), label, [id(block[i]) for i in used])
+
+
+def _term(t: Any, block: list, index: dict, infos: dict, reads: Counter, mode: str) -> tuple | None:
+    """`t = w * log(p)` ("p") or `w * log(1 - p)`, `w * log1p(-p)` ("q"), either factor
+    first, each temporary read once: (which, p, w, positions of the statements)."""
+    mul = _definition(t, block, index, infos, reads)
+    if not (_is_op(mul, _MUL, mode) and len(mul.args) == 2):
+        return None
+    for lg, w in (mul.args, mul.args[::-1]):
+        got = _log_of(lg, block, index, infos, reads, mode)
+        if got is not None:
+            which, p, used = got
+            return which, p, w, [*used, index[t.id]]
+    return None
+
+
+def _log_of(
+    lg: Any, block: list, index: dict, infos: dict, reads: Counter, mode: str
+) -> tuple | None:
+    """`lg = log(p)`, `log(1 - p)` or `log1p(-p)`, temporaries read once: (which, p,
+    positions of the statements)."""
+    info = _definition(lg, block, index, infos, reads)
+    if info is None or len(info.args) != 1 or not isinstance(info.args[0], gast.Name):
+        return None
+    x = info.args[0]
+    inner = _definition(x, block, index, infos, reads)
+    if _is_op(info, _LOG, mode):
+        if _is_op(inner, _SUB, mode) and len(inner.args) == 2 and _one(inner.args[0]):
+            p = inner.args[1]
+            if isinstance(p, gast.Name):
+                return "q", p.id, [index[lg.id], index[x.id]]
+            return None
+        return "p", x.id, [index[lg.id]]
+    if _is_op(info, _LOG1P, mode) and _is_op(inner, _NEG, mode) and len(inner.args) == 1:
+        p = inner.args[0]
+        if isinstance(p, gast.Name):
+            return "q", p.id, [index[lg.id], index[x.id]]
+    return None
+
+
+def _label(a: Any, b: Any, block: list, index: dict, infos: dict, mode: str, start: int) -> Any:
+    """y where the weights are y and `1 - y` (b defined in the block after p): else None."""
+    if not (isinstance(a, gast.Name) and isinstance(b, gast.Name) and index.get(b.id, -1) > start):
+        return None
+    info = infos.get(id(block[index[b.id]]))
+    if (
+        _is_op(info, _SUB, mode)
+        and len(info.args) == 2
+        and _one(info.args[0])
+        and isinstance(info.args[1], gast.Name)
+        and info.args[1].id == a.id
+    ):
+        return a
+    return None
+
+
+def _definition(t: Any, block: list, index: dict, infos: dict, reads: Counter) -> Any:
+    """The info of the statement of `block` defining `t`, a temporary read once, or None."""
+    if not (isinstance(t, gast.Name) and reads[t.id] == 1 and t.id in index):
+        return None
+    return infos.get(id(block[index[t.id]]))
+
+
+def _inactive(w: Any, active: set[str]) -> bool:
+    """A weight: a number, or a name that carries no derivative."""
+    if isinstance(w, gast.Constant):
+        return type(w.value) in (int, float)
+    return isinstance(w, gast.Name) and w.id not in active
+
+
+def _target(s: Any) -> str | None:
+    if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name):
+        return s.targets[0].id
+    return None
+
+
+def _reads(body: list) -> Counter:
+    """How many times each name is read in the function."""
+    return Counter(
+        n.id for s in walk_stmts(body) for n in names(_loads_of(s)) if isinstance(n.ctx, gast.Load)
+    )
 
 
 def _defines(info: StmtInfo | None, atom: Any, reads: Counter) -> bool:

@@ -1012,11 +1012,12 @@ def _dead_code(fn: Any, pure_calls: set[str]) -> bool:
 
 
 def _removable(name: str) -> bool:
-    """A name s2s made: a temporary, an adjoint, or the return value of a function with early
-    returns (`_result`: dead in a forward-mode gradient, which returns the tangent only)."""
+    """A name s2s made: a temporary, an adjoint, a tangent, or the return value of a function
+    with early returns (`_result`: dead in a forward-mode gradient, which returns the tangent
+    only)."""
     return (
         bool(_TEMP.match(name))
-        or name.startswith("d_")
+        or name.startswith(("d_", "t_"))
         or bool(re.match(r"^d_?\d+$", name))
         or name == "_result"
     )

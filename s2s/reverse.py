@@ -27,7 +27,7 @@ from . import analyze as A
 from . import shapes as S
 from .checkpoint import segment_loops, uses_markers
 from .errors import NoRuleError, UnsupportedSyntaxError
-from .idioms import sigmoids
+from .idioms import log_likelihoods, sigmoids
 from .nodes import clone
 from .normalize import CoreFunction, assign, const, is_atom, load_copy, name, store
 from .uniform import Reductions
@@ -222,7 +222,15 @@ class Reverse:
         #: written-out sigmoids (`idioms.py`): their last statement's adjoint reads p only,
         #: the chain's other statements get none
         self.sigmoids = sigmoids(core.body, self.infos, "adjoint")
-        self.absorbed = {sid for sg in self.sigmoids.values() for sid in sg.absorbed}
+        #: and their log-likelihoods: the sum's adjoint is `d_u = d_S * (y - p)`
+        self.likelihoods = log_likelihoods(
+            core.body, self.infos, "adjoint", self.active, self.sigmoids
+        )
+        self.absorbed = {
+            sid
+            for idiom in (*self.sigmoids.values(), *self.likelihoods.values())
+            for sid in idiom.absorbed
+        }
         self.reductions: Reductions | None = None  # with shape facts: see `uniform.py`
         self.indexed: set[str] = set()
         #: adjoints of parameter dicts made `{}` in the backward sweep's top level: the keys
@@ -399,11 +407,11 @@ class Reverse:
         if rule is None or rule.adjoint is None:
             raise self._no_rule(s, info)
         tpl = rule.adjoint
-        sigmoid = self.sigmoids.get(id(s))
-        if sigmoid is not None:
-            if not isinstance(sigmoid.arg, gast.Name) or sigmoid.arg.id not in self.active:
+        idiom = self.sigmoids.get(id(s)) or self.likelihoods.get(id(s))
+        if idiom is not None:
+            if not isinstance(idiom.arg, gast.Name) or idiom.arg.id not in self.active:
                 return None
-            return self.instantiate(sigmoid.templates()[0], s, sigmoid.info(info))
+            return self.instantiate(idiom.templates()[0], s, idiom.info(info))
         if tpl.fn is elementwise.div and op in elementwise.DIVIDE and _nonzero_number(info.args):
             tpl = elementwise.RECIPROCAL  # `1.0 / y`: its adjoint reads the result only
         return self.instantiate(tpl, s, info)
@@ -705,8 +713,12 @@ class Reverse:
     def analyze(self) -> None:
         self.build_specs()
         if self.shapes:
+            # an idiom's statement is the one op its rule differentiates (`idioms.py`)
+            infos = dict(self.infos)
+            for sid, idiom in (*self.sigmoids.items(), *self.likelihoods.items()):
+                infos[sid] = idiom.info(infos[sid])
             self.reductions = reductions = Reductions(
-                self.core, self.infos, self.shapes, self.scalars, self.d
+                self.core, infos, self.shapes, self.scalars, self.d
             )
             for sid, sp in self.specs.items():
                 if reductions.rewrite(sid, sp, self.specs, self.indexed):

@@ -196,14 +196,15 @@ class Reductions:
         ):
             return None
         sid = self.defs[x][0]
-        for a in info.args:
-            if (
-                isinstance(a, gast.Name)
-                and self.shapes.get(a.id) == pattern
-                and self._fixed_after(a.id, sid)
-            ):
-                return a.id
-        return None
+        found = [
+            a.id
+            for a in info.args
+            if isinstance(a, gast.Name)
+            and self.shapes.get(a.id) == pattern
+            and self._fixed_after(a.id, sid)
+        ]
+        # a name of the user's first: the temporaries may then need no keeping
+        return next((n for n in found if not _TEMPORARY.match(n)), found[0] if found else None)
 
     def uniform(self, x: str, at: int, specs: dict, indexed: set[str]) -> bool:
         """Whether `x`'s adjoint may be a number where statement `at` makes it (see the module

@@ -26,6 +26,7 @@ import numpy as np
 
 __all__ = [
     "assert_grad_matches",
+    "assert_specialized_matches",
     "assert_tree_close",
     "assert_tree_equal",
     "assert_vjp_matches",
@@ -307,3 +308,22 @@ def assert_vjp_matches(
     want = numerical_grad(weighted, args, pos, eps)
     _compare_grads(got, want, args, pos, wrt, rtol, atol)
     return got
+
+
+def assert_specialized_matches(f: Callable, args: tuple, wrt: int = 0) -> Any:
+    """For a function of arrays and numbers: the gradient (specialized to the call's shapes)
+    against central differences, against the generic generated code, and against forward mode
+    (the dot-product test, with a random direction). Returns the gradient."""
+    import s2s
+    from s2s.transform import generate
+
+    g = s2s.grad(f, wrt=wrt)(*args)
+    np.testing.assert_allclose(g, numerical_grad(f, args, wrt), rtol=1e-6, atol=1e-8)
+    generic = generate(f, wrt, "grad")[0].entry[0](*args)
+    np.testing.assert_allclose(g, generic, rtol=1e-12, atol=1e-15)
+    u = np.random.default_rng(3).standard_normal(np.shape(args[wrt]))
+    if not np.shape(args[wrt]):
+        u = float(u)
+    _, t = s2s.jvp(f, wrt=wrt)(*args, u)
+    np.testing.assert_allclose(t, np.sum(u * np.asarray(g)), rtol=1e-9, atol=1e-12)
+    return g

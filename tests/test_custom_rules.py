@@ -310,3 +310,69 @@ def test_a_tangent_only_rule_is_used_by_jvp_and_refused_by_reverse_mode():
     assert np.isclose(t, 100.0 * np.sum(u))
     with pytest.raises(s2s.NoRuleError, match="squared_with_tangent_rule"):
         s2s.grad(uses_tangent_only_rule)
+
+
+# -- rules for NumPy's own functions ----------------------------------------------------------
+
+
+@pytest.fixture
+def restore_rules():
+    """Put back the registry's rules (and non-differentiable marks) for the ufuncs a test
+    gives a rule of its own."""
+    from s2s.adjoints import registry
+
+    ops = (np.floor, np.arctan2)
+    saved = {op: registry.lookup(op) for op in ops}
+    saved_rules = {op: (r.adjoint, r.tangent, r.family) for op, r in saved.items() if r}
+    nondiff = {op: registry.NONDIFF[id(op)] for op in ops if id(op) in registry.NONDIFF}
+    yield
+    for op in ops:
+        if op in saved_rules:
+            rule = registry.lookup(op)
+            rule.adjoint, rule.tangent, rule.family = saved_rules[op]
+        elif registry.lookup(op) is not None:
+            del registry.RULES[id(op)]
+        if op in nondiff:
+            registry.NONDIFF[id(op)] = nondiff[op]
+    registry.VERSION[0] += 1
+
+
+def test_a_rule_for_a_ufunc_names_its_inputs_only(restore_rules):
+    """`np.floor(x, /, out=None, *, where=True, ...)`: the template is `(y, x)`, the ufunc's
+    inputs; s2s holds floor to have no derivative, the rule gives it one, in both modes."""
+
+    @s2s.adjoint(np.floor)
+    def floor_straight_through(y, x):
+        d[x] = d[y]
+
+    @s2s.tangent(np.floor)
+    def floor_straight_through_t(y, x):
+        d[y] = d[x]
+
+    a = np.array([0.5, 1.7, -2.2])
+    np.testing.assert_allclose(s2s.grad(cube_of_floor)(a), 3.0 * np.floor(a) ** 2, rtol=1e-12)
+    _, t = s2s.jvp(cube_of_floor)(a, np.ones(3))
+    np.testing.assert_allclose(t, np.sum(3.0 * np.floor(a) ** 2), rtol=1e-12)
+
+
+def test_a_rule_for_a_binary_ufunc(restore_rules):
+    @s2s.adjoint(np.arctan2)
+    def arctan2_halved(z, x1, x2):
+        d[x1] = unbroadcast(0.5 * d[z] * x2 / (x1 * x1 + x2 * x2), x1)  # noqa: F821
+        d[x2] = unbroadcast(-0.5 * d[z] * x1 / (x1 * x1 + x2 * x2), x2)  # noqa: F821
+
+    def f(a, b):
+        return np.sum(np.arctan2(a, b))
+
+    a, b = np.array([0.3, -1.0]), np.array([2.0, 0.7])
+    g = s2s.grad(f, wrt=(0, 1))(a, b)
+    np.testing.assert_allclose(g[0], 0.5 * b / (a * a + b * b), rtol=1e-12)
+    np.testing.assert_allclose(g[1], -0.5 * a / (a * a + b * b), rtol=1e-12)
+
+
+def test_a_ufunc_rule_with_the_wrong_inputs_is_refused():
+    with pytest.raises(s2s.RuleError, match=r"does not fit .*\(x1, x2\)"):
+
+        @s2s.adjoint(np.arctan2)
+        def bad(z, x):
+            d[x] = d[z]
