@@ -115,17 +115,39 @@ def _binary_cross_entropy_t(z, x, y, p):
     d[z] = d[x] * (y - p)
 
 
-#: the adjoint and tangent of a sigmoid's log-likelihood, by whether its weights are y, 1 - y
+def _log_likelihood_minus(z, x, p, a, b):
+    # `z = a * log(p) - b * log(1 - p)`
+    d[x] = unbroadcast(d[z] * (a * (1.0 - p) + b * p), x)
+
+
+def _log_likelihood_minus_t(z, x, p, a, b):
+    d[z] = d[x] * (a * (1.0 - p) + b * p)
+
+
+def _binary_cross_entropy_minus(z, x, y, p):
+    # `z = -y * log(p) - (1 - y) * log(1 - p)`: -y * (1 - p) + (1 - y) * p is p - y
+    d[x] = unbroadcast(d[z] * (p - y), x)
+
+
+def _binary_cross_entropy_minus_t(z, x, y, p):
+    d[z] = d[x] * (p - y)
+
+
+def _pair(adjoint_fn, tangent_fn) -> tuple:
+    pair = Template.from_function(adjoint_fn), Template.from_function(tangent_fn)
+    for tpl in pair:
+        tpl.zero = ("p",)  # p = sigmoid(x): its part of the derivative is x's
+    return pair
+
+
+#: the adjoint and tangent of a sigmoid's log-likelihood, by (whether the terms are
+#: subtracted, whether the weights are y and 1 - y)
 LOG_LIKELIHOOD = {
-    False: (Template.from_function(_log_likelihood), Template.from_function(_log_likelihood_t)),
-    True: (
-        Template.from_function(_binary_cross_entropy),
-        Template.from_function(_binary_cross_entropy_t),
-    ),
+    (False, False): _pair(_log_likelihood, _log_likelihood_t),
+    (False, True): _pair(_binary_cross_entropy, _binary_cross_entropy_t),
+    (True, False): _pair(_log_likelihood_minus, _log_likelihood_minus_t),
+    (True, True): _pair(_binary_cross_entropy_minus, _binary_cross_entropy_minus_t),
 }
-for _pair in LOG_LIKELIHOOD.values():
-    for _tpl in _pair:
-        _tpl.zero = ("p",)  # p = sigmoid(x): its part of the derivative is x's
 
 
 @tangent(operator.truediv, np.divide, np.true_divide)

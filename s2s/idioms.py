@@ -27,9 +27,11 @@ binary cross-entropy written out (PyTorch's `BCEWithLogitsLoss`, optax's
 
     S = a * np.log(p) + b * np.log(1.0 - p)        (either term first, `log(p) * a`, and
                                                      `np.log1p(-p)` for `np.log(1.0 - p)`)
+    S = a * np.log(p) - b * np.log(1.0 - p)        (the textbook `-y * log(p) - (1 - y) * ...`)
 
 with p a sigmoid of u. Since d log(p)/du = 1 - p and d log(1 - p)/du = -p, its derivative is
-`dS/du = a * (1 - p) - b * p`, and `y - p` where b is `1 - a` (a = y, the usual loss). Op by
+`dS/du = a * (1 - p) - b * p` (`+ b * p` for the difference), and `y - p` where b is `1 - a`
+(a = y, the usual loss; `p - y` for the difference with a = -y). Op by
 op it is `d_p = a / p - b / (1 - p)` times `p * (1 - p)`: eight array operations where the
 whole takes two, and `0 * inf = nan` where p saturates to 0 or 1 (log's argument is 0), where
 the derivative itself is finite. `log_likelihoods` finds S when the weights a and b carry no
@@ -133,18 +135,20 @@ def _chain(
 
 @dataclass
 class LogLikelihood:
-    """`S = a * log(p) + b * log(1 - p)` with `p = 1 / (1 + exp(-arg))`; `label` is the y of
-    `b = 1 - y` where `a` is y (the derivative is then `y - p`), else None."""
+    """`S = a * log(p) + b * log(1 - p)` (`minus`: `a * log(p) - b * log(1 - p)`) with
+    `p = 1 / (1 + exp(-arg))`; `label` is the y of `b = 1 - y` where `a` is y (`minus`: where
+    `a` is `-y`), the derivative then being `y - p` (`p - y`), else None."""
 
     arg: gast.Name
     p: gast.Name
     weights: tuple  # (a, b): atoms
     label: Any
+    minus: bool
     absorbed: list[int]
 
     def templates(self) -> tuple:
         """(adjoint, tangent) templates, in `z, x, ...` form (`info`'s args after x)."""
-        return elementwise.LOG_LIKELIHOOD[self.label is not None]
+        return elementwise.LOG_LIKELIHOOD[self.minus, self.label is not None]
 
     def info(self, info: StmtInfo) -> StmtInfo:
         """`info` of S's statement as one op of `arg` (reading the label or weights, and p)."""
@@ -178,7 +182,7 @@ def log_likelihoods(
             continue
         for k, s in enumerate(block):
             info = infos.get(id(s))
-            if _is_op(info, _ADD, mode) and len(info.args) == 2:
+            if _is_op(info, _ADD + _SUB, mode) and len(info.args) == 2:
                 got = _log_likelihood(block, k, infos, reads, mode, active, starts, found)
                 if got is not None:
                     out[id(s)] = got
@@ -202,10 +206,16 @@ def _log_likelihood(
         info = infos.get(id(block[i]))
         if info is not None and info.target is not None:
             index[info.target] = i
-    terms = [_term(t, block, index, infos, reads, mode) for t in infos[id(block[k])].args]
+    s = infos[id(block[k])]
+    terms = [_term(t, block, index, infos, reads, mode) for t in s.args]
     if any(t is None for t in terms):
         return None
-    (kind_a, p, a, used_a), (kind_b, q, b, used_b) = sorted(terms, key=lambda t: t[0])
+    (kind_a, p, a, used_a), (kind_b, q, b, used_b) = terms
+    minus = s.op in _SUB
+    if minus and (kind_a, kind_b) != ("p", "q"):
+        return None  # `b * log(1 - p) - a * log(p)`: not followed
+    if (kind_a, kind_b) == ("q", "p"):
+        (kind_a, p, a, used_a), (kind_b, q, b, used_b) = terms[::-1]
     if (kind_a, kind_b) != ("p", "q") or p != q or p not in starts:
         return None
     start = starts[p]
@@ -217,7 +227,7 @@ def _log_likelihood(
     used = used_a + used_b
     if min(used) <= start:
         return None
-    label = _label(a, b, block, index, infos, mode, start)
+    label, label_read = _label(a, b, block, index, infos, mode, start, minus)
     # from p's statement to S's: pure operations, none reassigning u or p, nor a weight (or
     # the label) at or after the statement that reads it
     last_read = {u.id: start, p: start}
@@ -225,7 +235,7 @@ def _log_likelihood(
         if isinstance(w, gast.Name):
             last_read[w.id] = min(last_read.get(w.id, reader), reader)
     if label is not None:
-        last_read[label.id] = min(last_read.get(label.id, k), index[b.id])
+        last_read[label.id] = min(last_read.get(label.id, k), label_read)
     for i in range(start + 1, k):
         info = infos.get(id(block[i]))
         if not (
@@ -239,7 +249,7 @@ def _log_likelihood(
         if info.target in last_read and i >= last_read[info.target]:
             return None
     p_name = gast.Name(id=p, ctx=gast.Load(), annotation=None, type_comment=None)
-    return LogLikelihood(u, p_name, (a, b), label, [id(block[i]) for i in used])
+    return LogLikelihood(u, p_name, (a, b), label, minus, [id(block[i]) for i in used])
 
 
 def _term(t: Any, block: list, index: dict, infos: dict, reads: Counter, mode: str) -> tuple | None:
@@ -280,20 +290,33 @@ def _log_of(
     return None
 
 
-def _label(a: Any, b: Any, block: list, index: dict, infos: dict, mode: str, start: int) -> Any:
-    """y where the weights are y and `1 - y` (b defined in the block after p): else None."""
-    if not (isinstance(a, gast.Name) and isinstance(b, gast.Name) and index.get(b.id, -1) > start):
-        return None
-    info = infos.get(id(block[index[b.id]]))
+def _label(
+    a: Any, b: Any, block: list, index: dict, infos: dict, mode: str, start: int, minus: bool
+) -> tuple:
+    """(y, the first position reading it) where the weights are y and `1 - y` (`minus`: `-y`
+    and `1 - y`), the temporaries defined in the block after p; else (None, None)."""
+    if not (isinstance(a, gast.Name) and isinstance(b, gast.Name)):
+        return None, None
+    reads = []
+    if minus:
+        neg = infos.get(id(block[index[a.id]])) if index.get(a.id, -1) > start else None
+        if not (_is_op(neg, _NEG, mode) and len(neg.args) == 1):
+            return None, None
+        y = neg.args[0]
+        reads.append(index[a.id])
+    else:
+        y = a
+    sub = infos.get(id(block[index[b.id]])) if index.get(b.id, -1) > start else None
     if (
-        _is_op(info, _SUB, mode)
-        and len(info.args) == 2
-        and _one(info.args[0])
-        and isinstance(info.args[1], gast.Name)
-        and info.args[1].id == a.id
+        isinstance(y, gast.Name)
+        and _is_op(sub, _SUB, mode)
+        and len(sub.args) == 2
+        and _one(sub.args[0])
+        and isinstance(sub.args[1], gast.Name)
+        and sub.args[1].id == y.id
     ):
-        return a
-    return None
+        return y, min([*reads, index[b.id]])
+    return None, None
 
 
 def _definition(t: Any, block: list, index: dict, infos: dict, reads: Counter) -> Any:

@@ -38,6 +38,16 @@ def bce_log1p(w, X, y):
     return -np.sum(y * np.log(p) + (1.0 - y) * np.log1p(-p)) / n
 
 
+def textbook(w, X, y):
+    p = 1.0 / (1.0 + np.exp(-(X @ w)))
+    return np.mean(-y * np.log(p) - (1.0 - y) * np.log(1.0 - p))
+
+
+def subtracted(w, X, y):
+    p = 1.0 / (1.0 + np.exp(-(X @ w)))
+    return np.sum(y * np.log(p) - 2.0 * np.log(1.0 - p))
+
+
 def weighted(w, X, y):
     p = 1.0 / (1.0 + np.exp(-(X @ w)))
     return -np.mean(3.0 * y * np.log(p) + (1.0 - y) * np.log(1.0 - p))
@@ -73,8 +83,9 @@ def _data(w, X, y):
 @given(arrays(3, lo=-2.0, hi=2.0), arrays(18, lo=-2.0, hi=2.0), arrays(6, lo=0.0, hi=1.0))
 @settings(max_examples=20, deadline=None)
 def test_written_out_log_likelihoods(w, X, y):
-    for f in (bce, bce_swapped, bce_log1p, weighted, constant_weights, in_a_loop):
+    for f in (bce, bce_swapped, bce_log1p, textbook, subtracted, weighted, constant_weights):
         assert_specialized_matches(f, _data(w, X, y))
+    assert_specialized_matches(in_a_loop, _data(w, X, y))
 
 
 @given(arrays(3, lo=-2.0, hi=2.0), arrays(18, lo=-2.0, hi=2.0), arrays(12, lo=0.0, hi=1.0))
@@ -108,6 +119,8 @@ def test_the_derivative_is_y_minus_p():
     code = [ln for ln in specialized.splitlines() if not ln.strip().startswith("#")]
     assert not any("np.log" in ln for ln in code), specialized  # the loss is not computed
     assert "* (1.0 - p) - " in _backward(s2s.source(weighted))
+    assert "(p - y)" in _backward(s2s.source(textbook))
+    assert "* (1.0 - p) + 2.0 * p" in _backward(s2s.source(subtracted))
     assert "(y - p)" not in s2s.source(in_a_loop)  # y[i] read twice: the weighted form
     assert "* (1.0 - p) - " in _backward(s2s.source(in_a_loop))
 
@@ -156,6 +169,11 @@ def two_sigmoids(w, X, y):
     return np.sum(y * np.log(p) + (1.0 - y) * np.log(1.0 - q))
 
 
+def terms_the_other_way(w, X, y):
+    p = 1.0 / (1.0 + np.exp(-(X @ w)))
+    return np.sum((1.0 - y) * np.log(1.0 - p) - y * np.log(p))
+
+
 def sigmoid_of_negative(w, X, y):
     p = 1.0 / (1.0 + np.exp(X @ w))
     return np.sum(y * np.log(p) + (1.0 - y) * np.log(1.0 - p))
@@ -164,11 +182,19 @@ def sigmoid_of_negative(w, X, y):
 @given(arrays(3, lo=-2.0, hi=2.0), arrays(18, lo=-2.0, hi=2.0), arrays(6, lo=0.1, hi=0.9))
 @settings(max_examples=15, deadline=None)
 def test_near_misses_are_differentiated_op_by_op(w, X, y):
-    for f in (entropy, u_reassigned, label_reassigned, two_sigmoids, sigmoid_of_negative):
+    misses = (
+        entropy,
+        u_reassigned,
+        label_reassigned,
+        two_sigmoids,
+        terms_the_other_way,
+        sigmoid_of_negative,
+    )
+    for f in misses:
         assert_specialized_matches(f, _data(w, X, y))
-    for f in (entropy, u_reassigned, label_reassigned, two_sigmoids, sigmoid_of_negative):
+    for f in misses:
         src = s2s.source(f)
-        assert "(y - p)" not in src and "* (1.0 - p) -" not in src, src
+        assert "(y - p)" not in src and "(p - y)" not in src and "* (1.0 - p) " not in src, src
 
 
 @given(arrays(3, lo=-2.0, hi=2.0), arrays(18, lo=-2.0, hi=2.0), arrays(6, lo=0.1, hi=0.9))
