@@ -188,7 +188,8 @@ class Builder:
 
     def stmt(self, env: Env, ind: int, depth: int, loop: bool, fn_ret: bool) -> list[str]:
         ch, pad = self.ch, "    " * ind
-        kinds = ["new_s", "new_a", "re_s", "re_a", "aug", "setitem"] + ["call"] * self.calls
+        kinds = ["new_s", "new_a", "re_s", "re_a", "aug", "setitem", "likelihood"]
+        kinds += ["call"] * self.calls
         if depth < self.max_depth:
             kinds += ["if", "for_range", "for_array", "while", "list"]
         if loop:
@@ -214,6 +215,28 @@ class Builder:
             env.arrays.append(v)
             env.owned.add(v)
             return [line]
+        if kind == "likelihood":  # a sigmoid and its log-likelihood (s2s/idioms.py)
+            p, v = self.fresh("p"), self.fresh("v")
+            a = ch.pick(
+                ["0.25", "0.75"]
+                + [f"(0.5 + 0.25 * np.tanh({s}))" for s in env.scalars]
+                + [s for s in env.scalars if "[" not in s]
+            )
+            form = ch.pick(
+                [
+                    "{a} * np.log({p}) + (1.0 - {a}) * np.log(1.0 - {p})",
+                    "-{a} * np.log({p}) - (1.0 - {a}) * np.log(1.0 - {p})",
+                    "np.log1p(-{p}) * (1.0 - {a}) + np.log({p}) * {a}",
+                    "{a} * np.log({p}) - 0.5 * np.log(1.0 - {p})",
+                ]
+            )
+            lines = [
+                f"{pad}{p} = 1.0 / (1.0 + np.exp(-(2.0 * np.tanh({self.array(env)}))))",
+                f"{pad}{v} = {wrap('np.sum(' + form.format(a=a, p=p) + ')')}",
+            ]
+            env.arrays.append(p)
+            env.scalars.append(v)
+            return lines
         if kind == "re_s":
             v = ch.pick(env.scalars)
             if "[" in v:  # p['b']: never written (the caller's dict)
