@@ -16,10 +16,11 @@ one reads, the sigmoid's own statement last:
 
 `sigmoids` finds such chains where each temporary is read exactly once in the whole function
 (by the next statement of the chain), the statements are consecutive in one block (so the
-chain's input is not reassigned between them), and every op in it has s2s's own rules (a rule
-the user registered for `np.exp` is never bypassed). The transformers then give the last
-statement the sigmoid's rule, with u as its operand, and the others none: their values reach
-nothing but p.
+chain's input is not reassigned between them), p is not u itself (`u = 1 / (1 + exp(-u))`:
+to the transformers the rule's `d[u]` would be the adjoint of the result), and every op in it
+has s2s's own rules (a rule the user registered for `np.exp` is never bypassed). The
+transformers then give the last statement the sigmoid's rule, with u as its operand, and the
+others none: their values reach nothing but p.
 
 The second idiom builds on the first: the log-likelihood of a label under a sigmoid, the
 binary cross-entropy written out (PyTorch's `BCEWithLogitsLoss`, optax's
@@ -37,8 +38,8 @@ whole takes two, and `0 * inf = nan` where p saturates to 0 or 1 (log's argument
 the derivative itself is finite. `log_likelihoods` finds S when the weights a and b carry no
 derivative, every temporary between p and S is read once, and the statements from p's to S's
 are consecutive in one block, each a pure operation that reassigns neither u nor p, nor a
-weight after S's term reads it. S's statement then gets the rule `d_u += d_S * (y - p)`; the
-log, product and `1 - p` statements get none.
+weight after S's term reads it, and S itself is none of u, p and the weights. S's statement
+then gets the rule `d_u += d_S * (y - p)`; the log, product and `1 - p` statements get none.
 """
 
 from __future__ import annotations
@@ -127,10 +128,13 @@ def _chain(
     arg = ex.args[0]
     absorbed = [id(block[i - 1]), id(block[i - 2])]
     neg = infos.get(id(block[i - 3])) if i >= 3 else None
-    if _defines(neg, arg, reads) and _is_op(neg, _NEG, mode) and len(neg.args) == 1:
+    negated = _defines(neg, arg, reads) and _is_op(neg, _NEG, mode) and len(neg.args) == 1
+    if negated:
         absorbed.append(id(block[i - 3]))
-        return Sigmoid(neg.args[0], True, absorbed)
-    return Sigmoid(arg, False, absorbed)
+        arg = neg.args[0]
+    if isinstance(arg, gast.Name) and arg.id == div.target:
+        return None  # `u = 1 / (1 + exp(-u))`: the rule's d[u] would be the result's adjoint
+    return Sigmoid(arg, negated, absorbed)
 
 
 @dataclass
@@ -228,6 +232,11 @@ def _log_likelihood(
     if min(used) <= start:
         return None
     label, label_read = _label(a, b, block, index, infos, mode, start, minus)
+    # the rule reads u, p, the weights (or the label) as they are before S: S must not be
+    # one of them (its statement's reads of its own target are of the result)
+    read = {u.id, p} | {w.id for w in (a, b, label) if isinstance(w, gast.Name)}
+    if s.target in read:
+        return None
     # from p's statement to S's: pure operations, none reassigning u or p, nor a weight (or
     # the label) at or after the statement that reads it
     last_read = {u.id: start, p: start}

@@ -86,6 +86,7 @@ UNARY = [
     "({0} * {0})",
     "np.square({})",
     "(-{})",
+    "(1.0 / (1.0 + np.exp(-{})))",
 ]
 BOUNDED = ["np.tanh({})", "np.sin({})", "np.cos({})", "np.arctan({})", "(0.5 * np.tanh({}))"]
 BINARY = [

@@ -35,6 +35,7 @@ CASES: dict[str, tuple] = {
     "dict_layers": (programs.dict_layers, {}),
     "dict_layers_forward": (programs.dict_layers, {"mode": "forward"}),
     "extremes": (programs.extremes, {"wrt": (0, 1)}),
+    "logistic_loss": (programs.logistic_loss, {}),
 }
 
 
@@ -89,6 +90,8 @@ def _inputs(case: str, rng: np.random.Generator) -> tuple:
             "second": {"w": rng.normal(size=(2, 2)), "b": rng.normal(size=2)},
         }
         return params, rng.normal(size=3)
+    if case == "logistic_loss":
+        return rng.normal(size=3), rng.normal(size=(6, 3)), rng.uniform(0.0, 1.0, 6)
     xs = [float(v) for v in np.linspace(-1.0, 1.0, 4) + rng.uniform(-0.1, 0.1, 4)]
     return xs, float(rng.uniform(0.6, 1.0))
 

@@ -235,3 +235,39 @@ def test_a_users_rule_for_log_is_not_bypassed():
     np.testing.assert_allclose(g, want, rtol=1e-12)
     np.testing.assert_allclose(t, want[0], rtol=1e-12)
     np.testing.assert_allclose(s2s.grad(bce)(w, X, y), want / 2.0, rtol=1e-12)
+
+
+def onto_p(w, X, y):
+    p = 1.0 / (1.0 + np.exp(-(X @ w)))
+    p = y * np.log(p) + (1.0 - y) * np.log(1.0 - p)
+    return np.sum(p)
+
+
+def onto_u(w, X, y):
+    u = X @ w
+    p = 1.0 / (1.0 + np.exp(-u))
+    u = y * np.log(p) + (1.0 - y) * np.log(1.0 - p)
+    return np.sum(u * u)
+
+
+def onto_the_label(w, X, y):
+    p = 1.0 / (1.0 + np.exp(-(X @ w)))
+    y = y * np.log(p) + (1.0 - y) * np.log(1.0 - p)
+    return np.sum(y * y)
+
+
+def onto_a_weight(w, X, y):
+    p = 1.0 / (1.0 + np.exp(-(X @ w)))
+    a = 0.3 * y
+    a = a * np.log(p) + (1.0 - y) * np.log(1.0 - p)
+    return np.sum(a * a)
+
+
+@given(arrays(3, lo=-2.0, hi=2.0), arrays(18, lo=-2.0, hi=2.0), arrays(6, lo=0.1, hi=0.9))
+@settings(max_examples=15, deadline=None)
+def test_a_sum_assigned_to_a_name_its_rule_reads_is_differentiated_op_by_op(w, X, y):
+    """S's own name is one the rule reads (p, u, the label, a weight): the rule would read the
+    result there (p and u gave wrong gradients before this was refused)."""
+    for f in (onto_p, onto_u, onto_the_label, onto_a_weight):
+        assert_specialized_matches(f, _data(w, X, y))
+        assert "(y - p)" not in s2s.source(f) and "* (1.0 - p) " not in s2s.source(f)

@@ -187,3 +187,23 @@ def test_stop_gradient_inside_is_respected():
     x = np.array([0.3, -1.2])
     p = 1.0 / (1.0 + np.exp(-x))
     np.testing.assert_allclose(s2s.grad(g)(x), p, rtol=1e-12)
+
+
+def onto_its_input(x):
+    x = 1.0 / (1.0 + np.exp(-x))  # the result takes the input's name
+    return np.sum(x * x)
+
+
+def onto_its_input_in_a_loop(x, n):
+    for _ in range(n):
+        x = 1.0 / (1.0 + np.exp(x))
+    return np.sum(x * x)
+
+
+@given(arrays(3, lo=-2.0, hi=2.0))
+@settings(max_examples=15, deadline=None)
+def test_a_sigmoid_assigned_to_its_input_is_differentiated_op_by_op(x):
+    """`x = 1 / (1 + exp(-x))`: to the transformers the rule's d[x] would be the adjoint of the
+    result (session 7's idiom gave a zero gradient here)."""
+    assert_specialized_matches(onto_its_input, (x,))
+    assert_specialized_matches(onto_its_input_in_a_loop, (x, 3))
