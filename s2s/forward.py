@@ -29,9 +29,8 @@ from s2s import adjoints
 from s2s.backends import tangents as _tangents  # noqa: F401  (registers the helpers)
 
 from . import analyze as A
-from . import emit
+from . import emit, idioms
 from .errors import NoRuleError, UnsupportedSyntaxError
-from .idioms import log_likelihoods, sigmoids
 from .nodes import blocks
 from .normalize import CoreFunction, assign, const, load_copy, name, normalize, store
 from .optimize import optimize
@@ -179,14 +178,11 @@ class Forward:
             self.active.add(self.tape)
         self.kinds = A.kinds(core, self.infos)
         self.scalars = A.scalar_names(core, self.infos, self.numbers)
-        #: written-out sigmoids (`idioms.py`): the tangent of the last statement of the chain
-        #: is `t_u * p * (1 - p)`, the chain's other statements get none
-        self.idioms: dict[int, Any] = sigmoids(core.body, self.infos, "tangent")
-        #: and their log-likelihoods: the sum's tangent is `t_u * (y - p)`
-        self.idioms.update(
-            log_likelihoods(core.body, self.infos, "tangent", self.active, self.idioms)
-        )
-        self.absorbed = {sid for idiom in self.idioms.values() for sid in idiom.absorbed}
+        #: written-out sigmoids and their log-likelihoods (`idioms.py`), by their last
+        #: statement: its tangent is the idiom's (`t_u * p * (1 - p)`, `t_u * (y - p)`), the
+        #: chain's other statements get none
+        self.idioms = idioms.find(core.body, self.infos, "tangent", self.active)
+        self.absorbed = idioms.absorbed(self.idioms)
         #: parameters whose tangent is the number 1.0 (a forward-mode gradient's `wrt`, and
         #: what a caller passes it on to) that the function never assigns: their tangent is
         #: that constant throughout, not a parameter (`t_x * a` folds to `a`)

@@ -89,9 +89,35 @@ class Sigmoid:
         return StmtInfo(OP, target=info.target, operands=operands, op=info.op, args=[self.arg])
 
 
-def sigmoids(body: list, infos: dict[int, StmtInfo], mode: str) -> dict[int, Sigmoid]:
+def find(
+    body: list, infos: dict[int, StmtInfo], mode: str, active: set[str]
+) -> dict[int, Sigmoid | LogLikelihood]:
+    """The idioms of a core function's `body` (sigmoids and their log-likelihoods), by the id
+    of their last statement. `mode`: "adjoint" or "tangent", the rules that must be s2s's own;
+    `active`: the names that carry a derivative."""
+    reads: list[Counter] = []  # counted once, and only where a chain is a candidate
+
+    def count() -> Counter:
+        if not reads:
+            reads.append(_reads(body))
+        return reads[0]
+
+    found: dict[int, Any] = sigmoids(body, infos, mode, count)
+    found.update(log_likelihoods(body, infos, mode, active, found, count))
+    return found
+
+
+def absorbed(found: dict[int, Any]) -> set[int]:
+    """The ids of the statements whose derivative the idioms in `found` take over."""
+    return {sid for idiom in found.values() for sid in idiom.absorbed}
+
+
+def sigmoids(
+    body: list, infos: dict[int, StmtInfo], mode: str, count: Any = None
+) -> dict[int, Sigmoid]:
     """The written-out sigmoids of a core function's `body`, by the id of their last
-    statement. `mode`: "adjoint" or "tangent", the rules that must be s2s's own."""
+    statement. `mode`: "adjoint" or "tangent", the rules that must be s2s's own; `count`: a
+    function giving the reads of every name (`_reads`)."""
     candidates = [
         (block, i)
         for block in blocks(body)
@@ -103,7 +129,7 @@ def sigmoids(body: list, infos: dict[int, StmtInfo], mode: str) -> dict[int, Sig
     ]
     if not candidates:
         return {}
-    reads = _reads(body)
+    reads = count() if count is not None else _reads(body)
     out: dict[int, Sigmoid] = {}
     for block, i in candidates:
         found = _chain(block, i, infos, reads, mode)
@@ -168,14 +194,15 @@ def log_likelihoods(
     mode: str,
     active: set[str],
     found: dict[int, Sigmoid],
+    count: Any = None,
 ) -> dict[int, LogLikelihood]:
     """The written-out sigmoid log-likelihoods of `body` (see the module's docstring), by the
     id of their last statement. `found`: the body's sigmoids (`sigmoids`); `active`: the
-    names that carry a derivative (a weight must not)."""
+    names that carry a derivative (a weight must not); `count` as for `sigmoids`."""
     if not found:
         return {}
     out: dict[int, LogLikelihood] = {}
-    reads = _reads(body)
+    reads = count() if count is not None else _reads(body)
     for block in blocks(body):
         starts = {
             _target(s): i
@@ -184,18 +211,22 @@ def log_likelihoods(
         }
         if not starts:
             continue
+        index: dict[str, int] = {}  # name -> position of its last definition before k
         for k, s in enumerate(block):
             info = infos.get(id(s))
             if _is_op(info, _ADD + _SUB, mode) and len(info.args) == 2:
-                got = _log_likelihood(block, k, infos, reads, mode, active, starts, found)
+                got = _log_likelihood(block, k, index, infos, reads, mode, active, starts, found)
                 if got is not None:
                     out[id(s)] = got
+            if info is not None and info.target is not None:
+                index[info.target] = k
     return out
 
 
 def _log_likelihood(
     block: list,
     k: int,
+    index: dict[str, int],
     infos: dict[int, StmtInfo],
     reads: Counter,
     mode: str,
@@ -203,13 +234,8 @@ def _log_likelihood(
     starts: dict[str, int],
     found: dict[int, Sigmoid],
 ) -> LogLikelihood | None:
-    """S = `block[k]`, if it is the idiom (`starts`: the position of each sigmoid's
-    statement in `block`, by its target)."""
-    index: dict[str, int] = {}  # name -> position of its last definition before S
-    for i in range(k):
-        info = infos.get(id(block[i]))
-        if info is not None and info.target is not None:
-            index[info.target] = i
+    """S = `block[k]`, if it is the idiom (`index`: the position of each name's last
+    definition before S; `starts`: the position of each sigmoid's statement, by its target)."""
     s = infos[id(block[k])]
     terms = [_term(t, block, index, infos, reads, mode) for t in s.args]
     if any(t is None for t in terms):

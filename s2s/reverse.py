@@ -24,10 +24,10 @@ from s2s import adjoints
 from s2s.adjoints import elementwise
 
 from . import analyze as A
+from . import idioms
 from . import shapes as S
 from .checkpoint import segment_loops, uses_markers
 from .errors import NoRuleError, UnsupportedSyntaxError
-from .idioms import log_likelihoods, sigmoids
 from .nodes import clone
 from .normalize import CoreFunction, assign, const, is_atom, load_copy, name, store
 from .uniform import Reductions
@@ -219,18 +219,11 @@ class Reverse:
         self.retested: set[str] = set()  # comparisons the backward sweep tests again
         self.hoisted: dict[int, list] = {}  # id(loop) -> invariant statements, in body order
         self.specs: dict[int, Spec] = {}
-        #: written-out sigmoids (`idioms.py`): their last statement's adjoint reads p only,
-        #: the chain's other statements get none
-        self.sigmoids = sigmoids(core.body, self.infos, "adjoint")
-        #: and their log-likelihoods: the sum's adjoint is `d_u = d_S * (y - p)`
-        self.likelihoods = log_likelihoods(
-            core.body, self.infos, "adjoint", self.active, self.sigmoids
-        )
-        self.absorbed = {
-            sid
-            for idiom in (*self.sigmoids.values(), *self.likelihoods.values())
-            for sid in idiom.absorbed
-        }
+        #: written-out sigmoids and their log-likelihoods (`idioms.py`), by their last
+        #: statement: its adjoint is the idiom's (`d_u = d_p * p * (1 - p)`, `d_u = d_S * (y -
+        #: p)`), the chain's other statements get none
+        self.idioms = idioms.find(core.body, self.infos, "adjoint", self.active)
+        self.absorbed = idioms.absorbed(self.idioms)
         self.reductions: Reductions | None = None  # with shape facts: see `uniform.py`
         self.indexed: set[str] = set()
         #: adjoints of parameter dicts made `{}` in the backward sweep's top level: the keys
@@ -407,7 +400,7 @@ class Reverse:
         if rule is None or rule.adjoint is None:
             raise self._no_rule(s, info)
         tpl = rule.adjoint
-        idiom = self.sigmoids.get(id(s)) or self.likelihoods.get(id(s))
+        idiom = self.idioms.get(id(s))
         if idiom is not None:
             if not isinstance(idiom.arg, gast.Name) or idiom.arg.id not in self.active:
                 return None
@@ -714,9 +707,11 @@ class Reverse:
         self.build_specs()
         if self.shapes:
             # an idiom's statement is the one op its rule differentiates (`idioms.py`)
-            infos = dict(self.infos)
-            for sid, idiom in (*self.sigmoids.items(), *self.likelihoods.items()):
-                infos[sid] = idiom.info(infos[sid])
+            infos = self.infos
+            if self.idioms:
+                infos = dict(infos)
+                for sid, idiom in self.idioms.items():
+                    infos[sid] = idiom.info(infos[sid])
             self.reductions = reductions = Reductions(
                 self.core, infos, self.shapes, self.scalars, self.d
             )
