@@ -22,6 +22,7 @@ from . import analyze as A
 from . import emit, nodes
 from .analyze import def_sites
 from .errors import UnsupportedSyntaxError, WrtError
+from .nodes import is_call
 from .normalize import CoreFunction, assign, const, name, normalize
 from .optimize import optimize
 from .parse import parse_function
@@ -288,6 +289,7 @@ def build_grad(
 ) -> gast.FunctionDef:
     core = rev.core
     body = rev.prologue() + rev.fwd
+    like = _arguments_as_passed(body, rev.wrt, rev.tape, rev.fresh)
     ret = body.pop()
     result = core.result
     seed = assign(
@@ -304,7 +306,8 @@ def build_grad(
         body.append(assign(value, name(result), None))
     body += emit.add_comments(_backward(rev, [seed]), _lines(core))
     grads = [
-        call("grad_like", g, name(p)) for g, p in zip(rev.grads(rev.wrt), rev.wrt, strict=True)
+        call("grad_like", g, name(like.get(p, p)))
+        for g, p in zip(rev.grads(rev.wrt), rev.wrt, strict=True)
     ]
     g = grads[0] if len(grads) == 1 and not as_tuple else gast.Tuple(elts=grads, ctx=gast.Load())
     if with_value:
@@ -321,6 +324,67 @@ def build_grad(
     if rev.ctx.optimize:
         optimize(fn, PURE_HELPERS)
     return fn
+
+
+def _arguments_as_passed(forward: list, params: list[str], tape: str, fresh: Any) -> dict[str, str]:
+    """For each of `params` that the forward sweep `forward` may leave holding another value
+    at the end of the backward sweep, a new name bound to the argument as passed (`_1 = x`,
+    put first in `forward`): `grad_like` gives each gradient the structure, shape and dtype of
+    the argument, not of what the name holds at the return (after `x = np.tanh(x)[None] * o`,
+    nothing in the backward sweep reads the old x, so nothing restores it). A name pushed
+    before each of its assignments is popped back to the argument (or a stand-in of its
+    shape and dtype, `shape_of`) by the time the sweep ends, and needs none."""
+    kept = {p: fresh() for p in params if not _restored(forward, p, tape)}
+    forward[:0] = [assign(kept[p], name(p), None) for p in params if p in kept]
+    return kept
+
+
+def _restored(forward: list, p: str, tape: str) -> bool:
+    """Whether `p` is pushed to `tape` before each statement of `forward` that assigns it: a
+    plain assignment, with the push earlier in its block and no other assignment of `p` in
+    between (each is popped back in the backward sweep, the first one last)."""
+    for block in nodes.blocks(forward):
+        pushed = False
+        for s in block:
+            if _pushes(s, p, tape):
+                pushed = True
+                continue
+            stores = any(n.id == p and not isinstance(n.ctx, gast.Load) for n in nodes.names(s))
+            if isinstance(s, (gast.If, gast.While, gast.For)):
+                # their own blocks are looked at in turn; a loop's target is not pushed
+                if isinstance(s, gast.For) and any(n.id == p for n in nodes.names(s.target)):
+                    return False
+                pushed = pushed and not stores
+                continue
+            if not stores:
+                continue
+            plain = (
+                isinstance(s, gast.Assign)
+                and len(s.targets) == 1
+                and isinstance(s.targets[0], gast.Name)
+            )
+            if not (plain and pushed):
+                return False
+            pushed = False
+    return True
+
+
+def _pushes(s: Any, p: str, tape: str) -> bool:
+    """`s` is `tape.append(p)`, `tape.append(shape_of(p))` or `tape.append(copy_value(p))`."""
+    if not (
+        isinstance(s, gast.Expr)
+        and isinstance(s.value, gast.Call)
+        and isinstance(s.value.func, gast.Attribute)
+        and s.value.func.attr == "append"
+        and isinstance(s.value.func.value, gast.Name)
+        and s.value.func.value.id == tape
+        and len(s.value.args) == 1
+    ):
+        return False
+    v = s.value.args[0]
+    if is_call(v, "shape_of", 1) or is_call(v, "copy_value", 1):
+        v = v.args[0]
+    return isinstance(v, gast.Name) and v.id == p
 
 
 @dataclass

@@ -318,9 +318,12 @@ def assert_specialized_matches(f: Callable, args: tuple, wrt: int = 0) -> Any:
     from s2s.transform import generate
 
     g = s2s.grad(f, wrt=wrt)(*args)
-    np.testing.assert_allclose(g, numerical_grad(f, args, wrt), rtol=1e-6, atol=1e-8)
+    want = numerical_grad(f, args, wrt)
+    assert type(g) is type(want), f"gradient of type {type(g)}, argument's {type(want)}"
+    # strict: the same shape (no broadcasting) and dtype
+    np.testing.assert_allclose(g, want, rtol=1e-6, atol=1e-8, strict=True)
     generic = generate(f, wrt, "grad")[0].entry[0](*args)
-    np.testing.assert_allclose(g, generic, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(g, generic, rtol=1e-12, atol=1e-15, strict=True)
     u = np.random.default_rng(3).standard_normal(np.shape(args[wrt]))
     if not np.shape(args[wrt]):
         u = float(u)

@@ -73,7 +73,7 @@ class Program:
             except ValueError:
                 continue
         a = self.pick()
-        return a, "c", self.pool[a]
+        return a, "0.5", self.pool[a]
 
     def expr(self, depth: int = 2) -> tuple[str, tuple]:
         """An expression and its shape."""
@@ -147,6 +147,15 @@ class Program:
     def stmt(self, ind: str) -> None:
         r = self.rnd.random()
         t = self.fresh()
+        if r < 0.06:
+            # the number argument given a new value, of any shape: its gradient still has
+            # the argument's (a float), whatever the name holds at the return
+            e, shape = self.expr()
+            if not (_fits(shape, self.pool["c"]) or _fits(self.pool["c"], shape)):
+                e, shape = "c", self.pool["c"]
+            self.lines.append(f"{ind}c = np.tanh({e}) * c")
+            self.pool["c"] = np.broadcast_shapes(shape, self.pool["c"])
+            return
         if r < 0.5:
             e, shape = self.expr()
             self.lines.append(f"{ind}{t} = {e}")
@@ -241,6 +250,20 @@ def _fits(small: tuple, big: tuple) -> bool:
         return False
 
 
+def _assert_like(g: Any, x: Any, pos: int) -> None:
+    """The gradient has the argument's structure, types and shapes."""
+    if isinstance(x, dict):
+        assert isinstance(g, dict) and sorted(g) == sorted(x), f"wrt {pos}: {g!r} for {x!r}"
+        for k in x:
+            _assert_like(g[k], x[k], pos)
+    elif isinstance(x, float):
+        assert type(g) is float, f"wrt {pos}: a {type(g).__name__} gradient for a float"
+    else:
+        assert type(g) is np.ndarray and g.shape == x.shape and g.dtype == x.dtype, (
+            f"wrt {pos}: gradient {type(g).__name__} {np.shape(g)} for an array {x.shape}"
+        )
+
+
 def _flat(tree: Any) -> np.ndarray:
     if isinstance(tree, dict):
         return np.concatenate([_flat(tree[k]) for k in sorted(tree)])
@@ -288,7 +311,9 @@ def check(seed: int) -> str:
         value, g = s2s.value_and_grad(f, wrt=pos)(*args)
         assert np.array_equal(_flat(args[pos]), _flat(before[pos])), "wrote into its argument"
         assert np.allclose(value, plain, rtol=1e-12, atol=1e-12), (value, plain)
-        g_call = _flat(s2s.grad(f, wrt=pos)(*args))
+        raw = s2s.grad(f, wrt=pos)(*args)
+        _assert_like(raw, args[pos], pos)
+        g_call = _flat(raw)
         generic = _flat(generate(f, pos, "grad")[0].entry[0](*copy.deepcopy(args)))
         assert np.allclose(g_call, generic, rtol=1e-10, atol=1e-12), (
             f"wrt {pos}: specialized {g_call} != generic {generic}"
