@@ -33,3 +33,24 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow],
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+def _no_broadcast_compare() -> None:
+    """`np.testing.assert_allclose` broadcasts: a gradient of shape (2, 3) with equal rows
+    passes against a (3,) reference, and a wrong gradient of the right values in the wrong
+    shape is still wrong. In these tests, two arrays compared have the same shape (0-d arrays
+    and numbers still compare with anything: a gradient against a scalar is a fill)."""
+    import numpy as np
+
+    close = np.testing.assert_allclose
+
+    def assert_allclose(actual, desired, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003
+        sa, sd = np.shape(actual), np.shape(desired)
+        if sa and sd and sa != sd:
+            raise AssertionError(f"shapes differ: {sa} (actual) and {sd} (desired)")
+        return close(actual, desired, *args, **kwargs)
+
+    np.testing.assert_allclose = assert_allclose
+
+
+_no_broadcast_compare()
