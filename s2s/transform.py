@@ -356,7 +356,7 @@ def _restored(forward: list, p: str, tape: str) -> bool:
                     return False
                 pushed = pushed and not stores
                 continue
-            if not stores:
+            if not stores or _copies(s, p):
                 continue
             plain = (
                 isinstance(s, gast.Assign)
@@ -367,6 +367,19 @@ def _restored(forward: list, p: str, tape: str) -> bool:
                 return False
             pushed = False
     return True
+
+
+def _copies(s: Any, p: str) -> bool:
+    """`s` is `p = copy_value(p)`: a copy of the argument to write into, of its shape and dtype."""
+    return (
+        isinstance(s, gast.Assign)
+        and len(s.targets) == 1
+        and isinstance(s.targets[0], gast.Name)
+        and s.targets[0].id == p
+        and is_call(s.value, "copy_value", 1)
+        and isinstance(s.value.args[0], gast.Name)
+        and s.value.args[0].id == p
+    )
 
 
 def _pushes(s: Any, p: str, tape: str) -> bool:

@@ -172,3 +172,19 @@ def test_the_argument_is_kept_only_where_the_sweep_does_not_restore_it():
     assert "= x\n" not in restored
     assert restored.rstrip().endswith("return grad_like(d_x, x)")
     assert_grad_matches(restored_by_the_tape, np.array([0.1, -0.2, 0.3]))
+
+
+def written_into(x, w):
+    w[1] = x[0] * 3.0
+    return np.sum(w * x)
+
+
+@settings(max_examples=10, deadline=None)
+@given(vectors, vectors)
+def test_an_argument_written_into_keeps_its_name(x, w):
+    # the copy the function writes into (`w = copy_value(w)`) has the argument's shape and
+    # dtype: the gradient is shaped like it, no other name is kept
+    assert_grad_matches(written_into, x, w, wrt=1)
+    _dot_product(written_into, (x, w), wrt=1)
+    code = s2s.source(written_into, wrt=1)
+    assert "= w\n" not in code and code.rstrip().endswith("return grad_like(d_w, w)")
