@@ -289,7 +289,6 @@ def build_grad(
 ) -> gast.FunctionDef:
     core = rev.core
     body = rev.prologue() + rev.fwd
-    like = _arguments_as_passed(body, rev.wrt, rev.tape, rev.fresh)
     ret = body.pop()
     result = core.result
     seed = assign(
@@ -304,7 +303,9 @@ def build_grad(
     if with_value:  # the backward sweep may restore `result` to an earlier value: keep it
         value = rev.fresh()
         body.append(assign(value, name(result), None))
-    body += emit.add_comments(_backward(rev, [seed]), _lines(core))
+    backward = _backward(rev, [seed])
+    like = _arguments_as_passed(body, backward, rev.wrt, rev.tape, rev.fresh)
+    body += emit.add_comments(backward, _lines(core))
     grads = [
         call("grad_like", g, name(like.get(p, p)))
         for g, p in zip(rev.grads(rev.wrt), rev.wrt, strict=True)
@@ -326,30 +327,68 @@ def build_grad(
     return fn
 
 
-def _arguments_as_passed(forward: list, params: list[str], tape: str, fresh: Any) -> dict[str, str]:
-    """For each of `params` that the forward sweep `forward` may leave holding another value
-    at the end of the backward sweep, a new name bound to the argument as passed (`_1 = x`,
-    put first in `forward`): `grad_like` gives each gradient the structure, shape and dtype of
-    the argument, not of what the name holds at the return (after `x = np.tanh(x)[None] * o`,
-    nothing in the backward sweep reads the old x, so nothing restores it). A name pushed
-    before each of its assignments is popped back to the argument (or a stand-in of its
-    shape and dtype, `shape_of`) by the time the sweep ends, and needs none."""
-    kept = {p: fresh() for p in params if not _restored(forward, p, tape)}
+def _arguments_as_passed(
+    forward: list, backward: list, params: list[str], tape: str, fresh: Any
+) -> dict[str, str]:
+    """For each of `params` that may hold another value at the end of the backward sweep, a
+    new name bound to the argument as passed (`_1 = x`, put first in `forward`): `grad_like`
+    gives each gradient the structure, shape and dtype of the argument, not of what the name
+    holds at the return (after `x = np.tanh(x)[None] * o`, nothing in the backward sweep
+    reads the old x, so nothing restores it; a checkpointed block assigns it again).
+
+    A name needs none where the forward sweep pushes it before each of its assignments and
+    the backward sweep assigns it only by popping: each pop restores the value before one
+    assignment, the first assignment's last, and that value is the argument (or its stand-in
+    of the same shape and dtype, `shape_of`)."""
+    kept = {
+        p: fresh()
+        for p in params
+        if not (_restored(forward, p, tape) and _only_popped(backward, p, tape))
+    }
     forward[:0] = [assign(kept[p], name(p), None) for p in params if p in kept]
     return kept
+
+
+def _stores(s: Any, p: str) -> bool:
+    return any(n.id == p and not isinstance(n.ctx, gast.Load) for n in nodes.names(s))
+
+
+def _only_popped(backward: list, p: str, tape: str) -> bool:
+    """Whether every statement of `backward` that assigns `p` is `p = tape.pop()`."""
+    for block in nodes.blocks(backward):
+        for s in block:
+            if isinstance(s, (gast.If, gast.While)):
+                continue  # their own blocks are looked at in turn
+            if isinstance(s, gast.For):
+                if any(n.id == p for n in nodes.names(s.target)):
+                    return False
+                continue
+            if _stores(s, p) and not (
+                isinstance(s, gast.Assign)
+                and len(s.targets) == 1
+                and isinstance(s.targets[0], gast.Name)
+                and s.value.__class__ is gast.Call
+                and isinstance(s.value.func, gast.Attribute)
+                and s.value.func.attr == "pop"
+                and isinstance(s.value.func.value, gast.Name)
+                and s.value.func.value.id == tape
+                and not s.value.args
+            ):
+                return False
+    return True
 
 
 def _restored(forward: list, p: str, tape: str) -> bool:
     """Whether `p` is pushed to `tape` before each statement of `forward` that assigns it: a
     plain assignment, with the push earlier in its block and no other assignment of `p` in
-    between (each is popped back in the backward sweep, the first one last)."""
+    between."""
     for block in nodes.blocks(forward):
         pushed = False
         for s in block:
             if _pushes(s, p, tape):
                 pushed = True
                 continue
-            stores = any(n.id == p and not isinstance(n.ctx, gast.Load) for n in nodes.names(s))
+            stores = _stores(s, p)
             if isinstance(s, (gast.If, gast.While, gast.For)):
                 # their own blocks are looked at in turn; a loop's target is not pushed
                 if isinstance(s, gast.For) and any(n.id == p for n in nodes.names(s.target)):

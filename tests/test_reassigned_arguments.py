@@ -188,3 +188,34 @@ def test_an_argument_written_into_keeps_its_name(x, w):
     _dot_product(written_into, (x, w), wrt=1)
     code = s2s.source(written_into, wrt=1)
     assert "= w\n" not in code and code.rstrip().endswith("return grad_like(d_w, w)")
+
+
+def checkpointed(x):
+    with s2s.checkpoint():
+        x = np.tanh(x)[None, :] * np.ones((2, 1))
+        y = np.sin(x)
+    return np.sum(y * x)
+
+
+def looped(x, n):
+    for _ in range(n):
+        x = np.sin(x) * 1.1
+    return np.sum(x * x)
+
+
+@settings(max_examples=10, deadline=None)
+@given(vectors)
+def test_an_argument_assigned_again_where_a_checkpoint_recomputes(x):
+    # the block is pushed x and popped back, then run again in the backward sweep: x ends
+    # holding the block's value
+    g = assert_grad_matches(checkpointed, x)
+    assert g.shape == (3,)
+    _dot_product(checkpointed, (x,))
+
+
+@settings(max_examples=5, deadline=None)
+@given(vectors, st.integers(1, 9))
+def test_an_argument_assigned_in_checkpointed_loop_segments(x, n):
+    g = s2s.grad(looped, checkpoint_loops="sqrt")(x, n)
+    np.testing.assert_allclose(g, s2s.grad(looped)(x, n), rtol=1e-12)
+    assert_grad_matches(looped, x, n)
