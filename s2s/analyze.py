@@ -756,11 +756,14 @@ def to_be_recorded(
             assigned, partial = assigned_names(s.body, infos)
             needed = {v for v in assigned if v in R or _shape(v) in R}
             saved = exposed_reads(s.body, infos, core.locals, set()) | needed
-            saved -= stable - partial  # a name assigned once, outside loops, keeps its value
+            # a name assigned once, outside loops, keeps its value: the recomputation reads
+            # it live (a read of the backward sweep: the end state of a forward/backward pair)
+            live = (saved & stable) - partial
+            saved -= live
             flow.checkpoints[id(s)] = (sorted(saved), partial & saved)
             flow.maybe_undefined |= saved - D
             R1, D1 = block(s.body, set(R), set(D))
-            return R - assigned - {_shape(v) for v in assigned}, D1
+            return (R - assigned - {_shape(v) for v in assigned}) | live, D1
         arg_shapes, own_shapes = shape_reads.get(id(s), (set(), set()))
         # an adjoint that is zero on one path is made `zeros_like(v)` where the paths join
         joins = {_shape(v) for v in join_shapes.get(id(s), ())}

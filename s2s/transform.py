@@ -149,6 +149,44 @@ def _lines(core: CoreFunction):
     return get
 
 
+def _pushed_first(stmts: list, tape: str) -> set[str]:
+    """The names `stmts` push to `tape` to restore them (`tape.append(v)`,
+    `tape.append(shape_of(v))`) before any statement that assigns them, in the order of the
+    text (a loop's body pushes, then assigns, its names)."""
+    seen: set[str] = set()
+    out: set[str] = set()
+
+    def visit(block: list) -> None:
+        for s in block:
+            if (
+                isinstance(s, gast.Expr)
+                and isinstance(s.value, gast.Call)
+                and isinstance(s.value.func, gast.Attribute)
+                and s.value.func.attr == "append"
+                and isinstance(s.value.func.value, gast.Name)
+                and s.value.func.value.id == tape
+                and len(s.value.args) == 1
+            ):
+                v = s.value.args[0]
+                if is_call(v, "shape_of", 1) or is_call(v, "copy_value", 1):
+                    v = v.args[0]
+                if isinstance(v, gast.Name) and v.id not in seen:
+                    out.add(v.id)
+                continue
+            if isinstance(s, (gast.If, gast.While)):
+                visit(s.body)
+                visit(s.orelse)
+                continue
+            if isinstance(s, gast.For):
+                seen.update(n.id for n in nodes.names(s.target))
+                visit(s.body)
+                continue
+            seen.update(n.id for n in nodes.names(s) if not isinstance(n.ctx, gast.Load))
+
+    visit(stmts)
+    return out
+
+
 def _uses_tape(stmts: list, tape: str = "tape") -> bool:
     return any(isinstance(n, gast.Name) and n.id == tape for s in stmts for n in gast.walk(s))
 
@@ -187,7 +225,12 @@ def build_split(rev: Reverse, fwd_name: str, bwd_name: str) -> list:
             bwd_body.append(
                 gast.Assign(targets=[tgt], value=call_expr_pop(rev.tape), type_comment=None)
             )
-    bwd_body += emit.add_comments(_backward(rev), _lines(core))
+    backward = _backward(rev)
+    # a checkpointed block run again in the backward sweep pushes the names it assigns, the
+    # first time with whatever they held; in a function of its own they hold nothing yet
+    pushed = sorted(_pushed_first(backward, rev.tape) - set(core.params) - set(end))
+    bwd_body += [assign(v, const(None), None) for v in pushed]
+    bwd_body += emit.add_comments(backward, _lines(core))
     grads = rev.grads(rev.wrt)
     bwd_body.append(
         gast.Return(value=grads[0] if len(grads) == 1 else gast.Tuple(elts=grads, ctx=gast.Load()))

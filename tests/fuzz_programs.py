@@ -192,7 +192,7 @@ class Builder:
         kinds = ["new_s", "new_a", "re_s", "re_a", "aug", "setitem", "likelihood"]
         kinds += ["call"] * self.calls
         if depth < self.max_depth:
-            kinds += ["if", "for_range", "for_array", "while", "list"]
+            kinds += ["if", "for_range", "for_array", "while", "list", "checkpoint"]
         if loop:
             kinds += ["break", "continue"]
         if fn_ret and depth > 0:
@@ -277,6 +277,11 @@ class Builder:
                 lines.append(f"{pad}else:")
                 lines += self.block(env.copy(), ind + 1, depth + 1, loop, fn_ret)
             return lines
+        if kind == "checkpoint":  # recomputed in the backward sweep (s2s/checkpoint.py)
+            # the block always runs: what it defines is defined after it (unless it jumps, and
+            # then nothing after it runs)
+            inner = self.block(env, ind + 1, depth + 1, loop, fn_ret)
+            return [f"{pad}with s2s.checkpoint():"] + inner
         if kind == "for_range":
             i = self.fresh("i")
             bound = ch.pick(self.bounds)
@@ -363,7 +368,7 @@ class Builder:
         env = Env(["s", "p['b']"], ["x", "p['w']"], set())
         body = self.block(env, 1, 0, False, True, count=self.ch.int(1, self.max_stmts))
         ret = f"    return {self.scalar(env)}"
-        lines = ["import numpy as np", ""]
+        lines = ["import numpy as np", "import s2s", ""]
         i = 0
         while i < len(self.helpers):  # a helper's body may call nothing: no new helpers
             lines += self.helper_def(*self.helpers[i]) + [""]
@@ -511,6 +516,10 @@ def _check_program(source: str, wrt: Any, ch: Any) -> str:
     if not np.allclose(fd1, fd2, rtol=1e-4, atol=1e-6):
         return "skip"
     assert np.allclose(g, fd1, rtol=1e-4, atol=1e-6), f"reverse {g} != fd {fd1}"
+
+    # Every outermost loop in checkpointed segments: the same gradient.
+    g_seg = _flat_named(s2s.grad(f, wrt=wrt, checkpoint_loops="sqrt")(*args), wrt)
+    assert np.allclose(g_seg, g, rtol=1e-10, atol=1e-12), f"segmented {g_seg} != {g}"
 
     # Forward vs reverse: <grad, t> == jvp(t); the pullback of 1.0 is the gradient.
     t = _tangent(ch, wrt)

@@ -338,3 +338,41 @@ def test_grad_of_a_checkpointed_gradient(x, n):
     eps = 1e-6
     g = s2s.grad(scalar_plain)
     assert want == pytest.approx((g(x + eps, n) - g(x - eps, n)) / (2 * eps), rel=1e-5, abs=1e-7)
+
+
+# -- a block in a forward/backward pair (s2s.vjp, and the user's functions it calls) ----------
+
+
+def reads_a_name_set_once(x, w):
+    scale = np.sum(w)  # assigned once: the recomputation reads it live, not from the tape
+    with s2s.checkpoint():
+        z = np.sin(x) * scale
+    return np.sum(z * z)
+
+
+def returns_from_a_loop_in_a_block(x, w):
+    with s2s.checkpoint():
+        a = np.sin(x) * w
+        for i in range(2):
+            return np.hypot(np.sum(a), 1.0 + 0.5 * x[i])  # pushes names it assigns next
+    return np.dot(x, a)
+
+
+def calls(x, w):
+    return reads_a_name_set_once(x * 0.5, w) + returns_from_a_loop_in_a_block(x, w)
+
+
+@settings(max_examples=10, deadline=None)
+@given(arrays((3,)), arrays((3,)))
+def test_blocks_in_a_forward_backward_pair(x, w):
+    """The backward function of a pair runs the block again on its own: the names the block
+    reads live come with the pair's end state, and the names it pushes before assigning them
+    start as None there (they were a NameError and an UnboundLocalError)."""
+    for f in (reads_a_name_set_once, returns_from_a_loop_in_a_block, calls):
+        for wrt in (0, 1):
+            want = numerical_grad(f, (x, w), wrt)
+            np.testing.assert_allclose(s2s.grad(f, wrt=wrt)(x, w), want, rtol=1e-6, atol=1e-8)
+            value, pullback = s2s.vjp(f, wrt=wrt)(x, w)
+            assert value == f(x, w)
+            np.testing.assert_allclose(pullback(1.0), want, rtol=1e-6, atol=1e-8)
+            np.testing.assert_allclose(pullback(2.0), 2.0 * want, rtol=1e-6, atol=1e-8)
