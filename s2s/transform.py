@@ -158,20 +158,10 @@ def _pushed_first(stmts: list, tape: str) -> set[str]:
 
     def visit(block: list) -> None:
         for s in block:
-            if (
-                isinstance(s, gast.Expr)
-                and isinstance(s.value, gast.Call)
-                and isinstance(s.value.func, gast.Attribute)
-                and s.value.func.attr == "append"
-                and isinstance(s.value.func.value, gast.Name)
-                and s.value.func.value.id == tape
-                and len(s.value.args) == 1
-            ):
-                v = s.value.args[0]
-                if is_call(v, "shape_of", 1) or is_call(v, "copy_value", 1):
-                    v = v.args[0]
-                if isinstance(v, gast.Name) and v.id not in seen:
-                    out.add(v.id)
+            v = _pushed(s, tape)
+            if v is not None:
+                if v not in seen:
+                    out.add(v)
                 continue
             if isinstance(s, (gast.If, gast.While)):
                 visit(s.body)
@@ -428,7 +418,7 @@ def _restored(forward: list, p: str, tape: str) -> bool:
     for block in nodes.blocks(forward):
         pushed = False
         for s in block:
-            if _pushes(s, p, tape):
+            if _pushed(s, tape) == p:
                 pushed = True
                 continue
             stores = _stores(s, p)
@@ -464,8 +454,9 @@ def _copies(s: Any, p: str) -> bool:
     )
 
 
-def _pushes(s: Any, p: str, tape: str) -> bool:
-    """`s` is `tape.append(p)`, `tape.append(shape_of(p))` or `tape.append(copy_value(p))`."""
+def _pushed(s: Any, tape: str) -> str | None:
+    """The name `s` pushes to `tape` to restore it later (`tape.append(v)`,
+    `tape.append(shape_of(v))`, `tape.append(copy_value(v))`), or None."""
     if not (
         isinstance(s, gast.Expr)
         and isinstance(s.value, gast.Call)
@@ -475,11 +466,11 @@ def _pushes(s: Any, p: str, tape: str) -> bool:
         and s.value.func.value.id == tape
         and len(s.value.args) == 1
     ):
-        return False
+        return None
     v = s.value.args[0]
     if is_call(v, "shape_of", 1) or is_call(v, "copy_value", 1):
         v = v.args[0]
-    return isinstance(v, gast.Name) and v.id == p
+    return v.id if isinstance(v, gast.Name) else None
 
 
 @dataclass
