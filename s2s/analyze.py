@@ -724,6 +724,7 @@ def to_be_recorded(
     invariant: Any = frozenset(),
     shape_reads: dict[int, tuple[set[str], set[str]]] | None = None,
     join_shapes: dict[int, set[str]] | None = None,
+    hoisted: Any = frozenset(),
 ) -> Flow:
     """Forward dataflow: R = names read by the backward sweep since their last assignment.
 
@@ -732,7 +733,8 @@ def to_be_recorded(
     `reads[id(s)]` is (names read as operands, names read as the statement's own result);
     `control_reads[id(s)]` are names an `if`/`for` re-reads at its end in the backward sweep.
     Statements in `invariant` (see `loop_invariants`) write the value their name already
-    holds, so they never need a push.
+    holds, so they never need a push; those in `hoisted` run once, before their loop, in
+    the forward sweep only (a checkpointed block run again reads their names live).
     `shape_reads[id(s)]` are (operands, own result) the adjoint reads only for their shape and
     dtype (`unbroadcast(g, x)`, `zeros_like(x)`): R holds them as `"v.shape"`, and overwriting
     `v` while only `"v.shape"` is in R pushes a stand-in of v's shape, not its value.
@@ -760,6 +762,7 @@ def to_be_recorded(
             # it live (a read of the backward sweep: the end state of a forward/backward pair)
             live = (saved & stable) - partial
             saved -= live
+            live |= {infos[id(c)].target for c in walk_stmts(s.body) if id(c) in hoisted}
             flow.checkpoints[id(s)] = (sorted(saved), partial & saved)
             flow.maybe_undefined |= saved - D
             R1, D1 = block(s.body, set(R), set(D))

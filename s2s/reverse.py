@@ -652,7 +652,13 @@ class Reverse:
             if info.target is not None and info.target in self.active
             else const(0.0)
         )
-        lead = [name(self.tape), d_result] + [name(self.d(v)) for v in inout]
+        d_inout = [name(self.d(v)) for v in inout]
+        tape_arg = bound.arguments.get("tape")
+        if not inout and _generated_fn(fn) and isinstance(tape_arg, gast.Name):
+            # a generated pair's backward function takes its tape's adjoint: a tape with no
+            # derivative (`fwd_g([], ...)`, a plain run that keeps nothing) has a zero one
+            d_inout = [call("zeros_like", load_copy(tape_arg))]
+        lead = [name(self.tape), d_result] + d_inout
         bwd_call = gast.Call(func=name(bwd_name), args=lead + args, keywords=kws)
         if not outs:
             sp.pre.append(expr_stmt(bwd_call))
@@ -738,6 +744,7 @@ class Reverse:
             set(self.invariant),
             shape_reads,
             self.join_shapes(),
+            {id(h) for hs in self.number_invariants().values() for h in hs},
         )
         self.plan_hoisting()
 

@@ -376,3 +376,53 @@ def test_blocks_in_a_forward_backward_pair(x, w):
             assert value == f(x, w)
             np.testing.assert_allclose(pullback(1.0), want, rtol=1e-6, atol=1e-8)
             np.testing.assert_allclose(pullback(2.0), 2.0 * want, rtol=1e-6, atol=1e-8)
+
+
+def invariant_number_in_segments(u, w):
+    for _ in range(3):
+        p = np.tanh(w * u * np.maximum(w - w, 2.0))  # `w - w`: computed once, before the loop
+    return np.sum(p)
+
+
+def calls_segmented(x, s):
+    return invariant_number_in_segments(x[0], s) * x[1]
+
+
+def test_a_number_computed_before_a_segmented_loop_in_a_called_function():
+    """Under checkpoint_loops="sqrt", the backward function of the pair runs each segment
+    again; the loop-invariant number the forward sweep computed once before the loop comes
+    with the pair's end state (it was a NameError)."""
+    x, s = np.array([0.3, 0.5]), 0.7
+    want = numerical_grad(calls_segmented, (x, s), 0)
+    got = s2s.grad(calls_segmented, checkpoint_loops="sqrt")(x, s)
+    np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(got, s2s.grad(calls_segmented)(x, s), rtol=1e-12)
+
+
+def keeps_nothing(u, w):
+    with s2s.checkpoint():
+        u = np.sum(w)  # noqa: F841  (a block whose value nothing reads)
+    return np.cumsum(w) * 0.5
+
+
+def block_around_a_call(x):
+    with s2s.checkpoint():
+        a = keeps_nothing(np.dot(x, x), x * 2.0) + 0.0
+    return np.sum(a * x)
+
+
+_d_block_around_a_call = s2s.grad(block_around_a_call)
+
+
+def gradient_along(x, v):
+    return np.sum(_d_block_around_a_call(x) * v)
+
+
+@settings(max_examples=5, deadline=None)
+@given(arrays((3,)), arrays((3,)))
+def test_grad_of_a_gradient_with_a_checkpointed_call(x, v):
+    """The gradient runs the call once plainly (`fwd_g([], ...)`, a tape it throws away) and
+    once again for its adjoint; differentiated again, the plain run's tape has a zero adjoint
+    (the backward function of `fwd_g` was called without one: a TypeError)."""
+    want = numerical_grad(gradient_along, (x, v), 0)
+    np.testing.assert_allclose(s2s.grad(gradient_along)(x, v), want, rtol=1e-5, atol=1e-7)
