@@ -21,6 +21,7 @@ from typing import Any
 import gast
 
 from .errors import S2SError
+from .nodes import walk
 
 __all__ = ["NonFiniteGradientError", "instrument"]
 
@@ -31,7 +32,7 @@ def _temporaries(body: list) -> dict[str, Any]:
     """Each normalizer temporary `_k` of the core, mapped to the expression it stands for."""
     defs: dict[str, Any] = {}
     for node in body:
-        for s in gast.walk(node):
+        for s in walk(node):
             if (
                 isinstance(s, gast.Assign)
                 and len(s.targets) == 1

@@ -31,7 +31,7 @@ from s2s.backends import tangents as _tangents  # noqa: F401  (registers the hel
 from . import analyze as A
 from . import emit, idioms
 from .errors import NoRuleError, UnsupportedSyntaxError
-from .nodes import blocks
+from .nodes import blocks, children, walk
 from .normalize import CoreFunction, assign, const, load_copy, name, normalize, store
 from .optimize import optimize
 from .parse import parse_function
@@ -555,7 +555,7 @@ class Forward:
         read = {
             n.slice.id
             for stmt in tpl.body
-            for n in gast.walk(stmt.value)
+            for n in walk(stmt.value)
             if _is_d(n) and isinstance(n.slice, gast.Name)
         }
         for p in tpl.params[1:]:
@@ -606,7 +606,7 @@ class Forward:
             return []
         if out_value is None:
             return self.set_tangent(y, None, st)
-        used = {n.id for n in gast.walk(out_value) if isinstance(n, gast.Name)}
+        used = {n.id for n in walk(out_value) if isinstance(n, gast.Name)}
         pre = [p for p in pre if p.targets[0].id in used]
         return pre + self.set_tangent(y, out_value, st, aliases=_aliases(out_value, self))
 
@@ -1044,12 +1044,12 @@ def _mark_narrowed(node: Any, dropped: _Zero) -> Any:
 
 
 def _narrowed(node: Any) -> bool:
-    return any(getattr(n, "s2s_narrowed", False) for n in gast.walk(node))
+    return any(getattr(n, "s2s_narrowed", False) for n in walk(node))
 
 
 def _strip(node: Any) -> Any:
     """Remove the simplifier's marks (so a later deepcopy does not carry them)."""
-    for n in gast.walk(node):
+    for n in walk(node):
         for attr in ("s2s_narrowed",):
             if hasattr(n, attr):
                 delattr(n, attr)
@@ -1071,7 +1071,7 @@ def _aliases(expr: Any, fwd: Forward) -> set[str]:
     ):
         return set()
     out: set[str] = set()
-    for child in gast.iter_child_nodes(expr):
+    for child in children(expr):
         out |= _aliases(child, fwd)
     return out
 
@@ -1166,7 +1166,7 @@ def _sink_tangent_temps(body: list) -> None:
         changed = False
         loads: dict[str, int] = {}
         stores: dict[str, int] = {}
-        for n in gast.walk(gast.Module(body=body, type_ignores=[])):
+        for n in walk(gast.Module(body=body, type_ignores=[])):
             if isinstance(n, gast.Name):
                 table = stores if isinstance(n.ctx, gast.Store) else loads
                 table[n.id] = table.get(n.id, 0) + 1
@@ -1190,7 +1190,7 @@ def _sink_tangent_temps(body: list) -> None:
 def _sink_one(block: list, i: int) -> bool:
     s = block[i]
     tk = s.targets[0].id
-    needs = {n.id for n in gast.walk(s.value) if isinstance(n, gast.Name)}
+    needs = {n.id for n in walk(s.value) if isinstance(n, gast.Name)}
     for j in range(i + 1, len(block)):
         u = block[j]
         if isinstance(u, (gast.If, gast.For, gast.While)):
@@ -1200,14 +1200,14 @@ def _sink_one(block: list, i: int) -> bool:
             and not _is_comment(u)
             or isinstance(u, gast.Assign)
             and not isinstance(u.targets[0], gast.Name)
-            and not any(isinstance(n, gast.Name) and n.id == tk for n in gast.walk(u.value))
+            and not any(isinstance(n, gast.Name) and n.id == tk for n in walk(u.value))
         ):
             return False  # an in-place write: views read by the tangent may change
-        if any(isinstance(n, gast.Name) and n.id == tk for n in gast.walk(u)):
+        if any(isinstance(n, gast.Name) and n.id == tk for n in walk(u)):
             if not isinstance(u, (gast.Assign, gast.Return)) or u.value is None:
                 return False
             if isinstance(u, gast.Assign) and any(
-                isinstance(n, gast.Name) and n.id == tk for n in gast.walk(u.targets[0])
+                isinstance(n, gast.Name) and n.id == tk for n in walk(u.targets[0])
             ):
                 return False
             u.value = _ReplaceName(tk, s.value).visit(u.value)
@@ -1230,10 +1230,10 @@ def _is_comment(s: Any) -> bool:
 def _writes(s: Any) -> set[str]:
     out = set()
     if isinstance(s, gast.Assign):
-        for n in gast.walk(s.targets[0]):
+        for n in walk(s.targets[0]):
             if isinstance(n, gast.Name):
                 out.add(n.id)
-    for n in gast.walk(s):
+    for n in walk(s):
         if (
             isinstance(n, gast.Call)
             and isinstance(n.func, gast.Attribute)

@@ -28,7 +28,7 @@ from . import idioms
 from . import shapes as S
 from .checkpoint import segment_loops, uses_markers
 from .errors import NoRuleError, UnsupportedSyntaxError
-from .nodes import clone
+from .nodes import children, clone, walk
 from .normalize import CoreFunction, assign, const, is_atom, load_copy, name, store
 from .uniform import Reductions
 
@@ -116,15 +116,15 @@ def _shape_free(stmts: list, d_y: str, contribs: set[str]) -> bool:
     helper that broadcasts a number (`unreduce`, ...); never reshaped, indexed or a matmul."""
     parents: dict[int, Any] = {}
     for st in stmts:
-        for node in gast.walk(st):
-            for child in gast.iter_child_nodes(node):
+        for node in walk(st):
+            for child in children(node):
                 parents[id(child)] = node
     todo, seen = [d_y], set()
     while todo:
         var = todo.pop()
         seen.add(var)
         for st in stmts:
-            for node in gast.walk(st):
+            for node in walk(st):
                 if not (isinstance(node, gast.Name) and node.id == var):
                     continue
                 if isinstance(node.ctx, gast.Store):
@@ -610,7 +610,7 @@ class Reverse:
         pattern (`0.0 * b` has b's shape, and `unbroadcast` would have fixed a smaller one)."""
         d_y = self.d(info.target)
         others = []
-        for n in gast.walk(g):
+        for n in walk(g):
             if isinstance(n, gast.Name) and n.id != d_y and n.id not in self.scalars:
                 if n.id not in self.shapes:
                     return False
@@ -999,7 +999,7 @@ class Reverse:
         out += clone(hook.body)
         out.append(assign(dv, name(hook.grad), line))
         for node in out:
-            for n in gast.walk(node):
+            for n in walk(node):
                 if isinstance(n, gast.stmt):
                     n.s2s_line = line
         return out, Z - {hook.var}
@@ -1498,13 +1498,13 @@ def _is_d(node: Any) -> bool:
 def _live_pre(pre: list, contribs: list) -> list:
     used = set()
     for c in contribs:
-        used |= {n.id for n in gast.walk(c.value) if isinstance(n, gast.Name)}
+        used |= {n.id for n in walk(c.value) if isinstance(n, gast.Name)}
     kept = []
     for s in reversed(pre):
         tgt = s.targets[0].id if isinstance(s, gast.Assign) else None
         if tgt is None or tgt in used:
             kept.append(s)
-            used |= {n.id for n in gast.walk(s.value) if isinstance(n, gast.Name)}
+            used |= {n.id for n in walk(s.value) if isinstance(n, gast.Name)}
     return list(reversed(kept))
 
 
@@ -1602,7 +1602,7 @@ def _split_reads(nodes: list, local: set[str]) -> tuple[set[str], set[str]]:
             for kw in node.keywords:
                 visit(kw.value)
             return
-        for child in gast.iter_child_nodes(node):
+        for child in children(node):
             visit(child)
 
     for node in nodes:
