@@ -131,6 +131,10 @@ def to_source(node: Any) -> str:
 
 
 _CONTEXTS = {gast.Load: ast.Load(), gast.Store: ast.Store(), gast.Del: ast.Del()}
+_ATOMS = frozenset((str, int, float, complex, bool, bytes, type(None), type(Ellipsis)))
+_MISSING = object()
+#: gast class -> (its `ast` class, that class's fields, whether it has a line number)
+_AST_OF: dict[type, tuple[type, tuple[str, ...], bool]] = {}
 
 
 def to_ast(node: Any) -> Any:
@@ -138,26 +142,35 @@ def to_ast(node: Any) -> Any:
     several times faster (a `Param` name becomes an `arg`, a handler's name a string); every
     statement and expression gets line 1 (unparsing reads the line only to find type
     comments; the text has no locations)."""
-    if isinstance(node, list):
+    cls = node.__class__
+    if cls in _ATOMS:
+        return node
+    if cls is list:
         return [to_ast(x) for x in node]
     if not isinstance(node, gast.AST):
-        return node
-    if isinstance(node, gast.Name):
+        return [to_ast(x) for x in node] if isinstance(node, list) else node
+    if cls is gast.Name:
         if isinstance(node.ctx, gast.Param):
             new = ast.arg(
                 arg=node.id, annotation=to_ast(node.annotation), type_comment=node.type_comment
             )
         else:
             new = ast.Name(id=node.id, ctx=_CONTEXTS[type(node.ctx)])
-    else:
-        cls = getattr(ast, type(node).__name__)
-        new = cls.__new__(cls)
-        for field in cls._fields:
-            if hasattr(node, field):
-                setattr(new, field, to_ast(getattr(node, field)))
-        if isinstance(node, gast.ExceptHandler) and node.name is not None:
-            new.name = node.name.id
-    if "lineno" in new._attributes:
+        new.lineno = 1
+        return new
+    spec = _AST_OF.get(cls)
+    if spec is None:
+        target = getattr(ast, cls.__name__)
+        spec = _AST_OF[cls] = (target, target._fields, "lineno" in target._attributes)
+    target, fields, lined = spec
+    new = target.__new__(target)
+    for field in fields:
+        value = getattr(node, field, _MISSING)
+        if value is not _MISSING:
+            setattr(new, field, value if value.__class__ in _ATOMS else to_ast(value))
+    if isinstance(node, gast.ExceptHandler) and node.name is not None:
+        new.name = node.name.id
+    if lined:
         new.lineno = 1
     return new
 

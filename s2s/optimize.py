@@ -66,6 +66,20 @@ def _stored(node: Any) -> set[str]:
     }
 
 
+def _stores_of(block: list) -> Any:
+    """`stores(j)`: the names `block[j]` stores, found once, when first asked for (for a pass
+    that changes no assignment of the block)."""
+    stored: list[set[str] | None] = [None] * len(block)
+
+    def stores(j: int) -> set[str]:
+        found = stored[j]
+        if found is None:
+            found = stored[j] = _stored(block[j])
+        return found
+
+    return stores
+
+
 def _propagate_copies(fn: Any) -> bool:
     changed = False
     for block in _blocks(fn):
@@ -81,6 +95,7 @@ def _propagate_copies(fn: Any) -> bool:
                 continue
             keep.append(s)
         block[:] = keep
+        stores = _stores_of(block)  # the pass renames reads only: stores stay as they are
         for i, s in enumerate(block):
             if (
                 isinstance(s, gast.Assign)
@@ -89,7 +104,7 @@ def _propagate_copies(fn: Any) -> bool:
                 and type(s.value.value) is float
                 and _removable(s.targets[0].id)
             ):
-                changed |= _propagate_number(block[i + 1 :], s.targets[0].id, s.value.value)
+                changed |= _propagate_number(block, i + 1, stores, s.targets[0].id, s.value.value)
                 continue
             if not (
                 isinstance(s, gast.Assign)
@@ -99,8 +114,10 @@ def _propagate_copies(fn: Any) -> bool:
             ):
                 continue
             src, dst = s.value.id, s.targets[0].id
-            for later in block[i + 1 :]:
-                stops = bool(_stored(later) & {src, dst})
+            for j in range(i + 1, len(block)):
+                later = block[j]
+                stored_j = stores(j)
+                stops = src in stored_j or dst in stored_j
                 if stops and not isinstance(later, gast.Assign):
                     break  # a loop or branch that rebinds one of them
                 parts = [later.value] if stops else [later]
@@ -118,12 +135,14 @@ def _propagate_copies(fn: Any) -> bool:
     return changed
 
 
-def _propagate_number(later: list, dst: str, value: float) -> bool:
-    """After `d_3 = 1.0` (a seed), later reads of `d_3` in the block read `1.0` (which then
-    folds: `1.0 * y` is `y`), up to the first statement that assigns it again."""
+def _propagate_number(block: list, start: int, stores: Any, dst: str, value: float) -> bool:
+    """After `d_3 = 1.0` (a seed), later reads of `d_3` in the block (`block[start:]`) read
+    `1.0` (which then folds: `1.0 * y` is `y`), up to the first statement that assigns it
+    again. `stores(j)`: the names `block[j]` stores."""
     changed = False
-    for s in later:
-        stops = dst in _stored(s)
+    for j in range(start, len(block)):
+        s = block[j]
+        stops = dst in stores(j)
         if stops and not isinstance(s, gast.Assign):
             break
         part = s.value if stops else s
@@ -375,10 +394,11 @@ def _accumulate_in_place(fn: Any) -> None:
 
     ok: dict[str, bool] = {}
     accs: dict[str, list[int]] = {}
+    acc_of: dict[int, str | None] = {}  # id(statement) -> what it accumulates into
     for i, (s, _loops) in enumerate(order):
         if isinstance(s, (gast.If, gast.For, gast.While)):
             continue
-        acc = self_acc(s)
+        acc = acc_of[id(s)] = self_acc(s)
         if acc is not None:
             accs.setdefault(acc, []).append(i)
             ok.setdefault(acc, acc.startswith("d") and acc not in params)
@@ -394,33 +414,34 @@ def _accumulate_in_place(fn: Any) -> None:
             if isinstance(s, (gast.If, gast.While))
             else ([s.iter] if isinstance(s, gast.For) else [s])
         )
-        acc = self_acc(s)
+        acc = acc_of.get(id(s))
         loop_ids = {id(lp) for lp in loops}
         for part in parts:
+            # the reads that would keep a reference if they were no operand of arithmetic:
+            # only they need the (slower) walk that finds the operands
+            found = [
+                n
+                for n in names(part)
+                if isinstance(n.ctx, gast.Load)
+                and n.id in accs
+                and ok.get(n.id)
+                and (i <= last_acc[n.id] or acc_loops[n.id] & loop_ids)
+            ]
+            if not found:
+                continue
             arithmetic = set()  # ids of the operands of arithmetic in `part`
-            found = []
             for node in walk(part):
                 if isinstance(node, gast.BinOp):
                     arithmetic |= {id(node.left), id(node.right)}
                 elif isinstance(node, gast.UnaryOp):
                     arithmetic.add(id(node.operand))
-                elif isinstance(node, gast.Name):
-                    found.append(node)
             for n in found:
-                if not (
-                    isinstance(n, gast.Name)
-                    and isinstance(n.ctx, gast.Load)
-                    and n.id in accs
-                    and ok.get(n.id)
-                ):
-                    continue
                 if id(n) in arithmetic or (acc == n.id and n is s.value.left):
                     continue
-                if i <= last_acc[n.id] or acc_loops[n.id] & loop_ids:
-                    ok[n.id] = False
+                ok[n.id] = False
     for block in _blocks(fn):
         for k, s in enumerate(block):
-            acc = self_acc(s)
+            acc = acc_of.get(id(s))
             if acc is not None and ok.get(acc):
                 node = gast.AugAssign(target=s.targets[0], op=s.value.op, value=s.value.right)
                 if hasattr(s, "s2s_line"):
@@ -943,15 +964,28 @@ def _dead_code(fn: Any, pure_calls: set[str]) -> bool:
     """Remove pure assignments to generated names whose value is never read afterwards
     (liveness over the structured body: branches join, loops iterate to a fixpoint)."""
     removed = [False]
+    # Statements are only taken out of their lists here, never changed: what a node reads,
+    # stores and whether a loop jumps is found once (loops are walked until their liveness
+    # settles). The memos hold the nodes, so that no id is reused meanwhile.
     memo: dict[int, tuple[Any, set[str]]] = {}  # id(node) -> (node, the names it reads)
+    stored: dict[int, tuple[Any, set[str]]] = {}  # id(node) -> (node, the names it stores)
+    jumps: dict[int, tuple[Any, bool]] = {}  # id(loop) -> (loop, it holds a break/continue)
 
     def loads(node: Any) -> set[str]:
         """The names `node` reads (shared: not to be changed)."""
         if node is None:
             return set()
-        if id(node) not in memo:  # loops are walked until their liveness settles
-            memo[id(node)] = (node, set(_reads(node)))
-        return memo[id(node)][1]
+        found = memo.get(id(node))
+        if found is None:
+            found = memo[id(node)] = (node, set(_reads(node)))
+        return found[1]
+
+    def stores(node: Any) -> set[str]:
+        """The names `node` assigns (shared: not to be changed)."""
+        found = stored.get(id(node))
+        if found is None:
+            found = stored[id(node)] = (node, _stored(node))
+        return found[1]
 
     def block(stmts: list, live: set[str], remove: bool) -> set[str]:
         """`live`: a set of the caller's to update (what is live after `stmts`)."""
@@ -968,8 +1002,14 @@ def _dead_code(fn: Any, pure_calls: set[str]) -> bool:
 
     def loop(s: Any, live_out: set[str], remove: bool) -> set[str]:
         head = loads(s.iter) if isinstance(s, gast.For) else loads(s.test)
-        if any(isinstance(n, (gast.Break, gast.Continue)) for n in walk(s)):
-            return live_out | head | set(_reads(s))  # keep it simple where control jumps
+        jump = jumps.get(id(s))
+        if jump is None:
+            jump = jumps[id(s)] = (
+                s,
+                any(isinstance(n, (gast.Break, gast.Continue)) for n in walk(s)),
+            )
+        if jump[1]:
+            return live_out | head | loads(s)  # keep it simple where control jumps
         live_in: set[str] = set()
         while True:
             after_body = live_out | live_in | head
@@ -1001,9 +1041,9 @@ def _dead_code(fn: Any, pure_calls: set[str]) -> bool:
             return live, False
         if isinstance(s, gast.AugAssign):
             live |= loads(s)
-            live |= _stored(s)
+            live |= stores(s)
             return live, False
-        live -= _stored(s)
+        live -= stores(s)
         live |= loads(s)
         return live, False
 
@@ -1045,24 +1085,38 @@ def _is_neg(node: Any) -> bool:
     return isinstance(node, gast.UnaryOp) and isinstance(node.op, gast.USub)
 
 
+#: node classes with no node inside (a `Name` may hold an annotation)
+_LEAVES = frozenset((gast.Constant, gast.Load, gast.Store, gast.Del))
+
+
 class _Folder(gast.NodeTransformer):
     changed = False
 
     def visit(self, node: Any) -> Any:
-        if isinstance(node, gast.BinOp):
+        cls = node.__class__
+        if cls is gast.BinOp:
             return self.visit_BinOp(node)
-        if isinstance(node, gast.UnaryOp):
+        if cls is gast.UnaryOp:
             return self.visit_UnaryOp(node)
+        if cls in _LEAVES or (cls is gast.Name and node.annotation is None):
+            return node  # nothing inside to fold
         return self.generic_visit(node)
 
     def generic_visit(self, node: Any) -> Any:
-        """`NodeTransformer.generic_visit` for a pass that only replaces nodes (faster)."""
+        """`NodeTransformer.generic_visit` for a pass that only replaces nodes (faster): a
+        field is set again only where its node was replaced."""
         for field in node._fields:
             value = getattr(node, field, None)
             if isinstance(value, gast.AST):
-                setattr(node, field, self.visit(value))
+                new = self.visit(value)
+                if new is not value:
+                    setattr(node, field, new)
             elif isinstance(value, list):
-                value[:] = [self.visit(x) if isinstance(x, gast.AST) else x for x in value]
+                for i, x in enumerate(value):
+                    if isinstance(x, gast.AST):
+                        new = self.visit(x)
+                        if new is not x:
+                            value[i] = new
         return node
 
     def visit_BinOp(self, node: gast.BinOp) -> Any:
