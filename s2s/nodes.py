@@ -24,14 +24,22 @@ def clone(node: Any) -> Any:
 
     Unlike `copy.deepcopy`, a node that appears twice in the tree is copied twice."""
     cls = node.__class__
-    if cls in _IMMUTABLE:
-        return node
     if cls is list:
-        return [clone(x) for x in node]
+        return [x if x.__class__ in _IMMUTABLE else clone(x) for x in node]
     if isinstance(node, _AST):
         new = cls.__new__(cls)
-        new.__dict__.update({k: clone(v) for k, v in node.__dict__.items()})
+        fields = new.__dict__
+        for k, v in node.__dict__.items():  # atoms and lists inline: most fields are
+            c = v.__class__
+            if c in _IMMUTABLE:
+                fields[k] = v
+            elif c is list:
+                fields[k] = [x if x.__class__ in _IMMUTABLE else clone(x) for x in v]
+            else:
+                fields[k] = clone(v)
         return new
+    if cls in _IMMUTABLE:
+        return node
     return copy.deepcopy(node)
 
 
@@ -64,7 +72,9 @@ def walk(node: Any) -> Iterator[Any]:
 
 #: fields that never hold a name: operators, contexts, identifiers and other strings
 _NO_NAMES = frozenset({"ctx", "op", "ops", "id", "attr", "type_comment", "kind"})
-_NAME_FIELDS: dict[type, tuple[str, ...]] = {}
+#: the fields `names` looks into, per class (found on first sight; a constant's value and a
+#: keyword's argument name are never nodes)
+_NAME_FIELDS: dict[type, tuple[str, ...]] = {gast.Constant: (), gast.keyword: ("value",)}
 
 
 def names(node: Any) -> list[gast.Name]:
