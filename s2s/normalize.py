@@ -147,6 +147,8 @@ _UNSUPPORTED_EXPR = {
     gast.Starred: ("star-arguments (`*args`) are not supported", "pass arguments one by one"),
 }
 
+_UNSUPPORTED_EXPR_CLASSES = tuple(_UNSUPPORTED_EXPR)
+
 
 @dataclass
 class Hook:
@@ -237,16 +239,17 @@ class Normalizer:
     def check_withs(self, tree: Any) -> None:
         """Refuse every `with` but s2s's own, and hook blocks that could not run on their own
         in the backward sweep; record the hooks' names."""
-        hooks = [s for s in walk(tree) if self.with_kind(s) == "hook"]
+        withs = [s for s in walk(tree) if isinstance(s, (gast.With, gast.AsyncWith))]
+        self.hook_names: dict[int, tuple[set[str], list[str]]] = {}
+        if not withs:
+            return  # (most functions: no walk for the names outside hook blocks)
+        hooks = [s for s in withs if self.with_kind(s) == "hook"]
         inside: set[int] = set()
         for h in hooks:  # the blocks and their `as` names are the backward sweep's own
             inside |= {id(n) for b in h.body for n in walk(b)}
             inside.add(id(h.items[0].optional_vars))
         outside = {n.id for n in walk(tree) if isinstance(n, gast.Name) and id(n) not in inside}
-        self.hook_names: dict[int, tuple[set[str], list[str]]] = {}
-        for s in walk(tree):
-            if not isinstance(s, (gast.With, gast.AsyncWith)):
-                continue
+        for s in withs:
             kind = self.with_kind(s)
             if kind is None:
                 msg, hint = _UNSUPPORTED_STMT[type(s)]
@@ -1029,9 +1032,10 @@ class Normalizer:
 
     def expr(self, node: Any, out: list) -> Any:
         """Flatten the children of `node` to atoms; return the one-operation expression."""
-        for cls, (msg, hint) in _UNSUPPORTED_EXPR.items():
-            if isinstance(node, cls):
-                raise self.error(node, msg, hint)
+        if isinstance(node, _UNSUPPORTED_EXPR_CLASSES):
+            for cls, (msg, hint) in _UNSUPPORTED_EXPR.items():
+                if isinstance(node, cls):
+                    raise self.error(node, msg, hint)
         if isinstance(node, gast.Name):
             self._known(node)
             return name(node.id)
@@ -1462,9 +1466,10 @@ def normalize(parsed: ParsedFunction) -> CoreFunction:
     defaults = list(args.defaults)
     kw_defaults = list(args.kw_defaults)
     for n in walk(tree):
-        for cls, (msg, hint) in _UNSUPPORTED_EXPR.items():
-            if isinstance(n, cls) and cls is not gast.Starred:
-                raise info.error(UnsupportedSyntaxError, n, msg, hint)
+        if isinstance(n, _UNSUPPORTED_EXPR_CLASSES):
+            for cls, (msg, hint) in _UNSUPPORTED_EXPR.items():
+                if isinstance(n, cls) and cls is not gast.Starred:
+                    raise info.error(UnsupportedSyntaxError, n, msg, hint)
         if isinstance(n, (gast.Yield, gast.YieldFrom)):
             raise info.error(UnsupportedSyntaxError, n, "generators cannot be differentiated")
         if isinstance(n, gast.Constant) and isinstance(n.value, complex):
