@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 from collections import deque
 from collections.abc import Iterator
+from operator import attrgetter
 from typing import Any
 
 import gast
@@ -72,9 +73,24 @@ def walk(node: Any) -> Iterator[Any]:
 
 #: fields that never hold a name: operators, contexts, identifiers and other strings
 _NO_NAMES = frozenset({"ctx", "op", "ops", "id", "attr", "type_comment", "kind"})
-#: the fields `names` looks into, per class (found on first sight; a constant's value and a
-#: keyword's argument name are never nodes)
-_NAME_FIELDS: dict[type, tuple[str, ...]] = {gast.Constant: (), gast.keyword: ("value",)}
+#: class -> (the fields `names` looks into, a function giving their values as a tuple), made
+#: on first sight of the class; a constant's value and a keyword's argument name are no nodes
+_NAME_FIELDS: dict[type, tuple[tuple[str, ...], Any]] = {}
+
+
+def _name_fields(cls: type) -> tuple[tuple[str, ...], Any]:
+    if cls is gast.Constant:
+        fields: tuple[str, ...] = ()
+    elif cls is gast.keyword:
+        fields = ("value",)
+    else:
+        fields = tuple(f for f in cls._fields if f not in _NO_NAMES)
+    if not fields:
+        return fields, lambda node: ()
+    get = attrgetter(*fields)  # one call for all the fields
+    if len(fields) == 1:
+        return fields, lambda node: (get(node),)
+    return fields, get
 
 
 def names(node: Any) -> list[gast.Name]:
@@ -91,15 +107,20 @@ def names(node: Any) -> list[gast.Name]:
             if node.annotation is not None:  # an argument's annotation
                 push(node.annotation)
             continue
-        fields = fields_of.get(cls)
-        if fields is None:
-            fields = fields_of[cls] = tuple(f for f in cls._fields if f not in _NO_NAMES)
-        for field in fields:
-            value = getattr(node, field, None)
-            if isinstance(value, _AST):
+        spec = fields_of.get(cls)
+        if spec is None:
+            if not isinstance(node, _AST):
+                continue  # not a node: a string field, an item of a list that is no node
+            spec = fields_of[cls] = _name_fields(cls)
+        try:
+            values = spec[1](node)
+        except AttributeError:  # a node made without one of its fields
+            values = tuple(getattr(node, f, None) for f in spec[0])
+        for value in values:
+            if value.__class__ is list:
+                extend(value)
+            elif value is not None:
                 push(value)
-            elif value.__class__ is list:
-                extend([x for x in value if isinstance(x, _AST)])
     return out
 
 
