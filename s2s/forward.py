@@ -32,6 +32,7 @@ from . import analyze as A
 from . import emit, idioms
 from .errors import NoRuleError, UnsupportedSyntaxError
 from .nodes import blocks, children, walk
+from .nodes import names as name_nodes
 from .normalize import CoreFunction, assign, const, load_copy, name, normalize, store
 from .optimize import optimize
 from .parse import parse_function
@@ -606,7 +607,7 @@ class Forward:
             return []
         if out_value is None:
             return self.set_tangent(y, None, st)
-        used = {n.id for n in walk(out_value) if isinstance(n, gast.Name)}
+        used = {n.id for n in name_nodes(out_value)}
         pre = [p for p in pre if p.targets[0].id in used]
         return pre + self.set_tangent(y, out_value, st, aliases=_aliases(out_value, self))
 
@@ -1190,7 +1191,7 @@ def _sink_tangent_temps(body: list) -> None:
 def _sink_one(block: list, i: int) -> bool:
     s = block[i]
     tk = s.targets[0].id
-    needs = {n.id for n in walk(s.value) if isinstance(n, gast.Name)}
+    needs = {n.id for n in name_nodes(s.value)}
     for j in range(i + 1, len(block)):
         u = block[j]
         if isinstance(u, (gast.If, gast.For, gast.While)):
@@ -1200,15 +1201,13 @@ def _sink_one(block: list, i: int) -> bool:
             and not _is_comment(u)
             or isinstance(u, gast.Assign)
             and not isinstance(u.targets[0], gast.Name)
-            and not any(isinstance(n, gast.Name) and n.id == tk for n in walk(u.value))
+            and not any(n.id == tk for n in name_nodes(u.value))
         ):
             return False  # an in-place write: views read by the tangent may change
-        if any(isinstance(n, gast.Name) and n.id == tk for n in walk(u)):
+        if any(n.id == tk for n in name_nodes(u)):
             if not isinstance(u, (gast.Assign, gast.Return)) or u.value is None:
                 return False
-            if isinstance(u, gast.Assign) and any(
-                isinstance(n, gast.Name) and n.id == tk for n in walk(u.targets[0])
-            ):
+            if isinstance(u, gast.Assign) and any(n.id == tk for n in name_nodes(u.targets[0])):
                 return False
             u.value = _ReplaceName(tk, s.value).visit(u.value)
             u.s2s_tangent = True

@@ -124,6 +124,27 @@ def names(node: Any) -> list[gast.Name]:
     return out
 
 
+#: the nodes statements are found in: statements, `except` handlers, `match` cases (no
+#: expression holds a statement)
+_HOLDS_STATEMENTS = (gast.stmt, gast.excepthandler, gast.match_case)
+
+
+def statements(node: Any) -> list[Any]:
+    """`node` and every statement inside it, nested ones included (in no particular order):
+    a `break` or a `return` is found without a walk of the expressions."""
+    out = []
+    todo = [node]
+    pop, extend = todo.pop, todo.extend
+    while todo:
+        node = pop()
+        out.append(node)
+        for field in node._fields:
+            value = getattr(node, field, None)
+            if value.__class__ is list:
+                extend([x for x in value if isinstance(x, _HOLDS_STATEMENTS)])
+    return out
+
+
 def blocks(body: list) -> Iterator[list]:
     """Every statement list of a function body: `body`, then those of its `if`s (both
     branches) and loops, nested ones included. Each list is yielded before the lists inside

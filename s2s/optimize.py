@@ -19,7 +19,7 @@ from typing import Any
 import gast
 
 from .emit import to_ast
-from .nodes import blocks, clone, is_call, names, walk
+from .nodes import blocks, clone, is_call, names, statements, walk
 from .normalize import assign, const, name, store
 
 _TEMP = re.compile(r"^_\d+$")
@@ -251,7 +251,7 @@ def _range_of(it: Any, wrapper: str | None) -> str | None:
 
 
 def _jumps(loop: Any) -> bool:
-    return any(isinstance(n, (gast.Break, gast.Continue, gast.Return)) for n in walk(loop))
+    return any(isinstance(n, (gast.Break, gast.Continue, gast.Return)) for n in statements(loop))
 
 
 def _restoring_loop(b: Any) -> tuple | None:
@@ -353,7 +353,7 @@ def _unused_loop_variables(fn: Any) -> None:
         ):
             continue
         t = s.target.id
-        inside = {id(x) for x in walk(s)}
+        inside = {id(x) for x in statements(s)}
         end = i  # seq[i : end + 1] is the loop and the statements inside it
         while end + 1 < len(seq) and id(seq[end + 1][0]) in inside:
             end += 1
@@ -1006,7 +1006,7 @@ def _dead_code(fn: Any, pure_calls: set[str]) -> bool:
         if jump is None:
             jump = jumps[id(s)] = (
                 s,
-                any(isinstance(n, (gast.Break, gast.Continue)) for n in walk(s)),
+                any(isinstance(n, (gast.Break, gast.Continue)) for n in statements(s)),
             )
         if jump[1]:
             return live_out | head | loads(s)  # keep it simple where control jumps

@@ -29,6 +29,7 @@ from . import shapes as S
 from .checkpoint import segment_loops, uses_markers
 from .errors import NoRuleError, UnsupportedSyntaxError
 from .nodes import children, clone, walk
+from .nodes import names as name_nodes
 from .normalize import CoreFunction, assign, const, is_atom, load_copy, name, store
 from .uniform import Reductions
 
@@ -1393,6 +1394,9 @@ class Reverse:
         ]
 
 
+_ATOMS = frozenset((str, int, float, complex, bool, bytes, type(None), type(Ellipsis)))
+
+
 @dataclass
 class _Subst(gast.NodeTransformer):
     """A copy of a template expression with its names bound (the template stays as it is)."""
@@ -1405,16 +1409,28 @@ class _Subst(gast.NodeTransformer):
     def __post_init__(self) -> None:
         super().__init__()
 
+    def visit(self, node: Any) -> Any:
+        """`NodeVisitor.visit` without the lookup of a method by name for every node."""
+        cls = node.__class__
+        if cls is gast.Name:
+            return self.visit_Name(node)
+        if cls is gast.Subscript:
+            return self.visit_Subscript(node)
+        return self.generic_visit(node)
+
     def generic_visit(self, node: Any) -> Any:
         new = node.__class__.__new__(node.__class__)
+        fields = new.__dict__
         for k, v in node.__dict__.items():
-            if isinstance(v, gast.AST) and k in node._fields:
+            if v.__class__ in _ATOMS:
+                pass  # (its own copy)
+            elif isinstance(v, gast.AST) and k in node._fields:
                 v = self.visit(v)
             elif isinstance(v, list) and k in node._fields:
                 v = [self.visit(x) if isinstance(x, gast.AST) else clone(x) for x in v]
             else:
                 v = clone(v)
-            new.__dict__[k] = v
+            fields[k] = v
         return new
 
     def visit_Subscript(self, node: gast.Subscript) -> Any:
@@ -1498,13 +1514,13 @@ def _is_d(node: Any) -> bool:
 def _live_pre(pre: list, contribs: list) -> list:
     used = set()
     for c in contribs:
-        used |= {n.id for n in walk(c.value) if isinstance(n, gast.Name)}
+        used |= {n.id for n in name_nodes(c.value)}
     kept = []
     for s in reversed(pre):
         tgt = s.targets[0].id if isinstance(s, gast.Assign) else None
         if tgt is None or tgt in used:
             kept.append(s)
-            used |= {n.id for n in walk(s.value) if isinstance(n, gast.Name)}
+            used |= {n.id for n in name_nodes(s.value)}
     return list(reversed(kept))
 
 

@@ -149,7 +149,7 @@ def _lines(core: CoreFunction):
 
 
 def _uses_tape(stmts: list, tape: str = "tape") -> bool:
-    return any(isinstance(n, gast.Name) and n.id == tape for s in stmts for n in nodes.walk(s))
+    return any(n.id == tape for s in stmts for n in nodes.names(s))
 
 
 def build_split(rev: Reverse, fwd_name: str, bwd_name: str) -> list:
