@@ -61,15 +61,23 @@ def renumber(fns: list[gast.FunctionDef], keep: list | None = None) -> None:
         fixed = {m.group(2) for v in (keep[i] if keep else ()) if (m := _TEMP.match(v))}
         mapping: dict[str, str] = {k: k for k in fixed}
         last = max((int(k) for k in fixed), default=0)
+        seen_ids: set[str] = set()  # (a name seen again adds nothing to the mapping)
         for node in _ordered_names(fn):
+            if node in seen_ids:
+                continue
+            seen_ids.add(node)
             m = _TEMP.match(node)
             if m and m.group(2) not in mapping:
                 last += 1
                 mapping[m.group(2)] = str(last)
+        renamed: dict[str, str | None] = {}  # old name -> new name (None: not a temporary)
         for n in found:
-            m = _TEMP.match(n.id)
-            if m:
-                n.id = f"{m.group(1) or ''}_{mapping[m.group(2)]}"
+            new = renamed.get(n.id, "")
+            if new == "":
+                m = _TEMP.match(n.id)
+                new = renamed[n.id] = f"{m.group(1) or ''}_{mapping[m.group(2)]}" if m else None
+            if new is not None:
+                n.id = new
 
 
 def _ordered_names(fn: Any):

@@ -395,6 +395,7 @@ def _accumulate_in_place(fn: Any) -> None:
     ok: dict[str, bool] = {}
     accs: dict[str, list[int]] = {}
     acc_of: dict[int, str | None] = {}  # id(statement) -> what it accumulates into
+    names_of: dict[int, list] = {}  # id(simple statement) -> its names (read again below)
     for i, (s, _loops) in enumerate(order):
         if isinstance(s, (gast.If, gast.For, gast.While)):
             continue
@@ -403,9 +404,12 @@ def _accumulate_in_place(fn: Any) -> None:
             accs.setdefault(acc, []).append(i)
             ok.setdefault(acc, acc.startswith("d") and acc not in params)
             continue
-        for t in _stored(s):
-            if not (isinstance(s, gast.Assign) and zero(s)):
-                ok[t] = False
+        found = names_of[id(s)] = names(s)
+        if isinstance(s, gast.Assign) and zero(s):
+            continue
+        for n in found:
+            if isinstance(n.ctx, (gast.Store, gast.Del)):
+                ok[n.id] = False
     last_acc = {v: max(ix) for v, ix in accs.items()}
     acc_loops = {v: {id(lp) for j in ix for lp in order[j][1]} for v, ix in accs.items()}
     for i, (s, loops) in enumerate(order):
@@ -421,7 +425,7 @@ def _accumulate_in_place(fn: Any) -> None:
             # only they need the (slower) walk that finds the operands
             found = [
                 n
-                for n in names(part)
+                for n in (names_of.get(id(part)) or names(part))
                 if isinstance(n.ctx, gast.Load)
                 and n.id in accs
                 and ok.get(n.id)
