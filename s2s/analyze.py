@@ -104,6 +104,11 @@ class StmtInfo:
 
 
 def atom_names(node: Any, local: set[str]) -> list[str]:
+    cls = node.__class__
+    if cls is gast.Name and node.annotation is None:  # (most atoms: no walk)
+        return [node.id] if node.id in local else []
+    if cls is gast.Constant:
+        return []
     out = []
     for n in walk(node):
         if isinstance(n, gast.Name) and n.id in local and n.id not in out:

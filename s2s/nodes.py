@@ -124,6 +124,38 @@ def names(node: Any) -> list[gast.Name]:
     return out
 
 
+def calls(node: Any) -> list[gast.Call]:
+    """Every `Call` node of a tree, nested calls included (in no particular order)."""
+    out = []
+    todo = [node]
+    pop, push, extend = todo.pop, todo.append, todo.extend
+    fields_of = _NAME_FIELDS  # (no call is an operator, a context or a string either)
+    while todo:
+        node = pop()
+        cls = node.__class__
+        if cls is gast.Name:
+            if node.annotation is not None:
+                push(node.annotation)
+            continue
+        if cls is gast.Call:
+            out.append(node)
+        spec = fields_of.get(cls)
+        if spec is None:
+            if not isinstance(node, _AST):
+                continue
+            spec = fields_of[cls] = _name_fields(cls)
+        try:
+            values = spec[1](node)
+        except AttributeError:
+            values = tuple(getattr(node, f, None) for f in spec[0])
+        for value in values:
+            if value.__class__ is list:
+                extend(value)
+            elif value is not None:
+                push(value)
+    return out
+
+
 #: the nodes statements are found in: statements, `except` handlers, `match` cases (no
 #: expression holds a statement)
 _HOLDS_STATEMENTS = (gast.stmt, gast.excepthandler, gast.match_case)

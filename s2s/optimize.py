@@ -19,7 +19,7 @@ from typing import Any
 import gast
 
 from .emit import to_ast
-from .nodes import blocks, clone, is_call, names, statements, walk
+from .nodes import blocks, calls, clone, is_call, names, statements, walk
 from .normalize import assign, const, name, store
 
 _TEMP = re.compile(r"^_\d+$")
@@ -740,6 +740,11 @@ def _drop_dangling_comments(block: list) -> None:
     block[:] = keep
 
 
+def _loads(node: Any) -> set[str]:
+    """The names `node` reads."""
+    return {n.id for n in names(node) if isinstance(n.ctx, gast.Load)}
+
+
 def _reads(node: Any) -> dict[str, int]:
     counts: dict[str, int] = {}
     for n in names(node):
@@ -749,15 +754,14 @@ def _reads(node: Any) -> dict[str, int]:
 
 
 def _is_pure(expr: Any, pure_calls: set[str]) -> bool:
-    for n in walk(expr):
-        if isinstance(n, gast.Call):
-            f = n.func
-            if isinstance(f, gast.Attribute) and f.attr in _IMPURE_METHODS:
-                return False
-            if isinstance(f, gast.Name) and f.id not in pure_calls:
-                return False
-            if isinstance(f, gast.Attribute) and not _is_module_chain(f):
-                return False
+    for n in calls(expr):
+        f = n.func
+        if isinstance(f, gast.Attribute) and f.attr in _IMPURE_METHODS:
+            return False
+        if isinstance(f, gast.Name) and f.id not in pure_calls:
+            return False
+        if isinstance(f, gast.Attribute) and not _is_module_chain(f):
+            return False
     return True
 
 
@@ -841,7 +845,7 @@ def _inline_past_pops(block: list, i: int, j: int, tmp: str, pure_calls: set[str
     slot = _use_slot(use, tmp)
     if (
         slot is None
-        or any(isinstance(n, gast.Call) for n in walk(s.value))
+        or bool(calls(s.value))
         or not _is_pure(use, pure_calls | {"add_at", "slice"})  # a callee pops the tape too
         or _has_pop(use)
         or not _is_pure(s.value, pure_calls)
@@ -896,11 +900,11 @@ def _fits(stmt: Any, tmp: str, value: Any) -> bool:
 def _safe_to_move(value: Any, slot: Any, pure_calls: set[str]) -> bool:
     """Moving `value` into `slot` keeps the order of every side effect."""
     mutated = set()
-    for n in walk(slot):
-        if isinstance(n, gast.Call) and isinstance(n.func, gast.Name) and n.func.id == "add_at":
+    for n in calls(slot):
+        if isinstance(n.func, gast.Name) and n.func.id == "add_at":
             if n.args and isinstance(n.args[0], gast.Name):
                 mutated.add(n.args[0].id)
-    if mutated & set(_reads(value)):
+    if mutated and mutated & _loads(value):
         return False
     return (
         _is_pure(slot, pure_calls | {"add_at"})
@@ -911,10 +915,7 @@ def _safe_to_move(value: Any, slot: Any, pure_calls: set[str]) -> bool:
 
 def _has_pop(node: Any) -> bool:
     return any(
-        isinstance(n, gast.Call)
-        and isinstance(n.func, gast.Attribute)
-        and n.func.attr in _IMPURE_METHODS
-        for n in walk(node)
+        isinstance(n.func, gast.Attribute) and n.func.attr in _IMPURE_METHODS for n in calls(node)
     )
 
 
@@ -954,9 +955,33 @@ def _mentions(node: Any, tmp: str) -> bool:
 
 
 class _Replace(gast.NodeTransformer):
+    """Every read of `tmp` becomes `value` (the one node, wherever `tmp` is read)."""
+
     def __init__(self, tmp: str, value: Any) -> None:
         self.tmp = tmp
         self.value = value
+
+    def visit(self, node: Any) -> Any:
+        """`NodeTransformer.visit`, for a pass that only replaces names by nodes (faster: no
+        method looked up by name, fields set again only where their node was replaced)."""
+        cls = node.__class__
+        if cls is gast.Name:
+            return self.visit_Name(node)
+        if cls is gast.Constant:
+            return node
+        for field in node._fields:
+            value = getattr(node, field, None)
+            if isinstance(value, gast.AST):
+                new = self.visit(value)
+                if new is not value:
+                    setattr(node, field, new)
+            elif isinstance(value, list):
+                for i, x in enumerate(value):
+                    if isinstance(x, gast.AST):
+                        new = self.visit(x)
+                        if new is not x:
+                            value[i] = new
+        return node
 
     def visit_Name(self, node: gast.Name) -> Any:
         if node.id == self.tmp and isinstance(node.ctx, gast.Load):
@@ -981,7 +1006,7 @@ def _dead_code(fn: Any, pure_calls: set[str]) -> bool:
             return set()
         found = memo.get(id(node))
         if found is None:
-            found = memo[id(node)] = (node, set(_reads(node)))
+            found = memo[id(node)] = (node, _loads(node))
         return found[1]
 
     def stores(node: Any) -> set[str]:
