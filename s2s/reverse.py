@@ -794,6 +794,9 @@ class Reverse:
 
     # -- pass C: backward sweep -------------------------------------------------------------
     def backward(self, stmts: list, Z: set[str]) -> tuple[list, set[str]]:
+        """The adjoint of `stmts`, and the names whose adjoint is zero before them. `Z`: those
+        after them, a set of the caller's own that the statements update in place (copies of
+        it, as long as the function, would make the sweep quadratic)."""
         out: list = []
         for s in reversed(stmts):
             code, Z = self.backward_stmt(s, Z)
@@ -885,17 +888,19 @@ class Reverse:
             else:
                 if zero:  # a call whose backward must run (it pops the tape)
                     out.append(self.materialize(dest, line))
-                    Z = Z - {dest}
+                    Z.discard(dest)
                 for v in getattr(sp, "inout", ()):  # the callee updates this adjoint in place
                     if v in Z:
                         out.append(self.materialize(v, line))
-                        Z = Z - {v}
+                        Z.discard(v)
                 maybe_zero = (zero or dest in self.maybe_zero) and dest not in self.scalars
-                Zin = Z
                 out.extend(clone(sp.pre))
+                made: set[str] = set()  # the adjoints the contributions make (were zero)
                 for c in sp.contribs:
                     out.extend(self.accumulate(c, Z, line))
-                    Z = Z - {c.var}
+                    if c.var in Z:
+                        made.add(c.var)
+                        Z.discard(c.var)
                 if sp.zero_index is not None:
                     tgt = gast.Subscript(
                         value=name(self.d(dest)),
@@ -904,26 +909,26 @@ class Reverse:
                     )
                     out.append(gast.Assign(targets=[tgt], value=const(0.0), type_comment=None))
                 if sp.side_effect:  # a user function's backward may return a 0.0 adjoint
-                    self.maybe_zero |= self.shapeless(Zin - Z)
+                    self.maybe_zero |= self.shapeless(made)
                 elif not maybe_zero:
                     self.maybe_zero -= {c.var for c in sp.contribs}
                 else:  # d_dest may be a materialized 0.0: its adjoints may be 0.0 too
                     shaped = {c.var for c in sp.contribs if _shaped(c.value)}
-                    self.maybe_zero |= self.shapeless(Zin - Z - shaped)
+                    self.maybe_zero |= self.shapeless(made - shaped)
                     contribs = {self.d(c.var) for c in sp.contribs}
                     if not sp.side_effect and not _shape_free(out, self.d(dest), contribs):
                         # a template that reshapes or indexes d_dest: skip it when d_dest is 0.0
-                        orelse = [self.materialize(v, line) for v in sorted(Zin - Z)]
+                        orelse = [self.materialize(v, line) for v in sorted(made)]
                         for node in out + orelse:  # commented once, at the `if`
                             node.s2s_line = None
                         d_dest = call("is_zero", name(self.d(dest)))
                         test = gast.UnaryOp(op=gast.Not(), operand=d_dest)
                         out = [gast.If(test=test, body=out, orelse=orelse)]
             if y is not None:
-                Z = Z | {y}
+                Z.add(y)
                 self.maybe_zero.discard(y)
         elif info is not None and info.target is not None:
-            Z = Z | {info.target}
+            Z.add(info.target)
         if id(s) in self.flow.restore:
             out.extend(self.restore(s, info))
         for node in out:
@@ -1003,7 +1008,8 @@ class Reverse:
             for n in walk(node):
                 if isinstance(n, gast.stmt):
                     n.s2s_line = line
-        return out, Z - {hook.var}
+        Z.discard(hook.var)
+        return out, Z
 
     def backward_pop(self, info: A.StmtInfo, Z: set[str], line: int | None) -> tuple[list, set]:
         """The adjoint of `v = xs.pop()`: `d_xs.append(d_v)`, then xs gets v back."""
@@ -1011,11 +1017,12 @@ class Reverse:
         out: list = []
         if xs in Z:
             out.append(self.materialize(xs, line))
-            Z = Z - {xs}
+            Z.discard(xs)
         dv = name(self.d(v)) if v in self.active and v not in Z else const(0.0)
         out.append(expr_stmt(method(name(self.d(xs)), "append", dv)))
         out.append(expr_stmt(method(name(xs), "append", name(v))))
-        return out, Z | {v}
+        Z.add(v)
+        return out, Z
 
     def restore(self, s: Any, info: A.StmtInfo) -> list:
         if id(s) in self.inplace:
