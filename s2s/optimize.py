@@ -29,10 +29,15 @@ _IMPURE_FUNCS = {"add_at", "print"}
 
 
 def optimize(fn: gast.FunctionDef, pure_calls: set[str]) -> gast.FunctionDef:
-    for _ in range(6):
+    for round_ in range(6):
         changed = _fold(fn)
         changed |= _propagate_copies(fn)
         changed |= _inline_single_use(fn, pure_calls)
+        if round_ and not changed:
+            # `_dead_code` ran last, on this very tree, and would remove nothing more: the
+            # statements it removes add nothing to liveness, so a second run finds the same
+            # live names everywhere (the passes above change nothing when they report so)
+            break
         changed |= _dead_code(fn, pure_calls)
         if not changed:
             break
