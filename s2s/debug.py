@@ -14,14 +14,13 @@ is for finding a bad line, not for training.
 from __future__ import annotations
 
 import ast
-import copy
 import re
 from typing import Any
 
 import gast
 
 from .errors import S2SError
-from .nodes import walk
+from .nodes import copy_tree, walk
 
 __all__ = ["NonFiniteGradientError", "instrument"]
 
@@ -49,7 +48,7 @@ class _Expand(gast.NodeTransformer):
 
     def visit_Name(self, node: gast.Name) -> Any:
         if node.id in self.defs and self.depth < 8:
-            return _Expand(self.defs, self.depth + 1).visit(copy.deepcopy(self.defs[node.id]))
+            return _Expand(self.defs, self.depth + 1).visit(copy_tree(self.defs[node.id]))
         return node
 
 
@@ -58,7 +57,7 @@ def _describe(temp: str, defs: dict[str, Any]) -> str:
     if temp not in defs:
         return ""
     try:
-        tree = _Expand(defs).visit(copy.deepcopy(defs[temp]))
+        tree = _Expand(defs).visit(copy_tree(defs[temp]))
         return ast.unparse(gast.gast_to_ast(tree))
     except Exception:  # noqa: BLE001 - a description only
         return ""

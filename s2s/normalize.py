@@ -19,7 +19,6 @@ Every statement keeps ``s2s_line``, the primal line it came from, for comments a
 from __future__ import annotations
 
 import builtins
-import copy
 import re
 import types
 from dataclasses import dataclass, field
@@ -29,7 +28,7 @@ import gast
 
 from . import markers
 from .errors import NameResolutionError, UnsupportedSyntaxError
-from .nodes import children, walk
+from .nodes import children, copy_tree, walk
 from .nodes import names as name_nodes
 from .parse import MISSING, ParsedFunction, SourceInfo
 
@@ -325,7 +324,7 @@ class Normalizer:
                 func=load_copy_chain(call.func), args=[name(call.args[0].id)], keywords=[]
             )
         )
-        body = [copy.deepcopy(b) for b in s.body]
+        body = [copy_tree(b) for b in s.body]
         for b in body:
             for n in walk(b):
                 if isinstance(n, gast.stmt):

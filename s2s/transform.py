@@ -6,7 +6,6 @@ the forward/backward pair of every user function it calls, each made once (so re
 
 from __future__ import annotations
 
-import copy
 import gc
 import math
 import os
@@ -112,7 +111,7 @@ class Program:
 
 
 def _arguments(core: CoreFunction, leading: list[str]) -> gast.arguments:
-    args = copy.deepcopy(core.args)
+    args = nodes.copy_tree(core.args)
     for a in list(args.posonlyargs) + list(args.args) + list(args.kwonlyargs):
         a.annotation = None
     lead = [gast.Name(id=n, ctx=gast.Param(), annotation=None, type_comment=None) for n in leading]
