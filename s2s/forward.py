@@ -30,7 +30,7 @@ from s2s.backends import tangents as _tangents  # noqa: F401  (registers the hel
 from . import analyze as A
 from . import emit, idioms
 from .errors import NoRuleError, UnsupportedSyntaxError
-from .nodes import blocks, children, copy_tree, walk
+from .nodes import blocks, calls, children, copy_tree, walk
 from .nodes import names as name_nodes
 from .normalize import CoreFunction, assign, const, load_copy, name, normalize, store
 from .optimize import optimize
@@ -1166,10 +1166,9 @@ def _sink_tangent_temps(body: list) -> None:
         changed = False
         loads: dict[str, int] = {}
         stores: dict[str, int] = {}
-        for n in walk(gast.Module(body=body, type_ignores=[])):
-            if isinstance(n, gast.Name):
-                table = stores if isinstance(n.ctx, gast.Store) else loads
-                table[n.id] = table.get(n.id, 0) + 1
+        for n in name_nodes(gast.Module(body=body, type_ignores=[])):
+            table = stores if isinstance(n.ctx, gast.Store) else loads
+            table[n.id] = table.get(n.id, 0) + 1
         for block in blocks(body):
             i = 0
             while i < len(block):
@@ -1228,15 +1227,10 @@ def _is_comment(s: Any) -> bool:
 def _writes(s: Any) -> set[str]:
     out = set()
     if isinstance(s, gast.Assign):
-        for n in walk(s.targets[0]):
-            if isinstance(n, gast.Name):
-                out.add(n.id)
-    for n in walk(s):
-        if (
-            isinstance(n, gast.Call)
-            and isinstance(n.func, gast.Attribute)
-            and isinstance(n.func.value, gast.Name)
-        ):
+        for n in name_nodes(s.targets[0]):
+            out.add(n.id)
+    for n in calls(s):
+        if isinstance(n.func, gast.Attribute) and isinstance(n.func.value, gast.Name):
             out.add(n.func.value.id)  # a method may mutate its receiver
     return out
 
