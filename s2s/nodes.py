@@ -125,6 +125,15 @@ def _name_fields(cls: type) -> tuple[tuple[str, ...], Any]:
     return fields, get
 
 
+def node_fields(cls: type) -> tuple[str, ...]:
+    """The fields of the node class `cls` that may hold nodes other than operators and
+    contexts (a transformer that rewrites expressions need not look into the others)."""
+    spec = _NAME_FIELDS.get(cls)
+    if spec is None:
+        spec = _NAME_FIELDS[cls] = _name_fields(cls)
+    return spec[0]
+
+
 def names(node: Any) -> list[gast.Name]:
     """Every `Name` node of a tree (depth-first; for sets and counts, not for order)."""
     out = []

@@ -19,7 +19,7 @@ from typing import Any
 import gast
 
 from .emit import to_ast
-from .nodes import blocks, calls, clone, is_call, names, statements, walk
+from .nodes import blocks, calls, clone, is_call, names, node_fields, statements, walk
 from .normalize import assign, const, name, store
 
 _TEMP = re.compile(r"^_\d+$")
@@ -974,7 +974,7 @@ class _Replace(gast.NodeTransformer):
             return self.visit_Name(node)
         if cls is gast.Constant:
             return node
-        for field in node._fields:
+        for field in node_fields(cls):
             value = getattr(node, field, None)
             if isinstance(value, gast.AST):
                 new = self.visit(value)
@@ -1139,7 +1139,7 @@ class _Folder(gast.NodeTransformer):
     def generic_visit(self, node: Any) -> Any:
         """`NodeTransformer.generic_visit` for a pass that only replaces nodes (faster): a
         field is set again only where its node was replaced."""
-        for field in node._fields:
+        for field in node_fields(node.__class__):
             value = getattr(node, field, None)
             if isinstance(value, gast.AST):
                 new = self.visit(value)
