@@ -9,7 +9,7 @@ from typing import Any
 
 import gast
 
-from .nodes import children, clone, names
+from .nodes import clone, names, node_fields
 
 _MARK = "__s2s_comment__:"
 _TEMP = re.compile(r"^([dt])?_(\d+)$")
@@ -85,16 +85,23 @@ def _ordered_names(fn: Any):
     out = []
 
     def visit(node: Any) -> None:
-        if isinstance(node, gast.Name):
+        cls = node.__class__
+        if cls is gast.Name:
             out.append(node.id)
             return
-        if isinstance(node, gast.Assign):
+        if cls is gast.Assign:
             visit(node.value)  # the value is written after the target, but read first
             for t in node.targets:
                 visit(t)
             return
-        for child in children(node):
-            visit(child)
+        for field in node_fields(cls):  # (operators and contexts hold no name)
+            value = getattr(node, field, None)
+            if isinstance(value, gast.AST):
+                visit(value)
+            elif value.__class__ is list:
+                for x in value:
+                    if isinstance(x, gast.AST):
+                        visit(x)
 
     # statements in order; within an assignment the target first, as it reads
     def visit_stmt(node: Any) -> None:
