@@ -339,14 +339,8 @@ def _unused_loop_variables(fn: Any) -> None:
             found = loaded[id(x)] = {n.id for n in names(x) if isinstance(n.ctx, gast.Load)}
         return t in found
 
-    last: dict[str, int] = {}  # name -> the last statement (position in seq) that reads it
-    for j, (x, _) in enumerate(seq):
-        # a compound statement's own parts: the statements inside come later in `seq`
-        for part in _own_parts(x):
-            for n in names(part):
-                if isinstance(n.ctx, gast.Load):
-                    last[n.id] = j
-
+    last: dict[str, int] | None = None  # name -> the last statement (position in seq) that
+    # reads it; found at the first candidate loop (none in most functions)
     for i, (s, loops) in enumerate(seq):
         if not (
             isinstance(s, gast.For)
@@ -358,6 +352,8 @@ def _unused_loop_variables(fn: Any) -> None:
         ):
             continue
         t = s.target.id
+        if last is None:
+            last = _last_reads(seq)
         inside = {id(x) for x in statements(s)}
         end = i  # seq[i : end + 1] is the loop and the statements inside it
         while end + 1 < len(seq) and id(seq[end + 1][0]) in inside:
@@ -365,6 +361,18 @@ def _unused_loop_variables(fn: Any) -> None:
         scopes = list(s.body) + [x for outer in loops for x in outer.body]
         if last.get(t, -1) <= end and not any(loads(x, t) for x in scopes):
             s.target = store("_")
+
+
+def _last_reads(seq: list[tuple[Any, tuple]]) -> dict[str, int]:
+    """Each name a statement of `seq` reads -> the position of the last such statement."""
+    last: dict[str, int] = {}
+    for j, (x, _) in enumerate(seq):
+        # a compound statement's own parts: the statements inside come later in `seq`
+        for part in _own_parts(x):
+            for n in names(part):
+                if isinstance(n.ctx, gast.Load):
+                    last[n.id] = j
+    return last
 
 
 def _accumulate_in_place(fn: Any) -> None:
@@ -415,6 +423,8 @@ def _accumulate_in_place(fn: Any) -> None:
         for n in found:
             if isinstance(n.ctx, (gast.Store, gast.Del)):
                 ok[n.id] = False
+    if not accs:
+        return  # no accumulation to rewrite
     last_acc = {v: max(ix) for v, ix in accs.items()}
     acc_loops = {v: {id(lp) for j in ix for lp in order[j][1]} for v, ix in accs.items()}
     for i, (s, loops) in enumerate(order):
