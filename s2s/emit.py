@@ -38,11 +38,12 @@ def add_comments(stmts: list, lines: Any, *, top: bool = True) -> list:
     return out
 
 
-def renumber(fns: list[gast.FunctionDef], keep: list | None = None) -> None:
+def renumber(fns: list[gast.FunctionDef], keep: list | None = None) -> list[list[gast.Name]]:
     """Rename temporaries `_k` (and their adjoints `d_k`) to `_1, _2, ...` in order of first
     appearance, across the given functions. `keep[i]`: names of the source of `fns[i]` that
     look like temporaries but are its own (a generated gradient differentiated again): their
-    numbers stay, new temporaries are numbered after them."""
+    numbers stay, new temporaries are numbered after them. Returns the `Name` nodes of each
+    function."""
     seen: set[int] = set()  # ids of the Name nodes of the functions before
     all_found = []
     for fn in fns:
@@ -78,6 +79,7 @@ def renumber(fns: list[gast.FunctionDef], keep: list | None = None) -> None:
                 new = renamed[n.id] = f"{m.group(1) or ''}_{mapping[m.group(2)]}" if m else None
             if new is not None:
                 n.id = new
+    return all_found
 
 
 def _ordered_names(fn: Any):

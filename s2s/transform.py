@@ -449,10 +449,10 @@ def _generate(
         all_defs += unit.defs
         owners += [unit.fn] * len(unit.defs)
     # a generated gradient differentiated again keeps its own `_k` (the comments quote them)
-    emit.renumber(all_defs, [_own_temporaries(o) for o in owners])
+    found = emit.renumber(all_defs, [_own_temporaries(o) for o in owners])
     texts = [emit.to_source(d) for d in all_defs]
     source = "\n\n".join(texts)
-    functions = _compile(all_defs, texts, owners)
+    functions = _compile(all_defs, texts, owners, found)
     return (
         Generated(
             source=source,
@@ -513,11 +513,11 @@ def _generate_jvp(
     if grad and program.reverse_only:
         raise NotForForwardMode
     # a `_k` of the primal's own (a generated gradient's) keeps its number
-    emit.renumber(
+    found = emit.renumber(
         defs, [set(getattr(getattr(o, "__code__", None), "co_varnames", ())) for o in owners]
     )
     texts = [emit.to_source(d) for d in defs]
-    functions = _compile(defs, texts, owners)
+    functions = _compile(defs, texts, owners, found)
     gen = Generated(
         source="\n\n".join(texts),
         entry=[functions[entry]],
@@ -537,7 +537,13 @@ def _own_temporaries(fn: Any) -> set[str]:
     return set(code.co_varnames)
 
 
-def _compile(defs: list, texts: list[str], owners: list) -> dict[str, Any]:
+def _compile(
+    defs: list, texts: list[str], owners: list, found: list | None = None
+) -> dict[str, Any]:
+    """Compile the functions `defs` (texts `texts`) of their `owners`' modules. `found`: the
+    `Name` nodes of each function, where `emit.renumber` has them already."""
+    if found is None:
+        found = [nodes.names(d) for d in defs]
     groups: dict[int, list[int]] = {}
     for i, owner in enumerate(owners):
         groups.setdefault(id(owner.__globals__), []).append(i)
@@ -558,7 +564,7 @@ def _compile(defs: list, texts: list[str], owners: list) -> dict[str, Any]:
         for i in idxs:  # what the primal reads from its closure (a local function, a constant)
             for k, v in _nonlocals(owners[i]).items():
                 closure.setdefault(k, v)
-        free = {n.id for i in idxs for n in nodes.names(defs[i])}  # the names the source reads
+        free = {n.id for i in idxs for n in found[i]}  # the names the source reads
         closure = {
             k: v
             for k, v in closure.items()
