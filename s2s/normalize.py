@@ -248,6 +248,7 @@ class Normalizer:
         for h in hooks:  # the blocks and their `as` names are the backward sweep's own
             inside |= {id(n) for b in h.body for n in walk(b)}
             inside.add(id(h.items[0].optional_vars))
+        # (a set for membership only: its order, which the walk sets, does not matter)
         outside = {n.id for n in name_nodes(tree) if id(n) not in inside}
         for s in withs:
             kind = self.with_kind(s)
@@ -1399,11 +1400,11 @@ def _is_break_tail(s: Any) -> bool:
 
 
 def _target_names(target: Any) -> set[str]:
-    return {n.id for n in name_nodes(target)}
+    return {n.id for n in walk(target) if isinstance(n, gast.Name)}
 
 
 def _atom_names(expr: Any) -> set[str]:
-    return {n.id for n in name_nodes(expr)}
+    return {n.id for n in walk(expr) if isinstance(n, gast.Name)}
 
 
 def _copy_index(index: Any) -> Any:
@@ -1422,8 +1423,8 @@ def local_names(tree: gast.FunctionDef) -> set[str]:
     """Parameters and every name the body binds (Python's own scoping rule)."""
     names = {a.id for a in tree.args.args}
     names |= {a.id for a in tree.args.kwonlyargs}
-    for n in name_nodes(tree):
-        if isinstance(n.ctx, (gast.Store, gast.Del)):
+    for n in walk(tree):
+        if isinstance(n, gast.Name) and isinstance(n.ctx, (gast.Store, gast.Del)):
             names.add(n.id)
     return names
 
@@ -1525,8 +1526,8 @@ def normalize(parsed: ParsedFunction) -> CoreFunction:
     for f in (norm.ret_flag,):
         if f:
             norm.locals.add(f)
-    for n in name_nodes(gast.Module(body=body, type_ignores=[])):
-        if isinstance(n.ctx, gast.Store):
+    for n in walk(gast.Module(body=body, type_ignores=[])):
+        if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store):
             norm.locals.add(n.id)
     if not body or not isinstance(body[-1], gast.Return):
         body.append(tag(gast.Return(value=const(None)), None))
@@ -1658,7 +1659,7 @@ def _check_no_write_through_alias(
             )
             inner = iterated
             if not iterates_range:  # (a range is made once: its bounds may change freely)
-                inner = inner | {n.id for n in name_nodes(s.iter)}
+                inner = inner | {n.id for n in walk(s.iter) if isinstance(n, gast.Name)}
             for _ in range(2):
                 views |= set() if iterates_range else _target_names(s.target)
                 views |= _check_no_write_through_alias(s.body, set(views), info, inner)
