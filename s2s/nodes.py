@@ -3,7 +3,13 @@
 `copy.deepcopy` and `ast.walk` are general and slow on gast trees (a memo dict, `__reduce_ex__`
 and a generator per node). `clone` and `walk` do the same work for syntax trees: `walk`
 yields the same nodes in the same (breadth-first) order as `ast.walk`; `clone` copies every
-node and list of the tree, with the extra attributes the pipeline sets (`s2s_line`, ...).
+node and list of the tree, with the extra attributes the pipeline sets (`s2s_line`, ...);
+`copy_tree` makes exactly `copy.deepcopy`'s copy. `names`, `calls` and `statements` find
+some nodes only, without looking into the rest (operators, contexts, expressions).
+
+Their orders differ from `ast.walk`'s: a set of names built from `names` may iterate in
+another order than one built from `walk` (where hashes collide, a set's order follows its
+insertions), so where code iterates such a set, the set is built from `walk`.
 """
 
 from __future__ import annotations
@@ -135,7 +141,7 @@ def node_fields(cls: type) -> tuple[str, ...]:
 
 
 def names(node: Any) -> list[gast.Name]:
-    """Every `Name` node of a tree (depth-first; for sets and counts, not for order)."""
+    """Every `Name` node of a tree (depth-first; for counts and membership, not for order)."""
     out = []
     todo = [node]
     pop, push, extend = todo.pop, todo.append, todo.extend
