@@ -104,6 +104,11 @@ class StmtInfo:
 
 
 def atom_names(node: Any, local: set[str]) -> list[str]:
+    cls = node.__class__
+    if cls is gast.Name and node.annotation is None:  # (most atoms: no walk)
+        return [node.id] if node.id in local else []
+    if cls is gast.Constant:
+        return []
     out = []
     for n in walk(node):
         if isinstance(n, gast.Name) and n.id in local and n.id not in out:
@@ -797,7 +802,10 @@ def to_be_recorded(
                     break
                 back |= Rb
             return R | back | joins, D
-        R = R | arg_reads | {_shape(v) for v in arg_shapes}
+        # R and D are the caller's own (see `block`): a simple statement updates them in place
+        # (copies of them, as long as the function, would make the pass quadratic)
+        R |= arg_reads
+        R.update([_shape(v) for v in arg_shapes])
         if info is not None:
             if info.target is not None:
                 shaped = info.target not in R and _shape(info.target) in R
@@ -806,8 +814,9 @@ def to_be_recorded(
                     (flow.shape_restore if shaped else whole).add(id(s))
                     if info.target not in D:
                         flow.maybe_undefined.add(info.target)
-                R = R - {info.target, _shape(info.target)}
-                D = D | {info.target}
+                R.discard(info.target)
+                R.discard(_shape(info.target))
+                D.add(info.target)
             elif info.partial is not None:
                 if info.partial in R or _shape(info.partial) in R or info.kind == SETITEM:
                     flow.restore.add(id(s))
@@ -815,9 +824,12 @@ def to_be_recorded(
                         # at the index the statement wrote (its names are read again then)
                         index = atom_names(s.targets[0].slice, core.locals)
                         own_reads = own_reads | {info.partial, *index}
-        return R | own_reads | {_shape(v) for v in own_shapes}, D
+        R |= own_reads
+        R.update([_shape(v) for v in own_shapes])
+        return R, D
 
     def block(stmts: list, R: set[str], D: set[str]) -> tuple[set[str], set[str]]:
+        """`R` and `D`: sets of the caller's to update (every caller passes its own copies)."""
         for s in stmts:
             R, D = step(s, R, D)
         return R, D

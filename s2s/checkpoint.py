@@ -21,6 +21,7 @@ from typing import Any
 import gast
 
 from .errors import UnsupportedSyntaxError
+from .nodes import statements
 from .normalize import CoreFunction, name, store
 
 #: the values `checkpoint_loops=` accepts
@@ -65,7 +66,7 @@ def _segment(core: CoreFunction, stmts: list, every_loop: bool) -> list:
 
 
 def _can_break(loop: gast.For) -> bool:
-    return any(isinstance(n, gast.Break) for n in gast.walk(loop))
+    return any(isinstance(n, gast.Break) for n in statements(loop))
 
 
 def _segmented(core: CoreFunction, loop: gast.For) -> gast.For:
@@ -86,9 +87,9 @@ def _segmented(core: CoreFunction, loop: gast.For) -> gast.For:
 
 
 def uses_markers(core: CoreFunction) -> bool:
-    return any(
-        getattr(n, "s2s_checkpoint_loop", False) for n in gast.walk(gast.Module(core.body, []))
-    )
+    # (the mark is a statement's: no expression need be looked into)
+    module = gast.Module(core.body, [])
+    return any(getattr(n, "s2s_checkpoint_loop", False) for n in statements(module))
 
 
 def check_mode(value: Any) -> None:

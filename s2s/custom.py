@@ -40,6 +40,7 @@ from s2s.adjoints.registry import d
 from s2s.backends.runtime import HELPERS
 
 from .errors import S2SError
+from .nodes import walk
 
 __all__ = ["RuleError", "adjoint", "d", "stop_gradient", "tangent"]
 
@@ -137,7 +138,7 @@ def _own_globals(kind: str, fn: Any, template: Callable) -> dict[str, Any]:
     provided = {"np": np, "math": math, "d": d, **HELPERS}
     found: dict[str, Any] = {}
     for stmt in tpl.body:
-        for node in gast.walk(stmt):
+        for node in walk(stmt):
             if not isinstance(node, gast.Name) or not isinstance(node.ctx, gast.Load):
                 continue
             name = node.id

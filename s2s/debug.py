@@ -14,13 +14,13 @@ is for finding a bad line, not for training.
 from __future__ import annotations
 
 import ast
-import copy
 import re
 from typing import Any
 
 import gast
 
 from .errors import S2SError
+from .nodes import copy_tree, walk
 
 __all__ = ["NonFiniteGradientError", "instrument"]
 
@@ -31,7 +31,7 @@ def _temporaries(body: list) -> dict[str, Any]:
     """Each normalizer temporary `_k` of the core, mapped to the expression it stands for."""
     defs: dict[str, Any] = {}
     for node in body:
-        for s in gast.walk(node):
+        for s in walk(node):
             if (
                 isinstance(s, gast.Assign)
                 and len(s.targets) == 1
@@ -48,7 +48,7 @@ class _Expand(gast.NodeTransformer):
 
     def visit_Name(self, node: gast.Name) -> Any:
         if node.id in self.defs and self.depth < 8:
-            return _Expand(self.defs, self.depth + 1).visit(copy.deepcopy(self.defs[node.id]))
+            return _Expand(self.defs, self.depth + 1).visit(copy_tree(self.defs[node.id]))
         return node
 
 
@@ -57,7 +57,7 @@ def _describe(temp: str, defs: dict[str, Any]) -> str:
     if temp not in defs:
         return ""
     try:
-        tree = _Expand(defs).visit(copy.deepcopy(defs[temp]))
+        tree = _Expand(defs).visit(copy_tree(defs[temp]))
         return ast.unparse(gast.gast_to_ast(tree))
     except Exception:  # noqa: BLE001 - a description only
         return ""

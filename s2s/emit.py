@@ -9,7 +9,7 @@ from typing import Any
 
 import gast
 
-from .nodes import children, clone, names
+from .nodes import clone, names, node_fields
 
 _MARK = "__s2s_comment__:"
 _TEMP = re.compile(r"^([dt])?_(\d+)$")
@@ -38,11 +38,12 @@ def add_comments(stmts: list, lines: Any, *, top: bool = True) -> list:
     return out
 
 
-def renumber(fns: list[gast.FunctionDef], keep: list | None = None) -> None:
+def renumber(fns: list[gast.FunctionDef], keep: list | None = None) -> list[list[gast.Name]]:
     """Rename temporaries `_k` (and their adjoints `d_k`) to `_1, _2, ...` in order of first
     appearance, across the given functions. `keep[i]`: names of the source of `fns[i]` that
     look like temporaries but are its own (a generated gradient differentiated again): their
-    numbers stay, new temporaries are numbered after them."""
+    numbers stay, new temporaries are numbered after them. Returns the `Name` nodes of each
+    function."""
     seen: set[int] = set()  # ids of the Name nodes of the functions before
     all_found = []
     for fn in fns:
@@ -61,15 +62,24 @@ def renumber(fns: list[gast.FunctionDef], keep: list | None = None) -> None:
         fixed = {m.group(2) for v in (keep[i] if keep else ()) if (m := _TEMP.match(v))}
         mapping: dict[str, str] = {k: k for k in fixed}
         last = max((int(k) for k in fixed), default=0)
+        seen_ids: set[str] = set()  # (a name seen again adds nothing to the mapping)
         for node in _ordered_names(fn):
+            if node in seen_ids:
+                continue
+            seen_ids.add(node)
             m = _TEMP.match(node)
             if m and m.group(2) not in mapping:
                 last += 1
                 mapping[m.group(2)] = str(last)
+        renamed: dict[str, str | None] = {}  # old name -> new name (None: not a temporary)
         for n in found:
-            m = _TEMP.match(n.id)
-            if m:
-                n.id = f"{m.group(1) or ''}_{mapping[m.group(2)]}"
+            new = renamed.get(n.id, "")
+            if new == "":
+                m = _TEMP.match(n.id)
+                new = renamed[n.id] = f"{m.group(1) or ''}_{mapping[m.group(2)]}" if m else None
+            if new is not None:
+                n.id = new
+    return all_found
 
 
 def _ordered_names(fn: Any):
@@ -77,16 +87,23 @@ def _ordered_names(fn: Any):
     out = []
 
     def visit(node: Any) -> None:
-        if isinstance(node, gast.Name):
+        cls = node.__class__
+        if cls is gast.Name:
             out.append(node.id)
             return
-        if isinstance(node, gast.Assign):
+        if cls is gast.Assign:
             visit(node.value)  # the value is written after the target, but read first
             for t in node.targets:
                 visit(t)
             return
-        for child in children(node):
-            visit(child)
+        for field in node_fields(cls):  # (operators and contexts hold no name)
+            value = getattr(node, field, None)
+            if isinstance(value, gast.AST):
+                visit(value)
+            elif value.__class__ is list:
+                for x in value:
+                    if isinstance(x, gast.AST):
+                        visit(x)
 
     # statements in order; within an assignment the target first, as it reads
     def visit_stmt(node: Any) -> None:
@@ -131,6 +148,10 @@ def to_source(node: Any) -> str:
 
 
 _CONTEXTS = {gast.Load: ast.Load(), gast.Store: ast.Store(), gast.Del: ast.Del()}
+_ATOMS = frozenset((str, int, float, complex, bool, bytes, type(None), type(Ellipsis)))
+_MISSING = object()
+#: gast class -> (its `ast` class, that class's fields, whether it has a line number)
+_AST_OF: dict[type, tuple[type, tuple[str, ...], bool]] = {}
 
 
 def to_ast(node: Any) -> Any:
@@ -138,26 +159,35 @@ def to_ast(node: Any) -> Any:
     several times faster (a `Param` name becomes an `arg`, a handler's name a string); every
     statement and expression gets line 1 (unparsing reads the line only to find type
     comments; the text has no locations)."""
-    if isinstance(node, list):
+    cls = node.__class__
+    if cls in _ATOMS:
+        return node
+    if cls is list:
         return [to_ast(x) for x in node]
     if not isinstance(node, gast.AST):
-        return node
-    if isinstance(node, gast.Name):
+        return [to_ast(x) for x in node] if isinstance(node, list) else node
+    if cls is gast.Name:
         if isinstance(node.ctx, gast.Param):
             new = ast.arg(
                 arg=node.id, annotation=to_ast(node.annotation), type_comment=node.type_comment
             )
         else:
             new = ast.Name(id=node.id, ctx=_CONTEXTS[type(node.ctx)])
-    else:
-        cls = getattr(ast, type(node).__name__)
-        new = cls.__new__(cls)
-        for field in cls._fields:
-            if hasattr(node, field):
-                setattr(new, field, to_ast(getattr(node, field)))
-        if isinstance(node, gast.ExceptHandler) and node.name is not None:
-            new.name = node.name.id
-    if "lineno" in new._attributes:
+        new.lineno = 1
+        return new
+    spec = _AST_OF.get(cls)
+    if spec is None:
+        target = getattr(ast, cls.__name__)
+        spec = _AST_OF[cls] = (target, target._fields, "lineno" in target._attributes)
+    target, fields, lined = spec
+    new = target.__new__(target)
+    for field in fields:
+        value = getattr(node, field, _MISSING)
+        if value is not _MISSING:
+            setattr(new, field, value if value.__class__ in _ATOMS else to_ast(value))
+    if isinstance(node, gast.ExceptHandler) and node.name is not None:
+        new.name = node.name.id
+    if lined:
         new.lineno = 1
     return new
 

@@ -14,7 +14,6 @@ that is zero on one path and not on another is materialized on the zero path.
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import inspect
 import operator
@@ -31,7 +30,8 @@ from s2s.backends import tangents as _tangents  # noqa: F401  (registers the hel
 from . import analyze as A
 from . import emit, idioms
 from .errors import NoRuleError, UnsupportedSyntaxError
-from .nodes import blocks
+from .nodes import blocks, calls, children, copy_tree, walk
+from .nodes import names as name_nodes
 from .normalize import CoreFunction, assign, const, load_copy, name, normalize, store
 from .optimize import optimize
 from .parse import parse_function
@@ -330,7 +330,7 @@ class Forward:
         if isinstance(s, (gast.For, gast.While)):
             return self.loop(s, st, line)
         if isinstance(s, (gast.Break, gast.Continue, gast.Pass)):
-            return [copy.deepcopy(s)]
+            return [copy_tree(s)]
         if isinstance(s, gast.Return):
             return []
         info = self.infos[id(s)]
@@ -339,7 +339,7 @@ class Forward:
             return []  # `with s2s.insert_grad_of(x)` acts on reverse mode's gradients only
         if getattr(s, "s2s_guard", False) and set(info.operands) <= self.scalars:
             return []  # `v += ...` on a Python number: a rebinding, as the core has it
-        primal = copy.deepcopy(s)
+        primal = copy_tree(s)
         primal.s2s_line = line
         primal.s2s_primal = True  # the user's statement: never folded (`x * 1.0` is a copy)
         if info.target is not None:
@@ -414,7 +414,7 @@ class Forward:
         if kind == A.BUILD:
             value = s.value
             if not (value.values if isinstance(value, gast.Dict) else value.elts):
-                return [], self.set_tangent(y, copy.deepcopy(value), st, owned=True), primal
+                return [], self.set_tangent(y, copy_tree(value), st, owned=True), primal
             return [], self.set_tangent(y, self.build_tangent(s.value, st), st), primal
         if kind == A.SETITEM:
             tgt = s.targets[0]
@@ -490,8 +490,8 @@ class Forward:
             )
             return gast.Call(
                 func=gast.Attribute(value=wrapped, attr=meth, ctx=gast.Load()),
-                args=[copy.deepcopy(a) for a in value.args],
-                keywords=copy.deepcopy(value.keywords),
+                args=[copy_tree(a) for a in value.args],
+                keywords=copy_tree(value.keywords),
             )
         raise TypeError(f"unexpected copy form {gast.dump(value)}")
 
@@ -505,7 +505,7 @@ class Forward:
             return None
         elts = [t if t is not None else self.zero_of(v, st) for t, v in zip(ts, vals, strict=True)]
         if isinstance(value, gast.Dict):
-            return gast.Dict(keys=[copy.deepcopy(k) for k in value.keys], values=elts)
+            return gast.Dict(keys=[copy_tree(k) for k in value.keys], values=elts)
         if isinstance(value, gast.Tuple):
             return gast.Tuple(elts=elts, ctx=gast.Load())
         return gast.List(elts=elts, ctx=gast.Load())
@@ -555,7 +555,7 @@ class Forward:
         read = {
             n.slice.id
             for stmt in tpl.body
-            for n in gast.walk(stmt.value)
+            for n in walk(stmt.value)
             if _is_d(n) and isinstance(n.slice, gast.Name)
         }
         for p in tpl.params[1:]:
@@ -578,7 +578,7 @@ class Forward:
                 raise TypeError(f"template {tpl.fn.__name__}: only assignments allowed")
             tgt = stmt.targets[0]
             sub = _Subst(self, env, renames, result, st)
-            value = sub.visit(copy.deepcopy(stmt.value))
+            value = sub.visit(copy_tree(stmt.value))
             value, kind = _simplify(value)
             if _is_d(tgt):
                 if tgt.slice.id != result:
@@ -606,7 +606,7 @@ class Forward:
             return []
         if out_value is None:
             return self.set_tangent(y, None, st)
-        used = {n.id for n in gast.walk(out_value) if isinstance(n, gast.Name)}
+        used = {n.id for n in name_nodes(out_value)}
         pre = [p for p in pre if p.targets[0].id in used]
         return pre + self.set_tangent(y, out_value, st, aliases=_aliases(out_value, self))
 
@@ -716,7 +716,7 @@ class Forward:
             args, keywords = [load_copy(a) for a in call.args] + tangents, []
         else:
             args = [load_copy(a) for a in call.args]
-            keywords = copy.deepcopy(call.keywords) + [
+            keywords = copy_tree(call.keywords) + [
                 gast.keyword(arg=tparams[p], value=t) for p, t in zip(passed, tangents, strict=True)
             ]
         newcall = gast.Call(func=name(jname), args=args, keywords=keywords)
@@ -744,7 +744,7 @@ class Forward:
         st.O = s1.O & s2.O
         st.D = s1.D & s2.D
         st.P = s1.P & s2.P
-        node = gast.If(test=copy.deepcopy(s.test), body=body, orelse=orelse)
+        node = gast.If(test=copy_tree(s.test), body=body, orelse=orelse)
         node.s2s_line = line
         return [node]
 
@@ -809,13 +809,13 @@ class Forward:
         if isinstance(s, gast.For):
             node = gast.For(
                 target=store(var),
-                iter=copy.deepcopy(s.iter),
+                iter=copy_tree(s.iter),
                 body=body,
                 orelse=[],
                 type_comment=None,
             )
         else:
-            node = gast.While(test=copy.deepcopy(s.test), body=body, orelse=[])
+            node = gast.While(test=copy_tree(s.test), body=body, orelse=[])
         node.s2s_line = line
         return before + [node]
 
@@ -866,7 +866,7 @@ class Forward:
                 f"Forward mode (JVP) of {where} with respect to {', '.join(self.wrt)}{ones}: "
                 "returns (value, tangent). Generated by s2s; do not edit."
             )
-        args = copy.deepcopy(core.args)
+        args = copy_tree(core.args)
         for a in list(args.posonlyargs) + list(args.args) + list(args.kwonlyargs):
             a.annotation = None
         tparams = [
@@ -925,7 +925,7 @@ class _Subst(gast.NodeTransformer):
             return load_copy(self.env[node.id])
         if node.id in self.renames:
             r = self.renames[node.id]
-            return copy.deepcopy(r)
+            return copy_tree(r)
         return node
 
 
@@ -1044,12 +1044,12 @@ def _mark_narrowed(node: Any, dropped: _Zero) -> Any:
 
 
 def _narrowed(node: Any) -> bool:
-    return any(getattr(n, "s2s_narrowed", False) for n in gast.walk(node))
+    return any(getattr(n, "s2s_narrowed", False) for n in walk(node))
 
 
 def _strip(node: Any) -> Any:
     """Remove the simplifier's marks (so a later deepcopy does not carry them)."""
-    for n in gast.walk(node):
+    for n in walk(node):
         for attr in ("s2s_narrowed",):
             if hasattr(n, attr):
                 delattr(n, attr)
@@ -1071,7 +1071,7 @@ def _aliases(expr: Any, fwd: Forward) -> set[str]:
     ):
         return set()
     out: set[str] = set()
-    for child in gast.iter_child_nodes(expr):
+    for child in children(expr):
         out |= _aliases(child, fwd)
     return out
 
@@ -1100,7 +1100,7 @@ def _index(index: Any) -> Any:
         return gast.Tuple(elts=[_index(e) for e in index.elts], ctx=gast.Load())
     if isinstance(index, (gast.Name, gast.Constant)) or isinstance(index, gast.Attribute):
         return load_copy(index)
-    return copy.deepcopy(index)
+    return copy_tree(index)
 
 
 def _index_value_of(index: Any) -> Any:
@@ -1166,10 +1166,9 @@ def _sink_tangent_temps(body: list) -> None:
         changed = False
         loads: dict[str, int] = {}
         stores: dict[str, int] = {}
-        for n in gast.walk(gast.Module(body=body, type_ignores=[])):
-            if isinstance(n, gast.Name):
-                table = stores if isinstance(n.ctx, gast.Store) else loads
-                table[n.id] = table.get(n.id, 0) + 1
+        for n in name_nodes(gast.Module(body=body, type_ignores=[])):
+            table = stores if isinstance(n.ctx, gast.Store) else loads
+            table[n.id] = table.get(n.id, 0) + 1
         for block in blocks(body):
             i = 0
             while i < len(block):
@@ -1190,7 +1189,7 @@ def _sink_tangent_temps(body: list) -> None:
 def _sink_one(block: list, i: int) -> bool:
     s = block[i]
     tk = s.targets[0].id
-    needs = {n.id for n in gast.walk(s.value) if isinstance(n, gast.Name)}
+    needs = {n.id for n in name_nodes(s.value)}
     for j in range(i + 1, len(block)):
         u = block[j]
         if isinstance(u, (gast.If, gast.For, gast.While)):
@@ -1200,15 +1199,13 @@ def _sink_one(block: list, i: int) -> bool:
             and not _is_comment(u)
             or isinstance(u, gast.Assign)
             and not isinstance(u.targets[0], gast.Name)
-            and not any(isinstance(n, gast.Name) and n.id == tk for n in gast.walk(u.value))
+            and not any(n.id == tk for n in name_nodes(u.value))
         ):
             return False  # an in-place write: views read by the tangent may change
-        if any(isinstance(n, gast.Name) and n.id == tk for n in gast.walk(u)):
+        if any(n.id == tk for n in name_nodes(u)):
             if not isinstance(u, (gast.Assign, gast.Return)) or u.value is None:
                 return False
-            if isinstance(u, gast.Assign) and any(
-                isinstance(n, gast.Name) and n.id == tk for n in gast.walk(u.targets[0])
-            ):
+            if isinstance(u, gast.Assign) and any(n.id == tk for n in name_nodes(u.targets[0])):
                 return False
             u.value = _ReplaceName(tk, s.value).visit(u.value)
             u.s2s_tangent = True
@@ -1230,15 +1227,10 @@ def _is_comment(s: Any) -> bool:
 def _writes(s: Any) -> set[str]:
     out = set()
     if isinstance(s, gast.Assign):
-        for n in gast.walk(s.targets[0]):
-            if isinstance(n, gast.Name):
-                out.add(n.id)
-    for n in gast.walk(s):
-        if (
-            isinstance(n, gast.Call)
-            and isinstance(n.func, gast.Attribute)
-            and isinstance(n.func.value, gast.Name)
-        ):
+        for n in name_nodes(s.targets[0]):
+            out.add(n.id)
+    for n in calls(s):
+        if isinstance(n.func, gast.Attribute) and isinstance(n.func.value, gast.Name):
             out.add(n.func.value.id)  # a method may mutate its receiver
     return out
 

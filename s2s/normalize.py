@@ -19,7 +19,6 @@ Every statement keeps ``s2s_line``, the primal line it came from, for comments a
 from __future__ import annotations
 
 import builtins
-import copy
 import re
 import types
 from dataclasses import dataclass, field
@@ -29,6 +28,8 @@ import gast
 
 from . import markers
 from .errors import NameResolutionError, UnsupportedSyntaxError
+from .nodes import children, copy_tree, walk
+from .nodes import names as name_nodes
 from .parse import MISSING, ParsedFunction, SourceInfo
 
 _MUTATING_METHODS = {
@@ -146,6 +147,8 @@ _UNSUPPORTED_EXPR = {
     gast.Starred: ("star-arguments (`*args`) are not supported", "pass arguments one by one"),
 }
 
+_UNSUPPORTED_EXPR_CLASSES = tuple(_UNSUPPORTED_EXPR)
+
 
 @dataclass
 class Hook:
@@ -236,18 +239,18 @@ class Normalizer:
     def check_withs(self, tree: Any) -> None:
         """Refuse every `with` but s2s's own, and hook blocks that could not run on their own
         in the backward sweep; record the hooks' names."""
-        hooks = [s for s in gast.walk(tree) if self.with_kind(s) == "hook"]
+        withs = [s for s in walk(tree) if isinstance(s, (gast.With, gast.AsyncWith))]
+        self.hook_names: dict[int, tuple[set[str], list[str]]] = {}
+        if not withs:
+            return  # (most functions: no walk for the names outside hook blocks)
+        hooks = [s for s in withs if self.with_kind(s) == "hook"]
         inside: set[int] = set()
         for h in hooks:  # the blocks and their `as` names are the backward sweep's own
-            inside |= {id(n) for b in h.body for n in gast.walk(b)}
+            inside |= {id(n) for b in h.body for n in walk(b)}
             inside.add(id(h.items[0].optional_vars))
-        outside = {
-            n.id for n in gast.walk(tree) if isinstance(n, gast.Name) and id(n) not in inside
-        }
-        self.hook_names: dict[int, tuple[set[str], list[str]]] = {}
-        for s in gast.walk(tree):
-            if not isinstance(s, (gast.With, gast.AsyncWith)):
-                continue
+        # (a set for membership only: its order, which the walk sets, does not matter)
+        outside = {n.id for n in name_nodes(tree) if id(n) not in inside}
+        for s in withs:
             kind = self.with_kind(s)
             if kind is None:
                 msg, hint = _UNSUPPORTED_STMT[type(s)]
@@ -277,7 +280,7 @@ class Normalizer:
                     f"write `with s2s.insert_grad_of({var}) as d{var}:`",
                 )
             body = gast.Module(body=s.body, type_ignores=[])
-            for n in gast.walk(body):
+            for n in walk(body):
                 if isinstance(n, _NOT_IN_HOOK):
                     raise self.error(
                         n,
@@ -287,7 +290,7 @@ class Normalizer:
                     )
             stored = {
                 n.id
-                for n in gast.walk(body)
+                for n in walk(body)
                 if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)
             }
             clash = sorted((stored | {ov.id}) & outside)
@@ -301,7 +304,7 @@ class Normalizer:
                     "values at this point)",
                 )
             reads = []
-            for n in gast.walk(body):
+            for n in walk(body):
                 if (
                     isinstance(n, gast.Name)
                     and isinstance(n.ctx, gast.Load)
@@ -322,9 +325,9 @@ class Normalizer:
                 func=load_copy_chain(call.func), args=[name(call.args[0].id)], keywords=[]
             )
         )
-        body = [copy.deepcopy(b) for b in s.body]
+        body = [copy_tree(b) for b in s.body]
         for b in body:
-            for n in gast.walk(b):
+            for n in walk(b):
                 if isinstance(n, gast.stmt):
                     n.s2s_line = self.line
         node.s2s_hook = Hook(
@@ -473,7 +476,7 @@ class Normalizer:
         return out
 
     def _contains_return(self, node: Any) -> bool:
-        return any(isinstance(n, gast.Return) for n in gast.walk(node))
+        return any(isinstance(n, gast.Return) for n in walk(node))
 
     def _jump_state(self, ctx: LoopCtx | None) -> tuple:
         return (ctx.brk if ctx else None, ctx.cnt if ctx else None, self.ret_flag)
@@ -870,7 +873,7 @@ class Normalizer:
             return (it, "keys") if isinstance(self.namespace.resolve(it), dict) else None
         if not (isinstance(it, gast.Name) and isinstance(target, gast.Name)):
             return None
-        for n in gast.walk(gast.Module(body=body, type_ignores=[])):
+        for n in walk(gast.Module(body=body, type_ignores=[])):
             if (
                 isinstance(n, gast.Subscript)
                 and isinstance(n.value, gast.Name)
@@ -949,7 +952,7 @@ class Normalizer:
         rebound = any(
             isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store) and n.id == seq.id
             for b in loop.body
-            for n in gast.walk(b)
+            for n in walk(b)
         )
         if not rebound:
             return seq
@@ -1030,9 +1033,10 @@ class Normalizer:
 
     def expr(self, node: Any, out: list) -> Any:
         """Flatten the children of `node` to atoms; return the one-operation expression."""
-        for cls, (msg, hint) in _UNSUPPORTED_EXPR.items():
-            if isinstance(node, cls):
-                raise self.error(node, msg, hint)
+        if isinstance(node, _UNSUPPORTED_EXPR_CLASSES):
+            for cls, (msg, hint) in _UNSUPPORTED_EXPR.items():
+                if isinstance(node, cls):
+                    raise self.error(node, msg, hint)
         if isinstance(node, gast.Name):
             self._known(node)
             return name(node.id)
@@ -1347,7 +1351,7 @@ class _Renamer(gast.NodeTransformer):
 
 
 def _set_line(node: Any, line: int | None) -> None:
-    for n in gast.walk(node):
+    for n in walk(node):
         if isinstance(n, gast.stmt):
             n.s2s_line = line
 
@@ -1359,9 +1363,9 @@ def _walk_same_loop(node: Any):
     while stack:
         n = stack.pop()
         yield n
-        for child in gast.iter_child_nodes(n):
+        for child in children(n):
             if isinstance(child, (gast.For, gast.While)):
-                yield from (m for m in gast.walk(child) if isinstance(m, gast.Return))
+                yield from (m for m in walk(child) if isinstance(m, gast.Return))
                 continue
             stack.append(child)
 
@@ -1396,11 +1400,11 @@ def _is_break_tail(s: Any) -> bool:
 
 
 def _target_names(target: Any) -> set[str]:
-    return {n.id for n in gast.walk(target) if isinstance(n, gast.Name)}
+    return {n.id for n in walk(target) if isinstance(n, gast.Name)}
 
 
 def _atom_names(expr: Any) -> set[str]:
-    return {n.id for n in gast.walk(expr) if isinstance(n, gast.Name)}
+    return {n.id for n in walk(expr) if isinstance(n, gast.Name)}
 
 
 def _copy_index(index: Any) -> Any:
@@ -1419,7 +1423,7 @@ def local_names(tree: gast.FunctionDef) -> set[str]:
     """Parameters and every name the body binds (Python's own scoping rule)."""
     names = {a.id for a in tree.args.args}
     names |= {a.id for a in tree.args.kwonlyargs}
-    for n in gast.walk(tree):
+    for n in walk(tree):
         if isinstance(n, gast.Name) and isinstance(n.ctx, (gast.Store, gast.Del)):
             names.add(n.id)
     return names
@@ -1462,10 +1466,11 @@ def normalize(parsed: ParsedFunction) -> CoreFunction:
     params = [a.id for a in params_nodes]
     defaults = list(args.defaults)
     kw_defaults = list(args.kw_defaults)
-    for n in gast.walk(tree):
-        for cls, (msg, hint) in _UNSUPPORTED_EXPR.items():
-            if isinstance(n, cls) and cls is not gast.Starred:
-                raise info.error(UnsupportedSyntaxError, n, msg, hint)
+    for n in walk(tree):
+        if isinstance(n, _UNSUPPORTED_EXPR_CLASSES):
+            for cls, (msg, hint) in _UNSUPPORTED_EXPR.items():
+                if isinstance(n, cls) and cls is not gast.Starred:
+                    raise info.error(UnsupportedSyntaxError, n, msg, hint)
         if isinstance(n, (gast.Yield, gast.YieldFrom)):
             raise info.error(UnsupportedSyntaxError, n, "generators cannot be differentiated")
         if isinstance(n, gast.Constant) and isinstance(n.value, complex):
@@ -1498,13 +1503,13 @@ def normalize(parsed: ParsedFunction) -> CoreFunction:
         info=info, namespace=parsed.namespace, locals=locs, counter=max(taken, default=0)
     )
     for s in tree.body:
-        for n in gast.walk(s):
+        for n in walk(s):
             if isinstance(n, gast.stmt) and not hasattr(n, "s2s_line"):
                 n.s2s_line = getattr(n, "lineno", None)
     norm.check_withs(tree)
     body = norm.lower_jumps(list(tree.body), None, True)
     returns = [
-        n for n in gast.walk(gast.Module(body=body, type_ignores=[])) if isinstance(n, gast.Return)
+        n for n in walk(gast.Module(body=body, type_ignores=[])) if isinstance(n, gast.Return)
     ]
     if returns and not (len(returns) == 1 and body[-1] is returns[0]):
         norm.needs_ret_value = True
@@ -1521,7 +1526,7 @@ def normalize(parsed: ParsedFunction) -> CoreFunction:
     for f in (norm.ret_flag,):
         if f:
             norm.locals.add(f)
-    for n in gast.walk(gast.Module(body=body, type_ignores=[])):
+    for n in walk(gast.Module(body=body, type_ignores=[])):
         if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store):
             norm.locals.add(n.id)
     if not body or not isinstance(body[-1], gast.Return):
@@ -1587,7 +1592,7 @@ def _is_view(value: Any) -> bool:
     """`x[a:b]`, `x.reshape(...)`, `x.T`: a view for sure when `x` is an array (not a mere alias,
     and not an element)."""
     if isinstance(value, gast.Subscript):
-        return any(isinstance(n, gast.Slice) for n in gast.walk(value.slice))
+        return any(isinstance(n, gast.Slice) for n in walk(value.slice))
     return _may_alias(value) and not isinstance(value, gast.Name)
 
 
@@ -1654,7 +1659,7 @@ def _check_no_write_through_alias(
             )
             inner = iterated
             if not iterates_range:  # (a range is made once: its bounds may change freely)
-                inner = inner | {n.id for n in gast.walk(s.iter) if isinstance(n, gast.Name)}
+                inner = inner | {n.id for n in walk(s.iter) if isinstance(n, gast.Name)}
             for _ in range(2):
                 views |= set() if iterates_range else _target_names(s.target)
                 views |= _check_no_write_through_alias(s.body, set(views), info, inner)

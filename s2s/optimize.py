@@ -19,7 +19,7 @@ from typing import Any
 import gast
 
 from .emit import to_ast
-from .nodes import blocks, clone, is_call, names, walk
+from .nodes import blocks, calls, clone, is_call, names, node_fields, statements, walk
 from .normalize import assign, const, name, store
 
 _TEMP = re.compile(r"^_\d+$")
@@ -29,10 +29,15 @@ _IMPURE_FUNCS = {"add_at", "print"}
 
 
 def optimize(fn: gast.FunctionDef, pure_calls: set[str]) -> gast.FunctionDef:
-    for _ in range(6):
+    for round_ in range(6):
         changed = _fold(fn)
         changed |= _propagate_copies(fn)
         changed |= _inline_single_use(fn, pure_calls)
+        if round_ and not changed:
+            # `_dead_code` ran last, on this very tree, and would remove nothing more: the
+            # statements it removes add nothing to liveness, so a second run finds the same
+            # live names everywhere (the passes above change nothing when they report so)
+            break
         changed |= _dead_code(fn, pure_calls)
         if not changed:
             break
@@ -66,6 +71,20 @@ def _stored(node: Any) -> set[str]:
     }
 
 
+def _stores_of(block: list) -> Any:
+    """`stores(j)`: the names `block[j]` stores, found once, when first asked for (for a pass
+    that changes no assignment of the block)."""
+    stored: list[set[str] | None] = [None] * len(block)
+
+    def stores(j: int) -> set[str]:
+        found = stored[j]
+        if found is None:
+            found = stored[j] = _stored(block[j])
+        return found
+
+    return stores
+
+
 def _propagate_copies(fn: Any) -> bool:
     changed = False
     for block in _blocks(fn):
@@ -81,6 +100,7 @@ def _propagate_copies(fn: Any) -> bool:
                 continue
             keep.append(s)
         block[:] = keep
+        stores = _stores_of(block)  # the pass renames reads only: stores stay as they are
         for i, s in enumerate(block):
             if (
                 isinstance(s, gast.Assign)
@@ -89,7 +109,7 @@ def _propagate_copies(fn: Any) -> bool:
                 and type(s.value.value) is float
                 and _removable(s.targets[0].id)
             ):
-                changed |= _propagate_number(block[i + 1 :], s.targets[0].id, s.value.value)
+                changed |= _propagate_number(block, i + 1, stores, s.targets[0].id, s.value.value)
                 continue
             if not (
                 isinstance(s, gast.Assign)
@@ -99,8 +119,10 @@ def _propagate_copies(fn: Any) -> bool:
             ):
                 continue
             src, dst = s.value.id, s.targets[0].id
-            for later in block[i + 1 :]:
-                stops = bool(_stored(later) & {src, dst})
+            for j in range(i + 1, len(block)):
+                later = block[j]
+                stored_j = stores(j)
+                stops = src in stored_j or dst in stored_j
                 if stops and not isinstance(later, gast.Assign):
                     break  # a loop or branch that rebinds one of them
                 parts = [later.value] if stops else [later]
@@ -118,12 +140,14 @@ def _propagate_copies(fn: Any) -> bool:
     return changed
 
 
-def _propagate_number(later: list, dst: str, value: float) -> bool:
-    """After `d_3 = 1.0` (a seed), later reads of `d_3` in the block read `1.0` (which then
-    folds: `1.0 * y` is `y`), up to the first statement that assigns it again."""
+def _propagate_number(block: list, start: int, stores: Any, dst: str, value: float) -> bool:
+    """After `d_3 = 1.0` (a seed), later reads of `d_3` in the block (`block[start:]`) read
+    `1.0` (which then folds: `1.0 * y` is `y`), up to the first statement that assigns it
+    again. `stores(j)`: the names `block[j]` stores."""
     changed = False
-    for s in later:
-        stops = dst in _stored(s)
+    for j in range(start, len(block)):
+        s = block[j]
+        stops = dst in stores(j)
         if stops and not isinstance(s, gast.Assign):
             break
         part = s.value if stops else s
@@ -232,7 +256,7 @@ def _range_of(it: Any, wrapper: str | None) -> str | None:
 
 
 def _jumps(loop: Any) -> bool:
-    return any(isinstance(n, (gast.Break, gast.Continue, gast.Return)) for n in walk(loop))
+    return any(isinstance(n, (gast.Break, gast.Continue, gast.Return)) for n in statements(loop))
 
 
 def _restoring_loop(b: Any) -> tuple | None:
@@ -315,14 +339,8 @@ def _unused_loop_variables(fn: Any) -> None:
             found = loaded[id(x)] = {n.id for n in names(x) if isinstance(n.ctx, gast.Load)}
         return t in found
 
-    last: dict[str, int] = {}  # name -> the last statement (position in seq) that reads it
-    for j, (x, _) in enumerate(seq):
-        # a compound statement's own parts: the statements inside come later in `seq`
-        for part in _own_parts(x):
-            for n in names(part):
-                if isinstance(n.ctx, gast.Load):
-                    last[n.id] = j
-
+    last: dict[str, int] | None = None  # name -> the last statement (position in seq) that
+    # reads it; found at the first candidate loop (none in most functions)
     for i, (s, loops) in enumerate(seq):
         if not (
             isinstance(s, gast.For)
@@ -334,13 +352,27 @@ def _unused_loop_variables(fn: Any) -> None:
         ):
             continue
         t = s.target.id
-        inside = {id(x) for x in walk(s)}
+        if last is None:
+            last = _last_reads(seq)
+        inside = {id(x) for x in statements(s)}
         end = i  # seq[i : end + 1] is the loop and the statements inside it
         while end + 1 < len(seq) and id(seq[end + 1][0]) in inside:
             end += 1
         scopes = list(s.body) + [x for outer in loops for x in outer.body]
         if last.get(t, -1) <= end and not any(loads(x, t) for x in scopes):
             s.target = store("_")
+
+
+def _last_reads(seq: list[tuple[Any, tuple]]) -> dict[str, int]:
+    """Each name a statement of `seq` reads -> the position of the last such statement."""
+    last: dict[str, int] = {}
+    for j, (x, _) in enumerate(seq):
+        # a compound statement's own parts: the statements inside come later in `seq`
+        for part in _own_parts(x):
+            for n in names(part):
+                if isinstance(n.ctx, gast.Load):
+                    last[n.id] = j
+    return last
 
 
 def _accumulate_in_place(fn: Any) -> None:
@@ -375,17 +407,24 @@ def _accumulate_in_place(fn: Any) -> None:
 
     ok: dict[str, bool] = {}
     accs: dict[str, list[int]] = {}
+    acc_of: dict[int, str | None] = {}  # id(statement) -> what it accumulates into
+    names_of: dict[int, list] = {}  # id(simple statement) -> its names (read again below)
     for i, (s, _loops) in enumerate(order):
         if isinstance(s, (gast.If, gast.For, gast.While)):
             continue
-        acc = self_acc(s)
+        acc = acc_of[id(s)] = self_acc(s)
         if acc is not None:
             accs.setdefault(acc, []).append(i)
             ok.setdefault(acc, acc.startswith("d") and acc not in params)
             continue
-        for t in _stored(s):
-            if not (isinstance(s, gast.Assign) and zero(s)):
-                ok[t] = False
+        found = names_of[id(s)] = names(s)
+        if isinstance(s, gast.Assign) and zero(s):
+            continue
+        for n in found:
+            if isinstance(n.ctx, (gast.Store, gast.Del)):
+                ok[n.id] = False
+    if not accs:
+        return  # no accumulation to rewrite
     last_acc = {v: max(ix) for v, ix in accs.items()}
     acc_loops = {v: {id(lp) for j in ix for lp in order[j][1]} for v, ix in accs.items()}
     for i, (s, loops) in enumerate(order):
@@ -394,33 +433,34 @@ def _accumulate_in_place(fn: Any) -> None:
             if isinstance(s, (gast.If, gast.While))
             else ([s.iter] if isinstance(s, gast.For) else [s])
         )
-        acc = self_acc(s)
+        acc = acc_of.get(id(s))
         loop_ids = {id(lp) for lp in loops}
         for part in parts:
+            # the reads that would keep a reference if they were no operand of arithmetic:
+            # only they need the (slower) walk that finds the operands
+            found = [
+                n
+                for n in (names_of.get(id(part)) or names(part))
+                if isinstance(n.ctx, gast.Load)
+                and n.id in accs
+                and ok.get(n.id)
+                and (i <= last_acc[n.id] or acc_loops[n.id] & loop_ids)
+            ]
+            if not found:
+                continue
             arithmetic = set()  # ids of the operands of arithmetic in `part`
-            found = []
             for node in walk(part):
                 if isinstance(node, gast.BinOp):
                     arithmetic |= {id(node.left), id(node.right)}
                 elif isinstance(node, gast.UnaryOp):
                     arithmetic.add(id(node.operand))
-                elif isinstance(node, gast.Name):
-                    found.append(node)
             for n in found:
-                if not (
-                    isinstance(n, gast.Name)
-                    and isinstance(n.ctx, gast.Load)
-                    and n.id in accs
-                    and ok.get(n.id)
-                ):
-                    continue
                 if id(n) in arithmetic or (acc == n.id and n is s.value.left):
                     continue
-                if i <= last_acc[n.id] or acc_loops[n.id] & loop_ids:
-                    ok[n.id] = False
+                ok[n.id] = False
     for block in _blocks(fn):
         for k, s in enumerate(block):
-            acc = self_acc(s)
+            acc = acc_of.get(id(s))
             if acc is not None and ok.get(acc):
                 node = gast.AugAssign(target=s.targets[0], op=s.value.op, value=s.value.right)
                 if hasattr(s, "s2s_line"):
@@ -715,6 +755,11 @@ def _drop_dangling_comments(block: list) -> None:
     block[:] = keep
 
 
+def _loads(node: Any) -> set[str]:
+    """The names `node` reads."""
+    return {n.id for n in names(node) if isinstance(n.ctx, gast.Load)}
+
+
 def _reads(node: Any) -> dict[str, int]:
     counts: dict[str, int] = {}
     for n in names(node):
@@ -724,15 +769,14 @@ def _reads(node: Any) -> dict[str, int]:
 
 
 def _is_pure(expr: Any, pure_calls: set[str]) -> bool:
-    for n in walk(expr):
-        if isinstance(n, gast.Call):
-            f = n.func
-            if isinstance(f, gast.Attribute) and f.attr in _IMPURE_METHODS:
-                return False
-            if isinstance(f, gast.Name) and f.id not in pure_calls:
-                return False
-            if isinstance(f, gast.Attribute) and not _is_module_chain(f):
-                return False
+    for n in calls(expr):
+        f = n.func
+        if isinstance(f, gast.Attribute) and f.attr in _IMPURE_METHODS:
+            return False
+        if isinstance(f, gast.Name) and f.id not in pure_calls:
+            return False
+        if isinstance(f, gast.Attribute) and not _is_module_chain(f):
+            return False
     return True
 
 
@@ -816,7 +860,7 @@ def _inline_past_pops(block: list, i: int, j: int, tmp: str, pure_calls: set[str
     slot = _use_slot(use, tmp)
     if (
         slot is None
-        or any(isinstance(n, gast.Call) for n in walk(s.value))
+        or bool(calls(s.value))
         or not _is_pure(use, pure_calls | {"add_at", "slice"})  # a callee pops the tape too
         or _has_pop(use)
         or not _is_pure(s.value, pure_calls)
@@ -871,11 +915,11 @@ def _fits(stmt: Any, tmp: str, value: Any) -> bool:
 def _safe_to_move(value: Any, slot: Any, pure_calls: set[str]) -> bool:
     """Moving `value` into `slot` keeps the order of every side effect."""
     mutated = set()
-    for n in walk(slot):
-        if isinstance(n, gast.Call) and isinstance(n.func, gast.Name) and n.func.id == "add_at":
+    for n in calls(slot):
+        if isinstance(n.func, gast.Name) and n.func.id == "add_at":
             if n.args and isinstance(n.args[0], gast.Name):
                 mutated.add(n.args[0].id)
-    if mutated & set(_reads(value)):
+    if mutated and mutated & _loads(value):
         return False
     return (
         _is_pure(slot, pure_calls | {"add_at"})
@@ -886,10 +930,7 @@ def _safe_to_move(value: Any, slot: Any, pure_calls: set[str]) -> bool:
 
 def _has_pop(node: Any) -> bool:
     return any(
-        isinstance(n, gast.Call)
-        and isinstance(n.func, gast.Attribute)
-        and n.func.attr in _IMPURE_METHODS
-        for n in walk(node)
+        isinstance(n.func, gast.Attribute) and n.func.attr in _IMPURE_METHODS for n in calls(node)
     )
 
 
@@ -929,9 +970,33 @@ def _mentions(node: Any, tmp: str) -> bool:
 
 
 class _Replace(gast.NodeTransformer):
+    """Every read of `tmp` becomes `value` (the one node, wherever `tmp` is read)."""
+
     def __init__(self, tmp: str, value: Any) -> None:
         self.tmp = tmp
         self.value = value
+
+    def visit(self, node: Any) -> Any:
+        """`NodeTransformer.visit`, for a pass that only replaces names by nodes (faster: no
+        method looked up by name, fields set again only where their node was replaced)."""
+        cls = node.__class__
+        if cls is gast.Name:
+            return self.visit_Name(node)
+        if cls is gast.Constant:
+            return node
+        for field in node_fields(cls):
+            value = getattr(node, field, None)
+            if isinstance(value, gast.AST):
+                new = self.visit(value)
+                if new is not value:
+                    setattr(node, field, new)
+            elif isinstance(value, list):
+                for i, x in enumerate(value):
+                    if isinstance(x, gast.AST):
+                        new = self.visit(x)
+                        if new is not x:
+                            value[i] = new
+        return node
 
     def visit_Name(self, node: gast.Name) -> Any:
         if node.id == self.tmp and isinstance(node.ctx, gast.Load):
@@ -943,15 +1008,28 @@ def _dead_code(fn: Any, pure_calls: set[str]) -> bool:
     """Remove pure assignments to generated names whose value is never read afterwards
     (liveness over the structured body: branches join, loops iterate to a fixpoint)."""
     removed = [False]
+    # Statements are only taken out of their lists here, never changed: what a node reads,
+    # stores and whether a loop jumps is found once (loops are walked until their liveness
+    # settles). The memos hold the nodes, so that no id is reused meanwhile.
     memo: dict[int, tuple[Any, set[str]]] = {}  # id(node) -> (node, the names it reads)
+    stored: dict[int, tuple[Any, set[str]]] = {}  # id(node) -> (node, the names it stores)
+    jumps: dict[int, tuple[Any, bool]] = {}  # id(loop) -> (loop, it holds a break/continue)
 
     def loads(node: Any) -> set[str]:
         """The names `node` reads (shared: not to be changed)."""
         if node is None:
             return set()
-        if id(node) not in memo:  # loops are walked until their liveness settles
-            memo[id(node)] = (node, set(_reads(node)))
-        return memo[id(node)][1]
+        found = memo.get(id(node))
+        if found is None:
+            found = memo[id(node)] = (node, _loads(node))
+        return found[1]
+
+    def stores(node: Any) -> set[str]:
+        """The names `node` assigns (shared: not to be changed)."""
+        found = stored.get(id(node))
+        if found is None:
+            found = stored[id(node)] = (node, _stored(node))
+        return found[1]
 
     def block(stmts: list, live: set[str], remove: bool) -> set[str]:
         """`live`: a set of the caller's to update (what is live after `stmts`)."""
@@ -968,8 +1046,14 @@ def _dead_code(fn: Any, pure_calls: set[str]) -> bool:
 
     def loop(s: Any, live_out: set[str], remove: bool) -> set[str]:
         head = loads(s.iter) if isinstance(s, gast.For) else loads(s.test)
-        if any(isinstance(n, (gast.Break, gast.Continue)) for n in walk(s)):
-            return live_out | head | set(_reads(s))  # keep it simple where control jumps
+        jump = jumps.get(id(s))
+        if jump is None:
+            jump = jumps[id(s)] = (
+                s,
+                any(isinstance(n, (gast.Break, gast.Continue)) for n in statements(s)),
+            )
+        if jump[1]:
+            return live_out | head | loads(s)  # keep it simple where control jumps
         live_in: set[str] = set()
         while True:
             after_body = live_out | live_in | head
@@ -1001,9 +1085,9 @@ def _dead_code(fn: Any, pure_calls: set[str]) -> bool:
             return live, False
         if isinstance(s, gast.AugAssign):
             live |= loads(s)
-            live |= _stored(s)
+            live |= stores(s)
             return live, False
-        live -= _stored(s)
+        live -= stores(s)
         live |= loads(s)
         return live, False
 
@@ -1045,24 +1129,38 @@ def _is_neg(node: Any) -> bool:
     return isinstance(node, gast.UnaryOp) and isinstance(node.op, gast.USub)
 
 
+#: node classes with no node inside (a `Name` may hold an annotation)
+_LEAVES = frozenset((gast.Constant, gast.Load, gast.Store, gast.Del))
+
+
 class _Folder(gast.NodeTransformer):
     changed = False
 
     def visit(self, node: Any) -> Any:
-        if isinstance(node, gast.BinOp):
+        cls = node.__class__
+        if cls is gast.BinOp:
             return self.visit_BinOp(node)
-        if isinstance(node, gast.UnaryOp):
+        if cls is gast.UnaryOp:
             return self.visit_UnaryOp(node)
+        if cls in _LEAVES or (cls is gast.Name and node.annotation is None):
+            return node  # nothing inside to fold
         return self.generic_visit(node)
 
     def generic_visit(self, node: Any) -> Any:
-        """`NodeTransformer.generic_visit` for a pass that only replaces nodes (faster)."""
-        for field in node._fields:
+        """`NodeTransformer.generic_visit` for a pass that only replaces nodes (faster): a
+        field is set again only where its node was replaced."""
+        for field in node_fields(node.__class__):
             value = getattr(node, field, None)
             if isinstance(value, gast.AST):
-                setattr(node, field, self.visit(value))
+                new = self.visit(value)
+                if new is not value:
+                    setattr(node, field, new)
             elif isinstance(value, list):
-                value[:] = [self.visit(x) if isinstance(x, gast.AST) else x for x in value]
+                for i, x in enumerate(value):
+                    if isinstance(x, gast.AST):
+                        new = self.visit(x)
+                        if new is not x:
+                            value[i] = new
         return node
 
     def visit_BinOp(self, node: gast.BinOp) -> Any:

@@ -28,7 +28,8 @@ from . import idioms
 from . import shapes as S
 from .checkpoint import segment_loops, uses_markers
 from .errors import NoRuleError, UnsupportedSyntaxError
-from .nodes import clone
+from .nodes import children, clone, walk
+from .nodes import names as name_nodes
 from .normalize import CoreFunction, assign, const, is_atom, load_copy, name, store
 from .uniform import Reductions
 
@@ -116,15 +117,15 @@ def _shape_free(stmts: list, d_y: str, contribs: set[str]) -> bool:
     helper that broadcasts a number (`unreduce`, ...); never reshaped, indexed or a matmul."""
     parents: dict[int, Any] = {}
     for st in stmts:
-        for node in gast.walk(st):
-            for child in gast.iter_child_nodes(node):
+        for node in walk(st):
+            for child in children(node):
                 parents[id(child)] = node
     todo, seen = [d_y], set()
     while todo:
         var = todo.pop()
         seen.add(var)
         for st in stmts:
-            for node in gast.walk(st):
+            for node in walk(st):
                 if not (isinstance(node, gast.Name) and node.id == var):
                     continue
                 if isinstance(node.ctx, gast.Store):
@@ -610,7 +611,7 @@ class Reverse:
         pattern (`0.0 * b` has b's shape, and `unbroadcast` would have fixed a smaller one)."""
         d_y = self.d(info.target)
         others = []
-        for n in gast.walk(g):
+        for n in walk(g):
             if isinstance(n, gast.Name) and n.id != d_y and n.id not in self.scalars:
                 if n.id not in self.shapes:
                     return False
@@ -800,6 +801,9 @@ class Reverse:
 
     # -- pass C: backward sweep -------------------------------------------------------------
     def backward(self, stmts: list, Z: set[str]) -> tuple[list, set[str]]:
+        """The adjoint of `stmts`, and the names whose adjoint is zero before them. `Z`: those
+        after them, a set of the caller's own that the statements update in place (copies of
+        it, as long as the function, would make the sweep quadratic)."""
         out: list = []
         for s in reversed(stmts):
             code, Z = self.backward_stmt(s, Z)
@@ -891,17 +895,19 @@ class Reverse:
             else:
                 if zero:  # a call whose backward must run (it pops the tape)
                     out.append(self.materialize(dest, line))
-                    Z = Z - {dest}
+                    Z.discard(dest)
                 for v in getattr(sp, "inout", ()):  # the callee updates this adjoint in place
                     if v in Z:
                         out.append(self.materialize(v, line))
-                        Z = Z - {v}
+                        Z.discard(v)
                 maybe_zero = (zero or dest in self.maybe_zero) and dest not in self.scalars
-                Zin = Z
                 out.extend(clone(sp.pre))
+                made: set[str] = set()  # the adjoints the contributions make (were zero)
                 for c in sp.contribs:
                     out.extend(self.accumulate(c, Z, line))
-                    Z = Z - {c.var}
+                    if c.var in Z:
+                        made.add(c.var)
+                        Z.discard(c.var)
                 if sp.zero_index is not None:
                     tgt = gast.Subscript(
                         value=name(self.d(dest)),
@@ -910,26 +916,26 @@ class Reverse:
                     )
                     out.append(gast.Assign(targets=[tgt], value=const(0.0), type_comment=None))
                 if sp.side_effect:  # a user function's backward may return a 0.0 adjoint
-                    self.maybe_zero |= self.shapeless(Zin - Z)
+                    self.maybe_zero |= self.shapeless(made)
                 elif not maybe_zero:
                     self.maybe_zero -= {c.var for c in sp.contribs}
                 else:  # d_dest may be a materialized 0.0: its adjoints may be 0.0 too
                     shaped = {c.var for c in sp.contribs if _shaped(c.value)}
-                    self.maybe_zero |= self.shapeless(Zin - Z - shaped)
+                    self.maybe_zero |= self.shapeless(made - shaped)
                     contribs = {self.d(c.var) for c in sp.contribs}
                     if not sp.side_effect and not _shape_free(out, self.d(dest), contribs):
                         # a template that reshapes or indexes d_dest: skip it when d_dest is 0.0
-                        orelse = [self.materialize(v, line) for v in sorted(Zin - Z)]
+                        orelse = [self.materialize(v, line) for v in sorted(made)]
                         for node in out + orelse:  # commented once, at the `if`
                             node.s2s_line = None
                         d_dest = call("is_zero", name(self.d(dest)))
                         test = gast.UnaryOp(op=gast.Not(), operand=d_dest)
                         out = [gast.If(test=test, body=out, orelse=orelse)]
             if y is not None:
-                Z = Z | {y}
+                Z.add(y)
                 self.maybe_zero.discard(y)
         elif info is not None and info.target is not None:
-            Z = Z | {info.target}
+            Z.add(info.target)
         if id(s) in self.flow.restore:
             out.extend(self.restore(s, info))
         for node in out:
@@ -1006,10 +1012,11 @@ class Reverse:
         out += clone(hook.body)
         out.append(assign(dv, name(hook.grad), line))
         for node in out:
-            for n in gast.walk(node):
+            for n in walk(node):
                 if isinstance(n, gast.stmt):
                     n.s2s_line = line
-        return out, Z - {hook.var}
+        Z.discard(hook.var)
+        return out, Z
 
     def backward_pop(self, info: A.StmtInfo, Z: set[str], line: int | None) -> tuple[list, set]:
         """The adjoint of `v = xs.pop()`: `d_xs.append(d_v)`, then xs gets v back."""
@@ -1017,11 +1024,12 @@ class Reverse:
         out: list = []
         if xs in Z:
             out.append(self.materialize(xs, line))
-            Z = Z - {xs}
+            Z.discard(xs)
         dv = name(self.d(v)) if v in self.active and v not in Z else const(0.0)
         out.append(expr_stmt(method(name(self.d(xs)), "append", dv)))
         out.append(expr_stmt(method(name(xs), "append", name(v))))
-        return out, Z | {v}
+        Z.add(v)
+        return out, Z
 
     def restore(self, s: Any, info: A.StmtInfo) -> list:
         if id(s) in self.inplace:
@@ -1400,6 +1408,9 @@ class Reverse:
         ]
 
 
+_ATOMS = frozenset((str, int, float, complex, bool, bytes, type(None), type(Ellipsis)))
+
+
 @dataclass
 class _Subst(gast.NodeTransformer):
     """A copy of a template expression with its names bound (the template stays as it is)."""
@@ -1412,16 +1423,28 @@ class _Subst(gast.NodeTransformer):
     def __post_init__(self) -> None:
         super().__init__()
 
+    def visit(self, node: Any) -> Any:
+        """`NodeVisitor.visit` without the lookup of a method by name for every node."""
+        cls = node.__class__
+        if cls is gast.Name:
+            return self.visit_Name(node)
+        if cls is gast.Subscript:
+            return self.visit_Subscript(node)
+        return self.generic_visit(node)
+
     def generic_visit(self, node: Any) -> Any:
         new = node.__class__.__new__(node.__class__)
+        fields = new.__dict__
         for k, v in node.__dict__.items():
-            if isinstance(v, gast.AST) and k in node._fields:
+            if v.__class__ in _ATOMS:
+                pass  # (its own copy)
+            elif isinstance(v, gast.AST) and k in node._fields:
                 v = self.visit(v)
             elif isinstance(v, list) and k in node._fields:
                 v = [self.visit(x) if isinstance(x, gast.AST) else clone(x) for x in v]
             else:
                 v = clone(v)
-            new.__dict__[k] = v
+            fields[k] = v
         return new
 
     def visit_Subscript(self, node: gast.Subscript) -> Any:
@@ -1505,13 +1528,13 @@ def _is_d(node: Any) -> bool:
 def _live_pre(pre: list, contribs: list) -> list:
     used = set()
     for c in contribs:
-        used |= {n.id for n in gast.walk(c.value) if isinstance(n, gast.Name)}
+        used |= {n.id for n in name_nodes(c.value)}
     kept = []
     for s in reversed(pre):
         tgt = s.targets[0].id if isinstance(s, gast.Assign) else None
         if tgt is None or tgt in used:
             kept.append(s)
-            used |= {n.id for n in gast.walk(s.value) if isinstance(n, gast.Name)}
+            used |= {n.id for n in name_nodes(s.value)}
     return list(reversed(kept))
 
 
@@ -1609,7 +1632,7 @@ def _split_reads(nodes: list, local: set[str]) -> tuple[set[str], set[str]]:
             for kw in node.keywords:
                 visit(kw.value)
             return
-        for child in gast.iter_child_nodes(node):
+        for child in children(node):
             visit(child)
 
     for node in nodes:

@@ -31,6 +31,7 @@ import gast
 import numpy as np
 
 from .analyze import walk_stmts
+from .nodes import children, walk
 from .normalize import CoreFunction
 
 Pattern = tuple  # tuple[bool, ...] (tuple[bool | None, ...] while inferring)
@@ -150,8 +151,8 @@ class _Inference:
         # any other binding of a name (unpacking, ...) is one the rules do not follow
         parents: dict[int, Any] = {}
         for s in core.body:
-            for node in gast.walk(s):
-                for child in gast.iter_child_nodes(node):
+            for node in walk(s):
+                for child in children(node):
                     parents[id(child)] = node
                 if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store):
                     if id(node) not in handled:
@@ -180,7 +181,7 @@ class _Inference:
         """Whether dict parameter `p` is only ever read as `p["key"]`: never written into,
         never handed to a call or another name (which could write into it)."""
         for s in self.core.body:
-            for node in gast.walk(s):
+            for node in walk(s):
                 if not (isinstance(node, gast.Name) and node.id == p):
                     continue
                 up = self.parents.get(id(node))

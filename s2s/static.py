@@ -35,6 +35,7 @@ from typing import Any
 import gast
 
 from .errors import NameResolutionError, S2SError, SourceUnavailableError
+from .nodes import walk
 from .parse import MISSING, Namespace, SourceInfo
 
 
@@ -407,7 +408,7 @@ class StaticModule:
 
         locs = local_names(tree) | {
             n.id
-            for n in gast.walk(tree)
+            for n in walk(tree)
             if isinstance(n, gast.Name) and isinstance(n.ctx, (gast.Param, gast.Store))
         }
         sinfo = SourceInfo(
@@ -445,7 +446,7 @@ class StaticModule:
 def _ordered_loads(tree: Any) -> list[Any]:
     out = [
         n
-        for n in gast.walk(tree)
+        for n in walk(tree)
         if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load) and hasattr(n, "lineno")
     ]
     return sorted(out, key=lambda n: (n.lineno, n.col_offset))

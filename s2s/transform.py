@@ -6,7 +6,6 @@ the forward/backward pair of every user function it calls, each made once (so re
 
 from __future__ import annotations
 
-import copy
 import gc
 import math
 import os
@@ -113,7 +112,7 @@ class Program:
 
 
 def _arguments(core: CoreFunction, leading: list[str]) -> gast.arguments:
-    args = copy.deepcopy(core.args)
+    args = nodes.copy_tree(core.args)
     for a in list(args.posonlyargs) + list(args.args) + list(args.kwonlyargs):
         a.annotation = None
     lead = [gast.Name(id=n, ctx=gast.Param(), annotation=None, type_comment=None) for n in leading]
@@ -178,7 +177,7 @@ def _pushed_first(stmts: list, tape: str) -> set[str]:
 
 
 def _uses_tape(stmts: list, tape: str = "tape") -> bool:
-    return any(isinstance(n, gast.Name) and n.id == tape for s in stmts for n in gast.walk(s))
+    return any(n.id == tape for s in stmts for n in nodes.names(s))
 
 
 def build_split(rev: Reverse, fwd_name: str, bwd_name: str) -> list:
@@ -600,10 +599,10 @@ def _generate(
         all_defs += unit.defs
         owners += [unit.fn] * len(unit.defs)
     # a generated gradient differentiated again keeps its own `_k` (the comments quote them)
-    emit.renumber(all_defs, [_own_temporaries(o) for o in owners])
+    found = emit.renumber(all_defs, [_own_temporaries(o) for o in owners])
     texts = [emit.to_source(d) for d in all_defs]
     source = "\n\n".join(texts)
-    functions = _compile(all_defs, texts, owners)
+    functions = _compile(all_defs, texts, owners, found)
     return (
         Generated(
             source=source,
@@ -664,11 +663,11 @@ def _generate_jvp(
     if grad and program.reverse_only:
         raise NotForForwardMode
     # a `_k` of the primal's own (a generated gradient's) keeps its number
-    emit.renumber(
+    found = emit.renumber(
         defs, [set(getattr(getattr(o, "__code__", None), "co_varnames", ())) for o in owners]
     )
     texts = [emit.to_source(d) for d in defs]
-    functions = _compile(defs, texts, owners)
+    functions = _compile(defs, texts, owners, found)
     gen = Generated(
         source="\n\n".join(texts),
         entry=[functions[entry]],
@@ -688,7 +687,13 @@ def _own_temporaries(fn: Any) -> set[str]:
     return set(code.co_varnames)
 
 
-def _compile(defs: list, texts: list[str], owners: list) -> dict[str, Any]:
+def _compile(
+    defs: list, texts: list[str], owners: list, found: list | None = None
+) -> dict[str, Any]:
+    """Compile the functions `defs` (texts `texts`) of their `owners`' modules. `found`: the
+    `Name` nodes of each function, where `emit.renumber` has them already."""
+    if found is None:
+        found = [nodes.names(d) for d in defs]
     groups: dict[int, list[int]] = {}
     for i, owner in enumerate(owners):
         groups.setdefault(id(owner.__globals__), []).append(i)
@@ -709,7 +714,7 @@ def _compile(defs: list, texts: list[str], owners: list) -> dict[str, Any]:
         for i in idxs:  # what the primal reads from its closure (a local function, a constant)
             for k, v in _nonlocals(owners[i]).items():
                 closure.setdefault(k, v)
-        free = {n.id for i in idxs for n in nodes.names(defs[i])}  # the names the source reads
+        free = {n.id for i in idxs for n in found[i]}  # the names the source reads
         closure = {
             k: v
             for k, v in closure.items()

@@ -28,7 +28,7 @@ import numpy as np
 
 from . import analyze as A
 from . import shapes as S
-from .nodes import is_call
+from .nodes import is_call, walk
 from .normalize import CoreFunction
 
 #: operators that broadcast their operands elementwise
@@ -86,7 +86,7 @@ def _arithmetic_names(value: Any, ufuncs: bool) -> list[str] | None:
     float constants, and with `ufuncs` calls of NumPy ufuncs (`np` is then among the names);
     else None."""
     read = []
-    for n in gast.walk(value):
+    for n in walk(value):
         if isinstance(n, gast.Name):
             read.append(n.id)
         elif isinstance(n, gast.Constant):
@@ -351,7 +351,7 @@ class Reductions:
                 c.value = v.args[0]
                 changed = True
         for node in spec.pre + [c.value for c in spec.contribs]:
-            for n in gast.walk(node):
+            for n in walk(node):
                 if is_call(n, "reduction_count", 2) and isinstance(n.args[0], gast.Name):
                     twin = self.twin(n.args[0].id, sid)
                     if twin is not None:
