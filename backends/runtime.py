@@ -551,6 +551,22 @@ def checkpoint_segments(steps: Any) -> list:
 HELPERS["checkpoint_segments"] = checkpoint_segments
 
 
+def zip_length(*seqs: Any) -> int:
+    """The number of steps of `zip(*seqs, strict=True)`: their common length, or the
+    ValueError `zip` raises when one is shorter or longer than the first."""
+    n = len(seqs[0])
+    for k, seq in enumerate(seqs[1:], start=2):
+        m = len(seq)
+        if m != n:
+            which = "shorter" if m < n else "longer"
+            first = "argument 1" if k == 2 else f"arguments 1-{k - 1}"
+            raise ValueError(f"zip() argument {k} is {which} than {first}")
+    return n
+
+
+HELPERS["zip_length"] = zip_length
+
+
 def _finite(v: Any) -> bool:
     if v is None or isinstance(v, (bool, int)):
         return True

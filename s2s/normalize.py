@@ -819,12 +819,19 @@ class Normalizer:
             rng = gast.Call(func=name("range"), args=[n], keywords=[])
             self.emit_for(out, idx, rng, body_with(prefix), line)
             return
-        if call is not None and self.resolves_to(fn, zip) and not call.keywords:
+        if call is not None and self.resolves_to(fn, zip) and _zip_strictness(call) is not None:
             seqs = [self._loop_sequence(self.atom(a, out), s, out) for a in call.args]
             if not (isinstance(target, gast.Tuple) and len(target.elts) == len(seqs)):
                 raise self.error(s, "unpack `zip` into as many names as it has arguments")
             idx = self.fresh()
-            if len(seqs) == 1:
+            if _zip_strictness(call) and len(seqs) > 1:  # zip(a, b, strict=True)
+                n = self.fresh()
+                call_n = gast.Call(
+                    func=name("zip_length"), args=[load_copy(a) for a in seqs], keywords=[]
+                )
+                self.emit(out, assign(n, call_n, line))
+                n_expr = name(n)
+            elif len(seqs) == 1:
                 n_expr = gast.Call(func=name("len"), args=[load_copy(seqs[0])], keywords=[])
             else:
                 n = self.fresh()
@@ -1265,7 +1272,9 @@ class Normalizer:
         # rename comprehension variables: they do not leak in Python 3
         renames: dict[str, str] = {}
         for gen in node.generators:
-            for t in _target_names(gen.target):
+            # in the order of the text (a set's order would follow the strings' hashes, and
+            # the temporaries' numbers with it: different code in different processes)
+            for t in dict.fromkeys(n.id for n in walk(gen.target) if isinstance(n, gast.Name)):
                 renames[t] = self.fresh()
                 self.locals.add(renames[t])
         node = _Renamer(renames).visit(node)
@@ -1397,6 +1406,22 @@ def _is_break_tail(s: Any) -> bool:
         and isinstance(s.body[0], gast.Break)
         and not s.orelse
     )
+
+
+def _zip_strictness(call: gast.Call) -> bool | None:
+    """For `zip(...)`'s keywords: False for none (or `strict=False`), True for
+    `strict=True`, None for anything else (not a loop s2s writes out)."""
+    if not call.keywords:
+        return False
+    (kw,) = call.keywords if len(call.keywords) == 1 else (None,)
+    if (
+        kw is not None
+        and kw.arg == "strict"
+        and isinstance(kw.value, gast.Constant)
+        and type(kw.value.value) is bool
+    ):
+        return kw.value.value
+    return None
 
 
 def _target_names(target: Any) -> set[str]:

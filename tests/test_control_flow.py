@@ -175,6 +175,16 @@ def loop_zip(x, y):
     return s
 
 
+def loop_zip_strict(x, y):
+    s = 0.0
+    for a, b in zip(x, y, strict=True):
+        s = s * b + a * np.sin(b)
+    pairs = [a * b for a, b in zip(x, y[::-1], strict=True)]
+    for a, b in zip(x, y, strict=False):  # as zip(x, y): up to the shorter
+        s = s + a * b
+    return s + np.sum(np.stack(pairs))
+
+
 def loop_reversed(x):
     h = np.zeros(x.shape[1])
     for row in reversed(x):
@@ -432,6 +442,22 @@ def test_for_enumerate(x):
 @given(same_shape(2))
 def test_for_zip(xy):
     assert_grad_matches(loop_zip, *xy, wrt=(0, 1))
+
+
+@given(same_shape(2))
+def test_for_zip_strict(xy):
+    assert_grad_matches(loop_zip_strict, *xy, wrt=(0, 1))
+    x, y = xy
+    _, t = s2s.jvp(loop_zip_strict, wrt=0)(x, y, np.ones_like(x))
+    np.testing.assert_allclose(t, np.sum(s2s.grad(loop_zip_strict)(x, y)), rtol=1e-9)
+
+
+def test_zip_strict_raises_as_python_does():
+    x, y = np.ones((3, 2)), np.ones((2, 2))
+    with pytest.raises(ValueError, match="zip\\(\\) argument 2 is shorter than argument 1"):
+        loop_zip_strict(x, y)
+    with pytest.raises(ValueError, match="zip\\(\\) argument 2 is shorter than argument 1"):
+        s2s.grad(loop_zip_strict)(x, y)
 
 
 @given(matrices())
