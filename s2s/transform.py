@@ -150,12 +150,12 @@ def _lines(core: CoreFunction):
 
 def _pushed_first(stmts: list, tape: str) -> set[str]:
     """The names `stmts` push to `tape` to restore them (`tape.append(v)`,
-    `tape.append(shape_of(v))`) before any statement that assigns them, in the order of the
-    text (a loop's body pushes, then assigns, its names)."""
-    seen: set[str] = set()
+    `tape.append(shape_of(v))`) where they may not be assigned yet: before every statement
+    that surely assigns them, in the order of the text (an assignment inside a branch or a
+    loop counts inside it only)."""
     out: set[str] = set()
 
-    def visit(block: list) -> None:
+    def visit(block: list, seen: set[str]) -> None:
         for s in block:
             v = _pushed(s, tape)
             if v is not None:
@@ -163,16 +163,15 @@ def _pushed_first(stmts: list, tape: str) -> set[str]:
                     out.add(v)
                 continue
             if isinstance(s, (gast.If, gast.While)):
-                visit(s.body)
-                visit(s.orelse)
+                visit(s.body, set(seen))
+                visit(s.orelse, set(seen))
                 continue
             if isinstance(s, gast.For):
-                seen.update(n.id for n in nodes.names(s.target))
-                visit(s.body)
+                visit(s.body, seen | {n.id for n in nodes.names(s.target)})
                 continue
             seen.update(n.id for n in nodes.names(s) if not isinstance(n.ctx, gast.Load))
 
-    visit(stmts)
+    visit(stmts, set())
     return out
 
 
