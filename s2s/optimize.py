@@ -152,7 +152,7 @@ def _propagate_number(block: list, start: int, stores: Any, dst: str, value: flo
             break
         part = s.value if stops else s
         if _mentions(part, dst):
-            _Replace(dst, const(value)).visit(part)
+            _ReplaceByNumber(dst, const(value)).visit(part)
             changed = True
         if stops:
             break
@@ -1002,6 +1002,29 @@ class _Replace(gast.NodeTransformer):
         if node.id == self.tmp and isinstance(node.ctx, gast.Load):
             return self.value
         return node
+
+
+class _ReplaceByNumber(_Replace):
+    """Every read of `tmp` becomes the number `value`, but where a number cannot stand:
+    `tmp[i]`, `tmp.attr` and `tmp(...)` keep the name (`1.0[i]` is a SyntaxWarning; where
+    `tmp` is a number such a line never runs, the primal's own `x[i]` raising first)."""
+
+    def visit(self, node: Any) -> Any:
+        cls = node.__class__
+        if cls in (gast.Subscript, gast.Attribute, gast.Call):
+            base = "func" if cls is gast.Call else "value"
+            held = getattr(node, base)
+            if held.__class__ is gast.Name and held.id == self.tmp:
+                for field in node_fields(cls):
+                    value = getattr(node, field, None)
+                    if field == base:
+                        continue
+                    if isinstance(value, gast.AST):
+                        setattr(node, field, self.visit(value))
+                    elif isinstance(value, list):
+                        value[:] = [self.visit(x) if isinstance(x, gast.AST) else x for x in value]
+                return node
+        return super().visit(node)
 
 
 def _dead_code(fn: Any, pure_calls: set[str]) -> bool:

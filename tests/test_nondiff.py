@@ -3,12 +3,15 @@ comparisons, `isinstance`, logging) pass through; a value that flows only throug
 zero gradient, not an error."""
 
 import logging
+import warnings
 
 import numpy as np
 from fd import assert_grad_matches
 from hypothesis import assume, given
 from hypothesis import strategies as st
 from strategies import apart, arrays, matrices, reals, separated, sides
+
+import s2s
 
 LOGGER = logging.getLogger(__name__)
 
@@ -100,3 +103,12 @@ def test_float_only_through_nondiff_calls_gets_zero_float(x):
 @given(st.one_of(reals(), st.lists(reals(), min_size=1, max_size=3), arrays(sides(1, 3))))
 def test_isinstance_dispatch(x):
     assert_grad_matches(isinstance_dispatch, x)
+
+
+def test_a_number_specialization_compiles_without_warnings():
+    """Specialized to a float x, the list branch's `t_x[i]` keeps the name: the tangent 1.0
+    written in its place, `1.0[i]`, was a SyntaxWarning printed when the code compiled."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", SyntaxWarning)
+        g = s2s.grad(isinstance_dispatch)(0.7)
+    assert type(g) is float and abs(g - 1.4) < 1e-12
