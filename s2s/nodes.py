@@ -142,6 +142,17 @@ def node_fields(cls: type) -> tuple[str, ...]:
 
 def names(node: Any) -> list[gast.Name]:
     """Every `Name` node of a tree (depth-first; for counts and membership, not for order)."""
+    return _collect(node, gast.Name)
+
+
+def calls(node: Any) -> list[gast.Call]:
+    """Every `Call` node of a tree, nested calls included (in no particular order)."""
+    return _collect(node, gast.Call)  # (no call is an operator, a context or a string)
+
+
+def _collect(node: Any, kind: type) -> list[Any]:
+    """Every node of class `kind` (`Name` or `Call`) of a tree, looking only into the fields
+    that may hold names (`_name_fields`)."""
     out = []
     todo = [node]
     pop, push, extend = todo.pop, todo.append, todo.extend
@@ -150,10 +161,13 @@ def names(node: Any) -> list[gast.Name]:
         node = pop()
         cls = node.__class__
         if cls is gast.Name:
-            out.append(node)
+            if kind is gast.Name:
+                out.append(node)
             if node.annotation is not None:  # an argument's annotation
                 push(node.annotation)
             continue
+        if cls is kind:
+            out.append(node)
         spec = fields_of.get(cls)
         if spec is None:
             if not isinstance(node, _AST):
@@ -162,38 +176,6 @@ def names(node: Any) -> list[gast.Name]:
         try:
             values = spec[1](node)
         except AttributeError:  # a node made without one of its fields
-            values = tuple(getattr(node, f, None) for f in spec[0])
-        for value in values:
-            if value.__class__ is list:
-                extend(value)
-            elif value is not None:
-                push(value)
-    return out
-
-
-def calls(node: Any) -> list[gast.Call]:
-    """Every `Call` node of a tree, nested calls included (in no particular order)."""
-    out = []
-    todo = [node]
-    pop, push, extend = todo.pop, todo.append, todo.extend
-    fields_of = _NAME_FIELDS  # (no call is an operator, a context or a string either)
-    while todo:
-        node = pop()
-        cls = node.__class__
-        if cls is gast.Name:
-            if node.annotation is not None:
-                push(node.annotation)
-            continue
-        if cls is gast.Call:
-            out.append(node)
-        spec = fields_of.get(cls)
-        if spec is None:
-            if not isinstance(node, _AST):
-                continue
-            spec = fields_of[cls] = _name_fields(cls)
-        try:
-            values = spec[1](node)
-        except AttributeError:
             values = tuple(getattr(node, f, None) for f in spec[0])
         for value in values:
             if value.__class__ is list:

@@ -271,7 +271,7 @@ def _restoring_loop(b: Any) -> tuple | None:
     ):
         return None
     n = _range_of(b.iter, "reversed")
-    pops = [s for s in b.body if _is_pop(s)]
+    pops = [s for s in b.body if is_pop(s)]
     if n is None or len(pops) != 1 or _jumps(b):
         return None
     pop = pops[0]
@@ -827,7 +827,7 @@ def _inline_single_use(fn: Any, pure_calls: set[str]) -> bool:
                     changed = True
                     continue
                 j = i + 1
-                while j < len(block) - 1 and _is_pop(block[j]):
+                while j < len(block) - 1 and is_pop(block[j]):
                     j += 1
                 if j > i + 1 and _inline_past_pops(block, i, j, tmp, pure_calls):
                     # `d_5 = d_4 * _3; _3 = tape.pop(); f(d_5)`: the pops wait one statement
@@ -877,8 +877,8 @@ def _inline_past_pops(block: list, i: int, j: int, tmp: str, pure_calls: set[str
     return True
 
 
-def _is_pop(s: Any) -> bool:
-    """`y = tape.pop()`."""
+def is_pop(s: Any, tape: str | None = None) -> bool:
+    """`y = tape.pop()` (from the list `tape`, or from any tape: `tape`, `tape2`, `tape_x`)."""
     return (
         isinstance(s, gast.Assign)
         and len(s.targets) == 1
@@ -888,7 +888,11 @@ def _is_pop(s: Any) -> bool:
         and isinstance(s.value.func, gast.Attribute)
         and s.value.func.attr == "pop"
         and isinstance(s.value.func.value, gast.Name)
-        and s.value.func.value.id.startswith("tape")
+        and (
+            s.value.func.value.id == tape
+            if tape is not None
+            else s.value.func.value.id.startswith("tape")
+        )
     )
 
 
@@ -969,6 +973,27 @@ def _mentions(node: Any, tmp: str) -> bool:
     return any(isinstance(n, gast.Name) and n.id == tmp for n in names(node))
 
 
+def _visit_fields(visit: Any, node: Any, skip: str | None = None) -> Any:
+    """`node` with `visit` applied to the nodes of its fields (but `skip`), each field set
+    again only where its node was replaced: the generic step of the passes that only
+    replace nodes (`NodeTransformer.generic_visit`, without its dispatch by name)."""
+    for field in node_fields(node.__class__):
+        if field == skip:
+            continue
+        value = getattr(node, field, None)
+        if isinstance(value, gast.AST):
+            new = visit(value)
+            if new is not value:
+                setattr(node, field, new)
+        elif isinstance(value, list):
+            for i, x in enumerate(value):
+                if isinstance(x, gast.AST):
+                    new = visit(x)
+                    if new is not x:
+                        value[i] = new
+    return node
+
+
 class _Replace(gast.NodeTransformer):
     """Every read of `tmp` becomes `value` (the one node, wherever `tmp` is read)."""
 
@@ -984,19 +1009,7 @@ class _Replace(gast.NodeTransformer):
             return self.visit_Name(node)
         if cls is gast.Constant:
             return node
-        for field in node_fields(cls):
-            value = getattr(node, field, None)
-            if isinstance(value, gast.AST):
-                new = self.visit(value)
-                if new is not value:
-                    setattr(node, field, new)
-            elif isinstance(value, list):
-                for i, x in enumerate(value):
-                    if isinstance(x, gast.AST):
-                        new = self.visit(x)
-                        if new is not x:
-                            value[i] = new
-        return node
+        return _visit_fields(self.visit, node)
 
     def visit_Name(self, node: gast.Name) -> Any:
         if node.id == self.tmp and isinstance(node.ctx, gast.Load):
@@ -1015,15 +1028,7 @@ class _ReplaceByNumber(_Replace):
             base = "func" if cls is gast.Call else "value"
             held = getattr(node, base)
             if held.__class__ is gast.Name and held.id == self.tmp:
-                for field in node_fields(cls):
-                    value = getattr(node, field, None)
-                    if field == base:
-                        continue
-                    if isinstance(value, gast.AST):
-                        setattr(node, field, self.visit(value))
-                    elif isinstance(value, list):
-                        value[:] = [self.visit(x) if isinstance(x, gast.AST) else x for x in value]
-                return node
+                return _visit_fields(self.visit, node, skip=base)
         return super().visit(node)
 
 
@@ -1172,19 +1177,7 @@ class _Folder(gast.NodeTransformer):
     def generic_visit(self, node: Any) -> Any:
         """`NodeTransformer.generic_visit` for a pass that only replaces nodes (faster): a
         field is set again only where its node was replaced."""
-        for field in node_fields(node.__class__):
-            value = getattr(node, field, None)
-            if isinstance(value, gast.AST):
-                new = self.visit(value)
-                if new is not value:
-                    setattr(node, field, new)
-            elif isinstance(value, list):
-                for i, x in enumerate(value):
-                    if isinstance(x, gast.AST):
-                        new = self.visit(x)
-                        if new is not x:
-                            value[i] = new
-        return node
+        return _visit_fields(self.visit, node)
 
     def visit_BinOp(self, node: gast.BinOp) -> Any:
         self.generic_visit(node)

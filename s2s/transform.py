@@ -23,7 +23,7 @@ from .analyze import def_sites
 from .errors import UnsupportedSyntaxError, WrtError
 from .nodes import is_call
 from .normalize import CoreFunction, assign, const, name, normalize
-from .optimize import optimize
+from .optimize import is_pop, optimize
 from .parse import parse_function
 from .reverse import Reverse, call, is_generated, push
 
@@ -394,17 +394,7 @@ def _only_popped(backward: list, p: str, tape: str) -> bool:
                 if any(n.id == p for n in nodes.names(s.target)):
                     return False
                 continue
-            if _stores(s, p) and not (
-                isinstance(s, gast.Assign)
-                and len(s.targets) == 1
-                and isinstance(s.targets[0], gast.Name)
-                and s.value.__class__ is gast.Call
-                and isinstance(s.value.func, gast.Attribute)
-                and s.value.func.attr == "pop"
-                and isinstance(s.value.func.value, gast.Name)
-                and s.value.func.value.id == tape
-                and not s.value.args
-            ):
+            if _stores(s, p) and not is_pop(s, tape):
                 return False
     return True
 
