@@ -388,11 +388,12 @@ def calls_segmented(x, s):
     return invariant_number_in_segments(x[0], s) * x[1]
 
 
-def test_a_number_computed_before_a_segmented_loop_in_a_called_function():
+@settings(max_examples=5, deadline=None)
+@given(arrays((2,)), st.floats(0.3, 1.5))
+def test_a_number_computed_before_a_segmented_loop_in_a_called_function(x, s):
     """Under checkpoint_loops="sqrt", the backward function of the pair runs each segment
     again; the loop-invariant number the forward sweep computed once before the loop comes
     with the pair's end state (it was a NameError)."""
-    x, s = np.array([0.3, 0.5]), 0.7
     want = numerical_grad(calls_segmented, (x, s), 0)
     got = s2s.grad(calls_segmented, checkpoint_loops="sqrt")(x, s)
     np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-8)
