@@ -10,10 +10,12 @@ from typing import Any
 
 import numpy as np
 
+from s2s.adjoints.registry import VERSION as _RULES_VERSION
 from s2s.adjoints.registry import version as rules_version
 from s2s.backends.namespace import argument_checker
 
 from .checkpoint import check_mode
+from .dtypes import dtype_of
 from .errors import ArgumentError, S2SError, WrtError
 from .shapes import pattern_of
 from .transform import Generated, NotForForwardMode, generate
@@ -30,11 +32,23 @@ def _key(
     debug: bool = False,
     checkpoint_loops: str | None = None,
     shapes: tuple = (),
+    dtypes: tuple = (),
 ) -> tuple:
     wrt_key = tuple(wrt) if isinstance(wrt, (list, tuple)) else wrt
     code = getattr(fn, "__code__", None)
     # a rule registered since (s2s.adjoint, s2s.tangent) changes what is generated
-    return (fn, code, wrt_key, mode, numbers, debug, checkpoint_loops, shapes, rules_version())
+    return (
+        fn,
+        code,
+        wrt_key,
+        mode,
+        numbers,
+        debug,
+        checkpoint_loops,
+        shapes,
+        dtypes,
+        rules_version(),
+    )
 
 
 def _where(fn: Any) -> dict[str, Any]:
@@ -156,8 +170,9 @@ def _generated(
     debug: bool = False,
     checkpoint_loops: str | None = None,
     shapes: tuple = (),
+    dtypes: tuple = (),
 ) -> tuple[Generated, list[str], bool]:
-    key = _key(fn, wrt, mode, numbers, debug, checkpoint_loops, shapes)
+    key = _key(fn, wrt, mode, numbers, debug, checkpoint_loops, shapes, dtypes)
     with _LOCK:
         hit = _CACHE.get(key)
         if hit is not None and hit[0].assumed and not hit[0].still_valid():
@@ -170,6 +185,8 @@ def _generated(
                 extra["checkpoint_loops"] = checkpoint_loops
             if shapes:
                 extra["shapes"] = shapes
+            if dtypes:
+                extra["dtypes"] = dtypes
             hit = _CACHE[key] = _generate_located(fn, wrt, mode, extra)
         return hit
 
@@ -219,10 +236,12 @@ class _Specializations:
         integer dtype, Python numbers and dicts of them (then the argument check has nothing
         to object to), by one walk and one dict lookup; None for any other call."""
         key = _fast_key(args)
-        if key is None or self.version != rules_version():
+        if key is None or self.version != _RULES_VERSION[0]:
             return None
         gen = self.fast.get(key)
         if gen is None:
+            if not _fast_dtypes(args):
+                return None
             gen = self(args, {})
             if gen.assumed:  # module globals it assumes numbers: re-checked on every call
                 return gen.entry[0]
@@ -267,11 +286,22 @@ class _Specializations:
             except (NotForForwardMode, S2SError):
                 pass
         shapes: tuple = ()
+        dtypes: tuple = ()
         if self.mode != "jvp":
             patterns = ((p, pattern_of(v)) for p, v in bound.arguments.items())
             shapes = tuple((p, pat) for p, pat in patterns if pat is not None)
+        if self.mode in ("grad", "value_and_grad") and not self.debug:
+            kinds = ((p, dtype_of(v)) for p, v in bound.arguments.items())
+            dtypes = tuple((p, d) for p, d in kinds if d is not None)
         return _generated(
-            self.fn, self.wrt, self.mode, numbers, self.debug, self.checkpoint_loops, shapes
+            self.fn,
+            self.wrt,
+            self.mode,
+            numbers,
+            self.debug,
+            self.checkpoint_loops,
+            shapes,
+            dtypes,
         )[0]
 
 
@@ -281,29 +311,27 @@ _FAST_DTYPES = frozenset(np.dtype(c) for c in "?bhilqpBHILQPefdg")
 
 
 def _fast_key(args: tuple) -> tuple | None:
-    """See `_Specializations.fast_entry`: each argument's shape, type, or a dict's keys with
-    its values' shapes and types; None when an argument is anything else."""
+    """See `_Specializations.fast_entry`: each argument's shape and dtype, type, or a dict's
+    keys with its values' shapes and dtypes or types; None when an argument is anything else
+    (the dtypes are checked once, by `_fast_dtypes`, when a key is first seen)."""
     key: list = []
     ndarray = np.ndarray
     for a in args:
         t = type(a)
         if t is ndarray:
-            if a.dtype not in _FAST_DTYPES:
-                return None
             key.append(a.shape)
+            key.append(a.dtype)
         elif t in _FAST_SCALARS:
             key.append(t)
         elif t is dict:
             item: list = [dict]
             for k, v in a.items():
                 tv = type(v)
+                item.append(k)
                 if tv is ndarray:
-                    if v.dtype not in _FAST_DTYPES:
-                        return None
-                    item.append(k)
                     item.append(v.shape)
+                    item.append(v.dtype)
                 elif tv in _FAST_SCALARS:
-                    item.append(k)
                     item.append(tv)
                 else:
                     return None
@@ -313,12 +341,26 @@ def _fast_key(args: tuple) -> tuple | None:
     return tuple(key)
 
 
+def _fast_dtypes(args: tuple) -> bool:
+    """Whether every NumPy array among `args` (a `_fast_key`'s) has a real or integer dtype in
+    native byte order: then the argument check has nothing to object to."""
+    for a in args:
+        values = a.values() if type(a) is dict else (a,)
+        for v in values:
+            if type(v) is np.ndarray and v.dtype not in _FAST_DTYPES:
+                return False
+    return True
+
+
 def _shape_key(value: Any) -> Any:
-    """What of an argument's shapes the generated code may be specialized to (its shape; a
-    dict's keys and the shapes of its values, or their types), quickly."""
+    """What of an argument's shapes and dtypes the generated code may be specialized to (its
+    shape and dtype; a dict's keys and the shapes and dtypes of its values, or their types),
+    quickly."""
     if type(value) is dict:
-        return tuple(value) + tuple(getattr(v, "shape", type(v)) for v in value.values())
-    return getattr(value, "shape", None)
+        return tuple(value) + tuple(
+            (getattr(v, "shape", type(v)), getattr(v, "dtype", None)) for v in value.values()
+        )
+    return (getattr(value, "shape", None), getattr(value, "dtype", None))
 
 
 def _unwrap(fn: Any) -> Any:

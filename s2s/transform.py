@@ -18,8 +18,9 @@ import numpy as np
 from s2s.backends.runtime import HELPERS
 
 from . import analyze as A
-from . import emit, nodes
+from . import dtypes, emit, nodes
 from .analyze import def_sites
+from .dtypes import argument_facts
 from .errors import UnsupportedSyntaxError, WrtError
 from .nodes import is_call
 from .normalize import CoreFunction, assign, const, name, normalize
@@ -316,7 +317,11 @@ def _seed(rev: Reverse, body: list, with_value: bool) -> gast.Call:
 
 
 def build_grad(
-    rev: Reverse, fname: str, with_value: bool, as_tuple: bool = False
+    rev: Reverse,
+    fname: str,
+    with_value: bool,
+    as_tuple: bool = False,
+    facts: dict | None = None,
 ) -> gast.FunctionDef:
     core = rev.core
     body = rev.prologue() + rev.fwd
@@ -355,6 +360,8 @@ def build_grad(
     fn = _funcdef(fname, _arguments(core, []), [gast.Expr(value=const(doc))] + body)
     if rev.ctx.optimize:
         optimize(fn, PURE_HELPERS)
+        if facts and not rev.ctx.debug:
+            dtypes.finish(fn, facts)
     return fn
 
 
@@ -517,6 +524,7 @@ def generate(
     debug: bool = False,
     checkpoint_loops: str | None = None,
     shapes: tuple = (),
+    dtypes: tuple = (),
 ) -> tuple[Generated, list[str], bool]:
     """Generate and compile the derivative code of `fn` (see `_generate`).
 
@@ -526,7 +534,9 @@ def generate(
     enabled = gc.isenabled()
     gc.disable()
     try:
-        return _generate(fn, wrt, mode, do_optimize, numbers, debug, checkpoint_loops, shapes)
+        return _generate(
+            fn, wrt, mode, do_optimize, numbers, debug, checkpoint_loops, shapes, dtypes
+        )
     finally:
         if enabled:
             gc.enable()
@@ -541,6 +551,7 @@ def _generate(
     debug: bool = False,
     checkpoint_loops: str | None = None,
     shapes: tuple = (),
+    dtypes: tuple = (),
 ) -> tuple[Generated, list[str], bool]:
     """Generate and compile the derivative code of `fn`.
 
@@ -549,6 +560,8 @@ def _generate(
     specialized to them (no broadcasting helpers where every operand is a number).
     shapes: (parameter, pattern) pairs, the shape patterns of the call's arguments
     (`shapes.pattern_of`); the code is specialized to them too (reverse modes).
+    dtypes: (parameter, dtype) pairs (`dtypes.dtype_of`): with the shapes, what `dtypes.finish`
+    proves of the gradient (`grad` and `value_and_grad`).
     debug: a finiteness check after every adjoint statement (reverse modes; `s2s/debug.py`).
     checkpoint_loops: "sqrt" runs every outermost loop in checkpointed segments (reverse
     modes; `s2s/checkpoint.py`).
@@ -579,7 +592,8 @@ def _generate(
         rev = Reverse(core, wrt_names, program, split=False, numbers=numbers, shapes=shapes)
         program.assume(rev)
         rev.run()
-        main_defs = [build_grad(rev, fname, mode == "value_and_grad", is_tuple)]
+        facts = argument_facts(dict(shapes), dict(dtypes)) if dtypes else None
+        main_defs = [build_grad(rev, fname, mode == "value_and_grad", is_tuple, facts)]
         entry_names = [fname]
     all_defs = list(main_defs)
     owners = [fn] * len(main_defs)

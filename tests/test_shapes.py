@@ -396,7 +396,14 @@ def test_mlp_specialized_code_is_the_hand_written_one(batch, width, seed):
     lines = "\n".join(ln for ln in code.splitlines() if not ln.strip().startswith("#"))
     # the mean's adjoint is a number times the residual: no filled array, no square computed
     assert "unreduce" not in code and "** 2" not in lines, code
-    assert "d_2 = 1.0 / reduction_count(out, None) * 2 * _2" in code, code
+    # scaled in place, as the hand-written gradient's `d_out *= 2 / n` (dtypes.py)
+    assert "d_2 = _2\n    d_2 *= 1.0 / reduction_count(out, None) * 2\n" in code, code
+    assert "d_3 = d_h\n    d_3 *= 1.0 - h * h\n" in code, code
+    # every entry proven of its parameter's dtype and shape: no grad_like, params' key order
+    assert code.rstrip().endswith(
+        "return {'W1': d_params['W1'], 'b1': d_params['b1'], 'W2': d_params['W2'], "
+        "'b2': d_params['b2']}"
+    ), code
     # the parameter dict's adjoint is built as a dict, entry by entry
     assert "d_params = {'b2': " in code and "d_params['W1'] = x.T @ " in code, code
     for helper in ("zeros_like", "add_at", "unbroadcast", "matmul_grad"):
