@@ -228,27 +228,26 @@ class _Specializations:
         self.generic = _generated(fn, wrt, mode, debug=debug, checkpoint_loops=checkpoint_loops)
         self.signature = inspect.signature(fn)
         self.table: dict[tuple, Generated] = {}
-        self.fast: dict[tuple, Generated] = {}  # by `_fast_key`: calls needing no check
+        #: generated functions by `_fast_key`: calls needing no check (cleared in place only)
+        self.fast: dict[tuple, Callable] = {}
         self.version = rules_version()
 
-    def fast_entry(self, args: tuple) -> Callable | None:
+    def fast_entry(self, args: tuple, key: tuple) -> Callable | None:
         """The generated function for positional arguments that are NumPy arrays of real or
         integer dtype, Python numbers and dicts of them (then the argument check has nothing
-        to object to), by one walk and one dict lookup; None for any other call."""
-        key = _fast_key(args)
-        if key is None or self.version != _RULES_VERSION[0]:
+        to object to), `key` their `_fast_key`; None for any other call. The dispatchers
+        look `key` up in `fast` themselves first: this is the miss."""
+        if self.version != _RULES_VERSION[0] or not _fast_dtypes(args):
             return None
-        gen = self.fast.get(key)
-        if gen is None:
-            if not _fast_dtypes(args):
-                return None
+        entry = self.fast.get(key)
+        if entry is None:
             gen = self(args, {})
             if gen.assumed:  # module globals it assumes numbers: re-checked on every call
                 return gen.entry[0]
             if len(self.fast) >= 256:
                 self.fast.clear()
-            self.fast[key] = gen
-        return gen.entry[0]
+            entry = self.fast[key] = gen.entry[0]
+        return entry
 
     def __call__(self, args: tuple, kwargs: dict) -> Generated:
         if self.version != rules_version():  # a rule was registered: generate again
@@ -393,15 +392,20 @@ def grad(
     """
     fn = _unwrap(fn)
     pick = _Specializations(fn, wrt, "grad", debug, checkpoint_loops)
+    fast = pick.fast
     gen = pick.generic[0]
     check = _argument_checker(fn)
 
     @_named_after(fn)
     def df(*args: Any, **kwargs: Any) -> Any:
         if not kwargs:
-            entry = pick.fast_entry(args)
-            if entry is not None:
-                return entry(*args)
+            key = _fast_key(args)
+            if key is not None:
+                entry = fast.get(key)
+                if entry is None or pick.version != _RULES_VERSION[0]:
+                    entry = pick.fast_entry(args, key)
+                if entry is not None:
+                    return entry(*args)
         check(args, kwargs)
         return pick(args, kwargs).entry[0](*args, **kwargs)
 
@@ -428,15 +432,20 @@ def value_and_grad(
     """Like `grad`, but returns `(value, gradient)`."""
     fn = _unwrap(fn)
     pick = _Specializations(fn, wrt, "value_and_grad", debug, checkpoint_loops)
+    fast = pick.fast
     gen = pick.generic[0]
     check = _argument_checker(fn)
 
     @_named_after(fn)
     def vg(*args: Any, **kwargs: Any) -> Any:
         if not kwargs:
-            entry = pick.fast_entry(args)
-            if entry is not None:
-                return entry(*args)
+            key = _fast_key(args)
+            if key is not None:
+                entry = fast.get(key)
+                if entry is None or pick.version != _RULES_VERSION[0]:
+                    entry = pick.fast_entry(args, key)
+                if entry is not None:
+                    return entry(*args)
         check(args, kwargs)
         return pick(args, kwargs).entry[0](*args, **kwargs)
 

@@ -39,8 +39,9 @@ from .nodes import names, walk
 from .normalize import assign, name, store
 from .shapes import broadcast, matmul
 
-#: a fact: ("array", dtype, pattern) for a NumPy array or scalar, ("number", type) for a
-#: Python int or float, ("dict", {key: fact}) for a dict with those entries
+#: a fact: ("array", dtype, pattern) for a NumPy array or scalar, ("npscalar", dtype) for the
+#: NumPy scalar a full reduction gives (only `seed` reads it), ("number", type) for a Python
+#: int or float, ("dict", {key: fact}) for a dict with those entries
 Fact = tuple
 
 _OPS = {
@@ -127,6 +128,16 @@ def _unary_dtype(f: Any, a: np.dtype) -> Any:
     return d if d.kind == "f" else None
 
 
+@functools.cache
+def _reduced_dtype(name: str, a: np.dtype) -> Any:
+    """The dtype of NumPy's full reduction `name` of an array of dtype `a` (floating only)."""
+    try:
+        d = getattr(np, name)(np.ones(1, a)).dtype
+    except Exception:
+        return None
+    return d if d.kind == "f" else None
+
+
 class _Pass:
     def __init__(self, fn: gast.FunctionDef, facts: dict[str, Fact]) -> None:
         self.fn = fn
@@ -173,8 +184,10 @@ class _Pass:
         return None
 
     def binop(self, op: type, a: Fact | None, b: Fact | None) -> Fact | None:
-        if a is None or b is None:
+        if a is None or b is None or "npscalar" in (a[0], b[0]):
             return None
+        if a[0] == "array" and b[0] == "array" and a[1] != b[1] and () in (a[2], b[2]):
+            return None  # a 0-d array of another dtype: NumPy 1 promotes it by its value
         if a[0] == "number" and b[0] == "number":
             if op not in _OPS:
                 return None
@@ -196,8 +209,13 @@ class _Pass:
 
     def call(self, e: gast.Call) -> Fact | None:
         f = e.func
-        if isinstance(f, gast.Name) and f.id == "reduction_count" and f.id not in self.local:
-            return ("number", int)
+        if isinstance(f, gast.Name) and f.id not in self.local:
+            if f.id == "reduction_count":
+                return ("number", int)
+            if f.id == "seed" and len(e.args) == 2 and not e.keywords:
+                y = self.fact(e.args[0])  # a NumPy scalar's cotangent is the number 1.0
+                return ("number", float) if y is not None and y[0] == "npscalar" else None
+            return None
         if (
             isinstance(f, gast.Attribute)
             and isinstance(f.value, gast.Name)
@@ -216,6 +234,11 @@ class _Pass:
                 if a is not None and a[0] == "array":
                     d = _unary_dtype(op, a[1])
                     return ("array", d, a[2]) if d is not None else None
+            if f.attr in _REDUCTIONS and len(e.args) == 1 and not e.keywords:
+                a = self.fact(e.args[0])
+                if a is not None and a[0] == "array":
+                    d = _reduced_dtype(f.attr, a[1])
+                    return ("npscalar", d) if d is not None else None
             return None
         if isinstance(f, gast.Attribute) and f.attr == "sum":
             a = self.fact(f.value)
@@ -225,7 +248,7 @@ class _Pass:
             if axis is None:
                 return None
             if axis == "all":
-                return ("array", a[1], ())
+                return ("npscalar", a[1])
             r = len(a[2])
             if not -r <= axis < r:
                 return None

@@ -251,9 +251,10 @@ def _fits(small: tuple, big: tuple) -> bool:
 
 
 def _assert_like(g: Any, x: Any, pos: int) -> None:
-    """The gradient has the argument's structure, types and shapes."""
+    """The gradient has the argument's structure (a dict's key order too), types, shapes and
+    dtypes."""
     if isinstance(x, dict):
-        assert isinstance(g, dict) and sorted(g) == sorted(x), f"wrt {pos}: {g!r} for {x!r}"
+        assert isinstance(g, dict) and list(g) == list(x), f"wrt {pos}: {g!r} for {x!r}"
         for k in x:
             _assert_like(g[k], x[k], pos)
     elif isinstance(x, float):
@@ -324,7 +325,36 @@ def check(seed: int) -> str:
             assert np.allclose(g_call, fd1, rtol=1e-4, atol=1e-6), (
                 f"wrt {pos}: gradient {g_call} != differences {fd1}"
             )
+    _check_narrowed(f, _narrowed(args, random.Random(seed + 1)))
     return "ok"
+
+
+def _narrowed(args: tuple, rnd: random.Random) -> tuple:
+    """`args` with some arrays (a dict's entries too) made float32: the code specialized to
+    the dtypes (`s2s/dtypes.py`) must keep float32 gradients float32 and cast float64 ones."""
+
+    def narrow(a: Any) -> Any:
+        if isinstance(a, dict):
+            return {k: narrow(v) for k, v in a.items()}
+        if isinstance(a, np.ndarray) and rnd.random() < 0.5:
+            return a.astype(np.float32)
+        return a
+
+    return tuple(narrow(a) for a in args)
+
+
+def _check_narrowed(f: Any, args: tuple) -> None:
+    for pos in range(5):
+        before = copy.deepcopy(args)
+        with np.errstate(all="ignore"):
+            raw = s2s.grad(f, wrt=pos)(*args)
+        assert np.array_equal(_flat(args[pos]), _flat(before[pos])), "wrote into its argument"
+        _assert_like(raw, args[pos], pos)
+        with np.errstate(all="ignore"):
+            generic = _flat(generate(f, pos, "grad")[0].entry[0](*copy.deepcopy(args)))
+        assert np.allclose(_flat(raw), generic, rtol=1e-3, atol=1e-4, equal_nan=True), (
+            f"wrt {pos} (float32 arguments): specialized {_flat(raw)} != generic {generic}"
+        )
 
 
 def main(argv: list[str]) -> int:

@@ -131,11 +131,21 @@ def test_mlp_with_every_mix_of_dtypes(batch, width, outs, pdtype, xdtype, seed):
     }
     x = rng.standard_normal((batch, 3)).astype(xdtype)
     y = rng.standard_normal((batch, outs))
-    _check(mlp, (params, x, y))
+    g = _check(mlp, (params, x, y))
+    before = copy.deepcopy((params, x))
+    value, g2 = s2s.value_and_grad(mlp)(params, x, y)
+    assert value == pytest.approx(mlp(*before, y), rel=1e-6)
+    _assert_like(g2, params)
+    for k in g:
+        np.testing.assert_array_equal(g2[k], g[k])
+        np.testing.assert_array_equal(params[k], before[0][k])
+    np.testing.assert_array_equal(x, before[1])
     code = s2s.grad(mlp).s2s_source_for(params, x, y)
     ones = batch == 1 or width == 1 or outs == 1
     if pdtype == xdtype == np.float64 and not ones:
         assert "grad_like" not in code and "d_2 *= " in code, code
+        code = s2s.value_and_grad(mlp).s2s_source_for(params, x, y)
+        assert "grad_like" not in code and "d_2 *= seed(" in code, code
     if pdtype == np.float32:
         # float64 data makes float64 adjoints: grad_like casts them back
         assert "grad_like(d_params, params)" in code, code
