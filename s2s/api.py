@@ -392,12 +392,24 @@ def grad(
     """
     fn = _unwrap(fn)
     pick = _Specializations(fn, wrt, "grad", debug, checkpoint_loops)
-    fast = pick.fast
     gen = pick.generic[0]
+    df = _dispatcher(fn, pick)
+    df.__name__ = gen.names[0]
+    df.__qualname__ = gen.names[0]
+    df.s2s_source = gen.source  # type: ignore[attr-defined]
+    df.s2s_source_for = _source_for(pick)  # type: ignore[attr-defined]
+    df.__s2s_generated__ = gen.entry[0]  # type: ignore[attr-defined]
+    return df
+
+
+def _dispatcher(fn: Any, pick: _Specializations) -> Callable:
+    """The function `grad` and `value_and_grad` return: the generated code for each call (by
+    the fast key first, for positional NumPy arrays, numbers and dicts of them)."""
+    fast = pick.fast
     check = _argument_checker(fn)
 
     @_named_after(fn)
-    def df(*args: Any, **kwargs: Any) -> Any:
+    def dispatch(*args: Any, **kwargs: Any) -> Any:
         if not kwargs:
             key = _fast_key(args)
             if key is not None:
@@ -409,12 +421,7 @@ def grad(
         check(args, kwargs)
         return pick(args, kwargs).entry[0](*args, **kwargs)
 
-    df.__name__ = gen.names[0]
-    df.__qualname__ = gen.names[0]
-    df.s2s_source = gen.source  # type: ignore[attr-defined]
-    df.s2s_source_for = _source_for(pick)  # type: ignore[attr-defined]
-    df.__s2s_generated__ = gen.entry[0]  # type: ignore[attr-defined]
-    return df
+    return dispatch
 
 
 def _source_for(pick: _Specializations) -> Callable:
@@ -432,23 +439,8 @@ def value_and_grad(
     """Like `grad`, but returns `(value, gradient)`."""
     fn = _unwrap(fn)
     pick = _Specializations(fn, wrt, "value_and_grad", debug, checkpoint_loops)
-    fast = pick.fast
     gen = pick.generic[0]
-    check = _argument_checker(fn)
-
-    @_named_after(fn)
-    def vg(*args: Any, **kwargs: Any) -> Any:
-        if not kwargs:
-            key = _fast_key(args)
-            if key is not None:
-                entry = fast.get(key)
-                if entry is None or pick.version != _RULES_VERSION[0]:
-                    entry = pick.fast_entry(args, key)
-                if entry is not None:
-                    return entry(*args)
-        check(args, kwargs)
-        return pick(args, kwargs).entry[0](*args, **kwargs)
-
+    vg = _dispatcher(fn, pick)
     vg.__name__ = gen.names[0]
     vg.s2s_source_for = _source_for(pick)  # type: ignore[attr-defined]
     vg.__s2s_generated__ = gen.entry[0]  # type: ignore[attr-defined]
