@@ -141,15 +141,27 @@ def _reduced_dtype(name: str, a: np.dtype) -> Any:
 class _Pass:
     def __init__(self, fn: gast.FunctionDef, facts: dict[str, Fact]) -> None:
         self.fn = fn
+        self.body = list(fn.body)
         self.env: dict[str, Fact] = dict(facts)
         self.params = {a.id for a in fn.args.args if isinstance(a, gast.Name)}
+        # one walk of each top-level statement: the names it mentions, those whose facts it
+        # may change (`_disturbed`), and whether it holds a function of its own
+        self.uses: list[set[str]] = []
+        self.disturbed: dict[int, set[str]] = {}
         self.stores: dict[str, int] = {}  # how many times each name is assigned
-        for n in names(fn):
-            if not isinstance(n.ctx, gast.Load) and n not in fn.args.args:
-                self.stores[n.id] = self.stores.get(n.id, 0) + 1
-        for s in walk(fn):
-            if isinstance(s, gast.AugAssign) and isinstance(s.target, gast.Name):
-                self.stores[s.target.id] = self.stores.get(s.target.id, 0) + 1
+        self.nested = False
+        for s in self.body:
+            used: set[str] = set()
+            tree = list(walk(s))
+            for n in tree:
+                if isinstance(n, gast.Name):
+                    used.add(n.id)
+                    if not isinstance(n.ctx, gast.Load):
+                        self.stores[n.id] = self.stores.get(n.id, 0) + 1
+                elif isinstance(n, (gast.Lambda, gast.FunctionDef)):
+                    self.nested = True
+            self.uses.append(used)
+            self.disturbed[id(s)] = _disturbed(s, tree)
         # `np` is NumPy and the helpers are s2s's unless the function binds those names
         self.local = set(self.stores) | self.params
         self.dict_ok = {
@@ -157,6 +169,13 @@ class _Pass:
             for p, f in facts.items()
             if f[0] == "dict" and p not in self.stores and self.used_by_key_only(p)
         }
+
+    def forget(self, s: Any, keep: str | None = None) -> None:
+        """Forget the facts of the names `s` may change (but `keep`)."""
+        changed = self.disturbed.get(id(s))
+        for n in changed if changed is not None else _disturbed(s):
+            if n != keep:
+                self.env.pop(n, None)
 
     # -- facts of expressions ---------------------------------------------------------------
     def fact(self, e: Any) -> Fact | None:
@@ -258,27 +277,34 @@ class _Pass:
 
     # -- statements --------------------------------------------------------------------------
     def run(self) -> None:
-        if any(
-            isinstance(n, (gast.Lambda, gast.FunctionDef)) for s in self.fn.body for n in walk(s)
-        ):
+        if self.nested:
             return
-        body = self.fn.body
-        i = 0
-        while i < len(body):
-            s = body[i]
+        body = self.body
+        # where each name is assigned (a top-level `v = ...`) and the last statement that
+        # mentions it: what `fresh` asks
+        self.last: dict[str, int] = {}
+        self.defined: dict[str, int] = {}
+        for i, (s, used) in enumerate(zip(body, self.uses, strict=True)):
+            for v in used:
+                self.last[v] = i
+            if (
+                isinstance(s, gast.Assign)
+                and len(s.targets) == 1
+                and isinstance(s.targets[0], gast.Name)
+            ):
+                self.defined.setdefault(s.targets[0].id, i)
+        out = []
+        for i, s in enumerate(body):
             if isinstance(s, gast.Return):
                 if i == len(body) - 1 and s.value is not None:
                     s.value = self.returned(s.value)
-                return
+                out += body[i:]
+                break
             new = self.in_place(i)
-            if new is not None:
-                body[i : i + 1] = new
-                for t in new:
-                    self.step(t)
-                i += len(new)
-                continue
-            self.step(s)
-            i += 1
+            for t in new or [s]:
+                self.step(t)
+                out.append(t)
+        self.fn.body = out
 
     def step(self, s: Any) -> None:
         """Learn what `s` assigns; forget what it may change."""
@@ -288,33 +314,28 @@ class _Pass:
             t = s.targets[0]
             if isinstance(t, gast.Name):
                 f = self.fact(s.value) if not isinstance(s.value, gast.Dict) else self.dict(s)
-                self.forget_uses(s.value)
-                if f is None:
-                    self.env.pop(t.id, None)
-                else:
+                self.forget(s)
+                if f is not None:
                     self.env[t.id] = f
                 return
-            if self.entry_store(t, s.value, None):
+            if self.entry_store(s, None):
                 return
         if isinstance(s, gast.AugAssign):
             t = s.target
             if isinstance(t, gast.Name):
                 old = self.env.get(t.id)
-                f = self.fact(s.value)
-                self.forget_uses(s.value)
+                new = None
                 if old is not None and old[0] != "dict":
-                    new = self.binop(type(s.op), old, f)
+                    new = self.binop(type(s.op), old, self.fact(s.value))
                     if old[0] == "array" and new != old:
                         new = None  # in place it keeps its dtype and shape, or raises
-                    if new is not None:
-                        self.env[t.id] = new
-                        return
-                self.env.pop(t.id, None)
+                self.forget(s)
+                if new is not None:
+                    self.env[t.id] = new
                 return
-            if self.entry_store(t, s.value, type(s.op)):
+            if self.entry_store(s, type(s.op)):
                 return
-        for n in _disturbed(s):
-            self.env.pop(n, None)
+        self.forget(s)
 
     def dict(self, s: gast.Assign) -> Fact | None:
         """`d = {'k': e, ...}` with constant string keys, of a name used only by key (and
@@ -360,8 +381,9 @@ class _Pass:
                 return False
         return True
 
-    def entry_store(self, t: Any, value: Any, op: type | None) -> bool:
+    def entry_store(self, s: Any, op: type | None) -> bool:
         """`d['k'] = e` (or `d['k'] op= e`) into a dict with facts; False for another target."""
+        t = s.targets[0] if op is None else s.target
         if not (
             isinstance(t, gast.Subscript)
             and isinstance(t.value, gast.Name)
@@ -371,12 +393,12 @@ class _Pass:
         d = self.env.get(t.value.id)
         if d is None or d[0] != "dict" or t.value.id not in self.dict_ok:
             return False
-        f = self.fact(value)
-        self.forget_uses(value)
+        f = self.fact(s.value)
         if op is not None:
             old = d[1].get(t.slice.value)
             new = self.binop(op, old, f) if old is not None else None
             f = new if new == old or (old is not None and old[0] == "number") else None
+        self.forget(s, keep=t.value.id)
         entries = dict(d[1])
         if f is None:
             entries.pop(t.slice.value, None)
@@ -384,10 +406,6 @@ class _Pass:
             entries[t.slice.value] = f
         self.env[t.value.id] = ("dict", entries)
         return True
-
-    def forget_uses(self, e: Any) -> None:
-        for n in _disturbed(e):
-            self.env.pop(n, None)
 
     # -- the final return --------------------------------------------------------------------
     def returned(self, e: Any) -> Any:
@@ -424,7 +442,7 @@ class _Pass:
     # -- products in place -------------------------------------------------------------------
     def in_place(self, i: int) -> list | None:
         """`[t = e, t op= c]` for the statement `t = e op c` (see the module docstring)."""
-        s = self.fn.body[i]
+        s = self.body[i]
         if not (
             isinstance(s, gast.Assign)
             and len(s.targets) == 1
@@ -459,23 +477,12 @@ class _Pass:
         v = e.id
         if v in self.params or self.stores.get(v) != 1 or any(n.id == v for n in names(other)):
             return False
-        body = self.fn.body
-        j = next(
-            (
-                k
-                for k in range(i)
-                if isinstance(body[k], gast.Assign)
-                and len(body[k].targets) == 1
-                and isinstance(body[k].targets[0], gast.Name)
-                and body[k].targets[0].id == v
-            ),
-            None,
-        )
-        if j is None or not _new_array(body[j].value):
+        j = self.defined.get(v)
+        if j is None or j >= i or not _new_array(self.body[j].value):
             return False
-        if any(n.id == v for s in body[i + 1 :] for n in names(s)):
+        if self.last[v] > i:
             return False  # read again
-        return all(_reads_only(s, v) for s in body[j + 1 : i])
+        return all(_reads_only(self.body[k], v) for k in range(j + 1, i) if v in self.uses[k])
 
 
 def _whole(pattern: Any) -> bool:
@@ -583,11 +590,12 @@ def _pure_call(e: gast.Call) -> bool:
     return _pure_numpy(e)
 
 
-def _disturbed(s: Any) -> set[str]:
+def _disturbed(s: Any, tree: list | None = None) -> set[str]:
     """The names whose facts `s` may change: those it assigns, assigns into or deletes, and
-    those it hands to a call (a helper may write into its argument)."""
+    those it hands to a call (a helper may write into its argument). `tree`: `s`'s nodes, where
+    the caller has them."""
     out = set()
-    for n in walk(s):
+    for n in walk(s) if tree is None else tree:
         if isinstance(n, gast.Name) and not isinstance(n.ctx, gast.Load):
             out.add(n.id)
         elif isinstance(n, (gast.Subscript, gast.Attribute)) and not isinstance(n.ctx, gast.Load):
