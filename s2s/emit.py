@@ -137,14 +137,28 @@ def to_source(node: Any) -> str:
     text = ast.unparse(to_ast(node))
     out_lines = []
     for line in text.splitlines():
+        if _MARK not in line:  # (no comment on this line: the test below is False)
+            out_lines.append(line)
+            continue
         stripped = line.strip()
         if stripped.startswith(("'" + _MARK, '"' + _MARK)):
             indent = line[: len(line) - len(line.lstrip())]
-            body = ast.literal_eval(stripped)[len(_MARK) :]
+            body = _string_value(stripped)[len(_MARK) :]
             out_lines.append(f"{indent}# {body}")
         else:
             out_lines.append(line)
     return "\n".join(out_lines) + "\n"
+
+
+def _string_value(literal: str) -> str:
+    """The string a string literal written by `ast.unparse` stands for: `ast.literal_eval`'s
+    value, read directly where the literal is one quote, plain text (no backslash, no other
+    quote of its kind), the same quote."""
+    quote = literal[0]
+    inner = literal[1:-1]
+    if len(literal) >= 2 and literal[-1] == quote and quote not in inner and "\\" not in inner:
+        return inner
+    return ast.literal_eval(literal)
 
 
 _CONTEXTS = {gast.Load: ast.Load(), gast.Store: ast.Store(), gast.Del: ast.Del()}

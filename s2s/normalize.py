@@ -28,7 +28,7 @@ import gast
 
 from . import markers
 from .errors import NameResolutionError, UnsupportedSyntaxError
-from .nodes import children, copy_tree, walk
+from .nodes import copy_tree, statements, walk
 from .nodes import names as name_nodes
 from .parse import MISSING, ParsedFunction, SourceInfo
 
@@ -239,10 +239,10 @@ class Normalizer:
     def check_withs(self, tree: Any) -> None:
         """Refuse every `with` but s2s's own, and hook blocks that could not run on their own
         in the backward sweep; record the hooks' names."""
-        withs = [s for s in walk(tree) if isinstance(s, (gast.With, gast.AsyncWith))]
         self.hook_names: dict[int, tuple[set[str], list[str]]] = {}
-        if not withs:
-            return  # (most functions: no walk for the names outside hook blocks)
+        if not any(isinstance(s, (gast.With, gast.AsyncWith)) for s in statements(tree)):
+            return  # (most functions: no walk of the expressions, nor of the names)
+        withs = [s for s in walk(tree) if isinstance(s, (gast.With, gast.AsyncWith))]
         hooks = [s for s in withs if self.with_kind(s) == "hook"]
         inside: set[int] = set()
         for h in hooks:  # the blocks and their `as` names are the backward sweep's own
@@ -476,7 +476,7 @@ class Normalizer:
         return out
 
     def _contains_return(self, node: Any) -> bool:
-        return any(isinstance(n, gast.Return) for n in walk(node))
+        return any(isinstance(n, gast.Return) for n in statements(node))
 
     def _jump_state(self, ctx: LoopCtx | None) -> tuple:
         return (ctx.brk if ctx else None, ctx.cnt if ctx else None, self.ret_flag)
@@ -484,10 +484,7 @@ class Normalizer:
     def _jump_guard(self, ctx: LoopCtx | None, before: tuple, s: Any) -> Any:
         """The test under which the statements after `s` still run, or None if `s` never
         jumps."""
-        jumps = any(
-            isinstance(n, (gast.Break, gast.Continue, gast.Return)) for n in _walk_same_loop(s)
-        )
-        if not jumps:
+        if not _jumps_same_loop(s):
             return None
         flags = []
         if ctx is not None:
@@ -1360,23 +1357,34 @@ class _Renamer(gast.NodeTransformer):
 
 
 def _set_line(node: Any, line: int | None) -> None:
-    for n in walk(node):
+    for n in statements(node):  # (no expression holds a statement)
         if isinstance(n, gast.stmt):
             n.s2s_line = line
 
 
-def _walk_same_loop(node: Any):
-    """Walk `node` but not into nested loops (their break/continue are their own); returns
-    inside nested loops still count."""
+#: the nodes statements are found in (no expression holds one)
+_HOLDS_STATEMENTS = (gast.stmt, gast.excepthandler, gast.match_case)
+
+
+def _jumps_same_loop(node: Any) -> bool:
+    """`node` holds a break, continue or return, not looking into nested loops for break and
+    continue (they are their own); returns inside nested loops still count."""
     stack = [node]
     while stack:
         n = stack.pop()
-        yield n
-        for child in children(n):
-            if isinstance(child, (gast.For, gast.While)):
-                yield from (m for m in walk(child) if isinstance(m, gast.Return))
+        if isinstance(n, (gast.Break, gast.Continue, gast.Return)):
+            return True
+        for f in n._fields:
+            value = getattr(n, f, None)
+            if value.__class__ is not list:
                 continue
-            stack.append(child)
+            for child in value:
+                if isinstance(child, (gast.For, gast.While)):
+                    if any(isinstance(m, gast.Return) for m in statements(child)):
+                        return True
+                elif isinstance(child, _HOLDS_STATEMENTS):
+                    stack.append(child)
+    return False
 
 
 def _returns_always(stmts: list) -> bool:
@@ -1528,13 +1536,13 @@ def normalize(parsed: ParsedFunction) -> CoreFunction:
         info=info, namespace=parsed.namespace, locals=locs, counter=max(taken, default=0)
     )
     for s in tree.body:
-        for n in walk(s):
+        for n in statements(s):  # (no expression holds a statement)
             if isinstance(n, gast.stmt) and not hasattr(n, "s2s_line"):
                 n.s2s_line = getattr(n, "lineno", None)
     norm.check_withs(tree)
     body = norm.lower_jumps(list(tree.body), None, True)
-    returns = [
-        n for n in walk(gast.Module(body=body, type_ignores=[])) if isinstance(n, gast.Return)
+    returns = [  # (their number, and the one return if there is one: any order does)
+        n for n in statements(gast.Module(body=body, type_ignores=[])) if isinstance(n, gast.Return)
     ]
     if returns and not (len(returns) == 1 and body[-1] is returns[0]):
         norm.needs_ret_value = True

@@ -21,6 +21,7 @@ import gast
 from .emit import to_ast
 from .nodes import blocks, calls, clone, is_call, names, node_fields, statements, walk
 from .normalize import assign, const, name, store
+from .textlen import length_bound
 
 _TEMP = re.compile(r"^_\d+$")
 _INLINABLE = re.compile(r"^d?_\d+$")  # temporaries and their adjoints
@@ -900,20 +901,31 @@ MAX_LINE = 88  # inlining stops where the line would get longer than this (befor
 
 
 def _fits(stmt: Any, tmp: str, value: Any) -> bool:
-    """Substituting `value` for `tmp` in `stmt` keeps the line readable."""
-
-    def text(node: Any) -> str:
-        return ast.unparse(to_ast(node))
-
+    """Substituting `value` for `tmp` in `stmt` keeps the line readable: the text of the
+    statement's parts and of `value`, less `tmp`, is at most `MAX_LINE` long. The texts are
+    written only where `length_bound` (which nearly always answers) cannot tell."""
     if isinstance(stmt, gast.For):
-        length = len(text(stmt.iter)) + 10
+        parts, extra = [stmt.iter], 10
     elif isinstance(stmt, (gast.If, gast.While)):
-        length = len(text(stmt.test)) + 10
+        parts, extra = [stmt.test], 10
     elif isinstance(stmt, gast.Assign):
-        length = len(text(stmt.targets[0])) + 3 + len(text(stmt.value))
+        parts, extra = [stmt.targets[0], stmt.value], 3
+    elif stmt.value is not None:
+        parts, extra = [stmt.value], 7
     else:
-        length = len(text(stmt.value)) + 7 if stmt.value is not None else 0
-    return length + len(text(value)) - len(tmp) <= MAX_LINE
+        parts, extra = [], 0
+    parts.append(value)
+    bound = extra - len(tmp)
+    for part in parts:
+        n = length_bound(part)
+        if n is None:
+            break
+        bound += n
+    else:
+        if bound <= MAX_LINE:
+            return True  # (the texts are no longer than their bounds)
+    length = extra - len(tmp) + sum(len(ast.unparse(to_ast(part))) for part in parts)
+    return length <= MAX_LINE
 
 
 def _safe_to_move(value: Any, slot: Any, pure_calls: set[str]) -> bool:

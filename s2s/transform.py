@@ -378,13 +378,24 @@ def _arguments_as_passed(
     the backward sweep assigns it only by popping: each pop restores the value before one
     assignment, the first assignment's last, and that value is the argument (or its stand-in
     of the same shape and dtype, `shape_of`)."""
+    # a name neither sweep assigns is restored and only popped (vacuously): found in one walk
+    # of each sweep, not one per statement and parameter
+    in_forward, in_backward = _assigned(forward), _assigned(backward)
     kept = {
         p: fresh()
         for p in params
-        if not (_restored(forward, p, tape) and _only_popped(backward, p, tape))
+        if not (
+            (p not in in_forward or _restored(forward, p, tape))
+            and (p not in in_backward or _only_popped(backward, p, tape))
+        )
     }
     forward[:0] = [assign(kept[p], name(p), None) for p in params if p in kept]
     return kept
+
+
+def _assigned(stmts: list) -> set[str]:
+    """The names `stmts` assign anywhere (what `_stores` looks for, for every name at once)."""
+    return {n.id for s in stmts for n in nodes.names(s) if not isinstance(n.ctx, gast.Load)}
 
 
 def _stores(s: Any, p: str) -> bool:
