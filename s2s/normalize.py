@@ -18,6 +18,7 @@ Every statement keeps ``s2s_line``, the primal line it came from, for comments a
 
 from __future__ import annotations
 
+import ast
 import builtins
 import re
 import types
@@ -819,7 +820,9 @@ class Normalizer:
             rng = gast.Call(func=name("range"), args=[n], keywords=[])
             self.emit_for(out, idx, rng, body_with(prefix), line)
             return
-        if call is not None and self.resolves_to(fn, zip) and _zip_strictness(call) is not None:
+        if call is not None and self.resolves_to(fn, zip) and _zip_strictness(call) is None:
+            raise self._zip_keywords_error(call)
+        if call is not None and self.resolves_to(fn, zip):
             seqs = [self._loop_sequence(self.atom(a, out), s, out) for a in call.args]
             if not (isinstance(target, gast.Tuple) and len(target.elts) == len(seqs)):
                 raise self.error(s, "unpack `zip` into as many names as it has arguments")
@@ -861,6 +864,34 @@ class Normalizer:
         n = gast.Call(func=name("len"), args=[load_copy(seq)], keywords=[])
         rng = gast.Call(func=name("range"), args=[n], keywords=[])
         self.emit_for(out, idx, rng, body_with(prefix), line)
+
+    def _zip_keywords_error(self, call: gast.Call) -> Exception:
+        """The refusal of a loop over `zip(...)` whose keywords are not one constant `strict=`:
+        s2s writes the loop out when it generates the code, so it must know then whether the
+        lengths are checked (`strict=True`: the steps counted by `zip_length`) or not."""
+        unknown = [k for k in call.keywords if k.arg != "strict"]
+        kw = unknown[0] if unknown else call.keywords[-1]
+        written = f"{kw.arg}={ast.unparse(gast.gast_to_ast(kw.value))}"
+        if unknown:
+            message = (
+                f"`zip(..., {written})`: `zip` takes no keyword {kw.arg!r} (its one keyword is "
+                "`strict`)"
+            )
+        elif isinstance(kw.value, gast.Constant):
+            message = f"`zip(..., {written})`: `strict` must be the constant True or False"
+        else:
+            message = (
+                f"`zip(..., {written})`: s2s writes a loop over `zip` out when it generates the "
+                "code, so `strict` must be the constant True or False there, not a value known "
+                "only when the function runs"
+            )
+        return self.error(
+            kw.value,
+            message,
+            "write `zip(a, b, strict=True)` (lengths must match: a ValueError where they "
+            "differ) or `zip(a, b, strict=False)` with the constant written out, or plain "
+            "`zip(a, b)` (stops at the shortest)",
+        )
 
     def _dict_view(self, it: Any, target: Any, body: list) -> tuple | None:
         """(dict expression, "items" | "keys" | "values") when the loop runs over a dict:

@@ -175,6 +175,21 @@ CORPUS: dict[str, tuple[str, str]] = {
         "    return np.sum(m)\n",
         U,
     ),
+    "zip_strict_variable": (
+        "def f(x):\n    flag = x.shape[0] > 2\n    y = 0.0\n"
+        "    for a, b in zip(x, x[::-1], strict=flag):  # <-\n        y = y + a * b\n"
+        "    return y\n",
+        U,
+    ),
+    "zip_strict_not_bool": (
+        "def f(x):\n    return sum([a * b for a, b in zip(x, x, strict=1)])  # <-\n",
+        U,
+    ),
+    "zip_unknown_keyword": (
+        "def f(x):\n    y = 0.0\n    for a, b in zip(x, x, fill=0.0):  # <-\n"
+        "        y = y + a * b\n    return y\n",
+        U,
+    ),
     "eval_call": ("def f(x):\n    return np.sum(eval('x * x'))  # <-\n", U),
     "exec_call": ("def f(x):\n    exec('y = 2.0')  # <-\n    return np.sum(x * x)\n", U),
     "complex_literal": ("def f(x):\n    return np.sum(np.imag(np.exp(1j * x)))  # <-\n", U),
@@ -636,3 +651,47 @@ def test_augmented_assignment_on_shared_numbers_is_a_rebinding(x, s):
     np.testing.assert_allclose(
         s2s.grad(elements_incremented)(x1), numerical_grad(elements_incremented, (x1,)), atol=1e-8
     )
+
+
+# --- zip with keywords other than a constant `strict=` ----------------------------------------
+
+ZIP_HINT = (
+    "hint: write `zip(a, b, strict=True)` (lengths must match: a ValueError where they differ) "
+    "or `zip(a, b, strict=False)` with the constant written out, or plain `zip(a, b)` (stops "
+    "at the shortest)"
+)
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        (
+            "zip_strict_variable",
+            "flag",
+            "`zip(..., strict=flag)`: s2s writes a loop over `zip` out when it generates the "
+            "code, so `strict` must be the constant True or False there, not a value known only "
+            "when the function runs",
+        ),
+        (
+            "zip_strict_not_bool",
+            "1",
+            "`zip(..., strict=1)`: `strict` must be the constant True or False",
+        ),
+        (
+            "zip_unknown_keyword",
+            "0.0",
+            "`zip(..., fill=0.0)`: `zip` takes no keyword 'fill' (its one keyword is `strict`)",
+        ),
+    ],
+)
+def test_zip_keywords_are_refused_with_what_to_write(modules, name, value, message):
+    """Was "no derivative rule for `zip`" (a NoRuleError suggesting @s2s.adjoint(zip)). The
+    error points at the keyword's value, shows the line and says what to write."""
+    mod, path = modules[name]
+    with pytest.raises(s2s.UnsupportedSyntaxError) as excinfo:
+        s2s.grad(mod.f)(X.copy())
+    text = str(excinfo.value)
+    ((line, code),) = marked(HEAD + CORPUS[name][0])
+    col = code.index("=" + value + ")") + 2 + 4  # 1-based, after the 4-space indent
+    assert text.startswith(f"{path}:{line}:{col}: {message}\n    {code}"), text
+    assert text.endswith(ZIP_HINT), text
