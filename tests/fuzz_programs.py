@@ -34,7 +34,10 @@ from typing import Any
 
 import numpy as np
 
-import s2s
+if __name__ == "__main__":  # run as a script: the s2s of this checkout (a worktree's too)
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import s2s  # noqa: E402
 
 # ---------------------------------------------------------------------------------------------
 # Choosers.
