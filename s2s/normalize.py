@@ -18,6 +18,7 @@ Every statement keeps ``s2s_line``, the primal line it came from, for comments a
 
 from __future__ import annotations
 
+import ast
 import builtins
 import re
 import types
@@ -36,6 +37,8 @@ _MUTATING_METHODS = {
     "append", "extend", "insert", "pop", "remove", "clear", "update", "setdefault", "popitem",
     "sort", "reverse", "add", "discard", "fill", "resize", "put", "itemset", "setflags",
 }  # fmt: skip
+# the mutating methods of NumPy arrays (the others are a list's, a dict's or a set's)
+_ARRAY_MUTATORS = {"fill", "resize", "put", "itemset", "setflags", "sort"}
 
 
 def _dotted(node: Any) -> str:
@@ -816,7 +819,9 @@ class Normalizer:
             rng = gast.Call(func=name("range"), args=[n], keywords=[])
             self.emit_for(out, idx, rng, body_with(prefix), line)
             return
-        if call is not None and self.resolves_to(fn, zip) and _zip_strictness(call) is not None:
+        if call is not None and self.resolves_to(fn, zip) and _zip_strictness(call) is None:
+            raise self._zip_keywords_error(call)
+        if call is not None and self.resolves_to(fn, zip):
             seqs = [self._loop_sequence(self.atom(a, out), s, out) for a in call.args]
             if not (isinstance(target, gast.Tuple) and len(target.elts) == len(seqs)):
                 raise self.error(s, "unpack `zip` into as many names as it has arguments")
@@ -858,6 +863,34 @@ class Normalizer:
         n = gast.Call(func=name("len"), args=[load_copy(seq)], keywords=[])
         rng = gast.Call(func=name("range"), args=[n], keywords=[])
         self.emit_for(out, idx, rng, body_with(prefix), line)
+
+    def _zip_keywords_error(self, call: gast.Call) -> Exception:
+        """The refusal of a loop over `zip(...)` whose keywords are not one constant `strict=`:
+        s2s writes the loop out when it generates the code, so it must know then whether the
+        lengths are checked (`strict=True`: the steps counted by `zip_length`) or not."""
+        unknown = [k for k in call.keywords if k.arg != "strict"]
+        kw = unknown[0] if unknown else call.keywords[-1]
+        written = f"{kw.arg}={ast.unparse(gast.gast_to_ast(kw.value))}"
+        if unknown:
+            message = (
+                f"`zip(..., {written})`: `zip` takes no keyword {kw.arg!r} (its one keyword is "
+                "`strict`)"
+            )
+        elif isinstance(kw.value, gast.Constant):
+            message = f"`zip(..., {written})`: `strict` must be the constant True or False"
+        else:
+            message = (
+                f"`zip(..., {written})`: s2s writes a loop over `zip` out when it generates the "
+                "code, so `strict` must be the constant True or False there, not a value known "
+                "only when the function runs"
+            )
+        return self.error(
+            kw.value,
+            message,
+            "write `zip(a, b, strict=True)` (lengths must match: a ValueError where they "
+            "differ) or `zip(a, b, strict=False)` with the constant written out, or plain "
+            "`zip(a, b)` (stops at the shortest)",
+        )
 
     def _dict_view(self, it: Any, target: Any, body: list) -> tuple | None:
         """(dict expression, "items" | "keys" | "values") when the loop runs over a dict:
@@ -1629,26 +1662,110 @@ def _is_view(value: Any) -> bool:
     return _may_alias(value) and not isinstance(value, gast.Name)
 
 
+def _containers(body: list) -> dict[str, str]:
+    """The names known to hold a dict or a list ("dict" / "list"), for the words of the alias
+    refusal: every assignment to the name (wherever it is) a display, a comprehension, a
+    `.copy()` or a slice of such a name, or such a name itself. Loop and comprehension targets,
+    parameters and anything else: unknown (absent)."""
+    values: dict[str, list] = {}
+    for n in walk(gast.Module(body=body, type_ignores=[])):
+        if isinstance(n, gast.Assign):
+            for t in n.targets:
+                if isinstance(t, gast.Name):
+                    values.setdefault(t.id, []).append(n.value)
+                elif isinstance(t, (gast.Tuple, gast.List)):
+                    for v in _target_names(t):
+                        values.setdefault(v, []).append(None)
+        elif isinstance(n, (gast.For, gast.comprehension)):
+            for v in _target_names(n.target):
+                values.setdefault(v, []).append(None)
+
+    kinds: dict[str, str] = {}
+
+    def kind(value: Any) -> str | None:
+        if isinstance(value, (gast.Dict, gast.DictComp)):
+            return "dict"
+        if isinstance(value, (gast.List, gast.ListComp)):
+            return "list"
+        if isinstance(value, gast.Name):
+            return kinds.get(value.id)
+        if (
+            isinstance(value, gast.Call)
+            and isinstance(value.func, gast.Attribute)
+            and value.func.attr == "copy"
+            and not value.args
+        ):
+            return kind(value.func.value)
+        if isinstance(value, gast.Subscript) and isinstance(value.slice, gast.Slice):
+            return "list" if kind(value.value) == "list" else None
+        return None
+
+    changed = True
+    while changed:
+        changed = False
+        for v, vals in values.items():
+            found = {kind(x) for x in vals}
+            if len(found) == 1 and None not in found and v not in kinds:
+                kinds[v] = found.pop()
+                changed = True
+    return kinds
+
+
 def _check_no_write_through_alias(
-    stmts: list, views: set[str], info: SourceInfo, iterated: frozenset = frozenset()
+    stmts: list,
+    views: set[str],
+    info: SourceInfo,
+    iterated: frozenset = frozenset(),
+    containers: dict[str, str] | None = None,
 ) -> set[str]:
-    """Refuse an in-place write (`v[i] = ...`, `v[i] += ...`) into a name that may be an alias or a
-    view of another array (`v = x`, `v = x[:2]`, `v = x.reshape(...)`, `for v in x`): the write
-    would change the other array too, which s2s does not track. Returns the names that may be
-    views after `stmts` (a forward walk; loop bodies twice, for what the next iteration sees).
-    `iterated`: the names enclosing loops iterate over (`for e in a:`), whose `a += ...` would
-    change the array the loop reads its next rows from: guarded like an alias's."""
+    """Refuse an in-place write (`v[i] = ...`, `v[i] += ...`, `v.append(...)` and the other
+    mutating methods) into a name that may be an alias or a view of another array, dict or list
+    (`v = x`, `v = x[:2]`, `v = x.reshape(...)`, `for v in x`): the write would change the other
+    one too, which s2s does not track. Returns the names that may be views after `stmts` (a
+    forward walk; loop bodies twice, for what the next iteration sees). `iterated`: the names
+    enclosing loops iterate over (`for e in a:`), whose `a += ...` would change the array the
+    loop reads its next rows from: guarded like an alias's. `containers`: `_containers(stmts)`
+    (computed at the top), which words the refusal for dicts and lists."""
+    if containers is None:
+        containers = _containers(stmts)
 
     def refuse(node: Any, base: str) -> Exception:
+        index = node.slice if isinstance(node, gast.Subscript) else None
+        keyed = isinstance(index, gast.Constant) and isinstance(index.value, str)
+        kind = "dict" if keyed else containers.get(base)
+        if kind is None and isinstance(node, gast.Attribute) and node.attr not in _ARRAY_MUTATORS:
+            kind = "dict" if node.attr in ("update", "setdefault", "popitem") else "list"
+        if kind is None:
+            return info.error(
+                UnsupportedSyntaxError,
+                node,
+                f"writing into {base!r}, which may be a view of (or the same array as) another "
+                "array: the write would change that array too, which s2s cannot differentiate",
+                f"make {base!r} its own array first: {base} = <expression>.copy()",
+            )
         return info.error(
             UnsupportedSyntaxError,
             node,
-            f"writing into {base!r}, which may be a view of (or the same array as) another "
-            "array: the write would change that array too, which s2s cannot differentiate",
-            f"make {base!r} its own array first: {base} = <expression>.copy()",
+            f"writing into {base!r}, which may be the same {kind} as another name (an "
+            f"assignment or a loop copies no {kind}): the write would change that {kind} too, "
+            "which s2s cannot differentiate",
+            f"make {base!r} its own {kind} first: {base} = <{kind}>.copy()",
         )
 
+    def check(body: list, seen: set[str], inner: frozenset) -> set[str]:
+        return _check_no_write_through_alias(body, seen, info, inner, containers)
+
     for s in stmts:
+        for c in walk(s.value) if isinstance(s, (gast.Expr, gast.Assign)) else ():
+            # `v.append(...)`, `v.update(...)`, `w = v.pop()`: a write into what `v` holds
+            if (
+                isinstance(c, gast.Call)
+                and isinstance(c.func, gast.Attribute)
+                and isinstance(c.func.value, gast.Name)
+                and c.func.value.id in views
+                and c.func.attr in _MUTATING_METHODS
+            ):
+                raise refuse(c.func, c.func.value.id)
         if isinstance(s, (gast.Assign, gast.AugAssign)):
             targets = s.targets if isinstance(s, gast.Assign) else [s.target]
             for t in targets:
@@ -1695,16 +1812,14 @@ def _check_no_write_through_alias(
                 inner = inner | {n.id for n in walk(s.iter) if isinstance(n, gast.Name)}
             for _ in range(2):
                 views |= set() if iterates_range else _target_names(s.target)
-                views |= _check_no_write_through_alias(s.body, set(views), info, inner)
-            views |= _check_no_write_through_alias(s.orelse, set(views), info, iterated)
+                views |= check(s.body, set(views), inner)
+            views |= check(s.orelse, set(views), iterated)
         elif isinstance(s, gast.While):
             for _ in range(2):
-                views |= _check_no_write_through_alias(s.body, set(views), info, iterated)
-            views |= _check_no_write_through_alias(s.orelse, set(views), info, iterated)
+                views |= check(s.body, set(views), iterated)
+            views |= check(s.orelse, set(views), iterated)
         elif isinstance(s, gast.If):
-            views |= _check_no_write_through_alias(s.body, set(views), info, iterated) | (
-                _check_no_write_through_alias(s.orelse, set(views), info, iterated)
-            )
+            views |= check(s.body, set(views), iterated) | check(s.orelse, set(views), iterated)
     return views
 
 

@@ -240,12 +240,22 @@ class Reverse:
         taken = set(core.locals) | set(core.params)
         self.taken = taken
         self.mutated_params = self._mutated_params()
+        # dicts: made by a display here, or written at a string key (a parameter, `p.copy()`),
+        # whose written keys may be new: saved and restored with save_item / restore_item
         self.dicts = {
             s.targets[0].id
             for s in A.walk_stmts(core.body)
             if isinstance(s, gast.Assign)
             and isinstance(s.targets[0], gast.Name)
             and isinstance(s.value, gast.Dict)
+        } | {
+            s.targets[0].value.id
+            for s in A.walk_stmts(core.body)
+            if isinstance(s, gast.Assign)
+            and isinstance(s.targets[0], gast.Subscript)
+            and isinstance(s.targets[0].value, gast.Name)
+            and isinstance(s.targets[0].slice, gast.Constant)
+            and isinstance(s.targets[0].slice.value, str)
         }
 
     # -- names -----------------------------------------------------------------------------

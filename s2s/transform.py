@@ -158,10 +158,9 @@ def _pushed_first(stmts: list, tape: str) -> set[str]:
 
     def visit(block: list, seen: set[str]) -> None:
         for s in block:
-            v = _pushed(s, tape)
-            if v is not None:
-                if v not in seen:
-                    out.add(v)
+            vs = _pushed_names(s, tape)
+            if vs:
+                out.update(v for v in vs if v not in seen)
                 continue
             if isinstance(s, (gast.If, gast.While)):
                 visit(s.body, set(seen))
@@ -477,6 +476,32 @@ def _pushed(s: Any, tape: str) -> str | None:
     if is_call(v, "shape_of", 1) or is_call(v, "copy_value", 1):
         v = v.args[0]
     return v.id if isinstance(v, gast.Name) else None
+
+
+def _pushed_names(s: Any, tape: str) -> list[str]:
+    """The names `s` pushes to `tape`: `_pushed`'s one name, or each name in a pushed tuple (a
+    checkpointed block saves what it reads and assigns as one tuple)."""
+    v = _pushed(s, tape)
+    if v is not None:
+        return [v]
+    if (
+        isinstance(s, gast.Expr)
+        and isinstance(s.value, gast.Call)
+        and isinstance(s.value.func, gast.Attribute)
+        and s.value.func.attr == "append"
+        and isinstance(s.value.func.value, gast.Name)
+        and s.value.func.value.id == tape
+        and len(s.value.args) == 1
+        and isinstance(s.value.args[0], gast.Tuple)
+    ):
+        out = []
+        for e in s.value.args[0].elts:
+            if is_call(e, "shape_of", 1) or is_call(e, "copy_value", 1):
+                e = e.args[0]
+            if isinstance(e, gast.Name):
+                out.append(e.id)
+        return out
+    return []
 
 
 @dataclass

@@ -34,7 +34,10 @@ from typing import Any
 
 import numpy as np
 
-import s2s
+if __name__ == "__main__":  # run as a script: the s2s of this checkout (a worktree's too)
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import s2s  # noqa: E402
 
 # ---------------------------------------------------------------------------------------------
 # Choosers.
@@ -532,6 +535,18 @@ def _check_program(source: str, wrt: Any, ch: Any) -> str:
     assert np.allclose(g2, g, rtol=1e-10, atol=1e-12), f"vjp {g2} != grad {g}"
     dot = float(g2 @ _flat_named(t, wrt))
     assert np.isclose(float(t_out), dot, rtol=1e-8, atol=1e-8), f"jvp {t_out} != <vjp, t> {dot}"
+
+    # The forward/backward pair of vjp, with every outermost loop in checkpointed segments: the
+    # same value, and the pullback of a random cotangent is plain vjp's and cotangent * grad.
+    ct = ch.real(0.5, 2.0) * (1.0 if ch.int(0, 1) else -1.0)
+    v_seg, pb_seg = s2s.vjp(f, wrt=wrt, checkpoint_loops="sqrt")(*args)
+    _same(args, before)
+    assert np.allclose(v_seg, plain, rtol=1e-12, atol=1e-12), (v_seg, plain)
+    g3 = _flat_named(pb_seg(ct), wrt)
+    _same(args, before)
+    g4 = _flat_named(pullback(ct), wrt)
+    assert np.allclose(g4, ct * g, rtol=1e-10, atol=1e-12), f"vjp({ct}) {g4} != {ct} * {g}"
+    assert np.allclose(g3, g4, rtol=1e-10, atol=1e-12), f"segmented vjp({ct}) {g3} != {g4}"
     return "ok"
 
 

@@ -175,6 +175,31 @@ CORPUS: dict[str, tuple[str, str]] = {
         "    return np.sum(m)\n",
         U,
     ),
+    "zip_strict_variable": (
+        "def f(x):\n    flag = x.shape[0] > 2\n    y = 0.0\n"
+        "    for a, b in zip(x, x[::-1], strict=flag):  # <-\n        y = y + a * b\n"
+        "    return y\n",
+        U,
+    ),
+    "zip_strict_not_bool": (
+        "def f(x):\n    return sum([a * b for a, b in zip(x, x, strict=1)])  # <-\n",
+        U,
+    ),
+    "zip_unknown_keyword": (
+        "def f(x):\n    y = 0.0\n    for a, b in zip(x, x, fill=0.0):  # <-\n"
+        "        y = y + a * b\n    return y\n",
+        U,
+    ),
+    "write_into_dict_alias": (
+        "def f(x):\n    d = {'w': x * 2.0}\n    e = d\n    e['w'] = x * 3.0  # <-\n"
+        "    return np.sum(d['w'])\n",
+        U,
+    ),
+    "append_to_list_alias": (
+        "def f(x):\n    hs = [x * 2.0]\n    ys = hs\n    ys.append(np.sin(x))  # <-\n"
+        "    return np.sum(hs[-1])\n",
+        U,
+    ),
     "eval_call": ("def f(x):\n    return np.sum(eval('x * x'))  # <-\n", U),
     "exec_call": ("def f(x):\n    exec('y = 2.0')  # <-\n    return np.sum(x * x)\n", U),
     "complex_literal": ("def f(x):\n    return np.sum(np.imag(np.exp(1j * x)))  # <-\n", U),
@@ -636,3 +661,160 @@ def test_augmented_assignment_on_shared_numbers_is_a_rebinding(x, s):
     np.testing.assert_allclose(
         s2s.grad(elements_incremented)(x1), numerical_grad(elements_incremented, (x1,)), atol=1e-8
     )
+
+
+# --- zip with keywords other than a constant `strict=` ----------------------------------------
+
+ZIP_HINT = (
+    "hint: write `zip(a, b, strict=True)` (lengths must match: a ValueError where they differ) "
+    "or `zip(a, b, strict=False)` with the constant written out, or plain `zip(a, b)` (stops "
+    "at the shortest)"
+)
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        (
+            "zip_strict_variable",
+            "flag",
+            "`zip(..., strict=flag)`: s2s writes a loop over `zip` out when it generates the "
+            "code, so `strict` must be the constant True or False there, not a value known only "
+            "when the function runs",
+        ),
+        (
+            "zip_strict_not_bool",
+            "1",
+            "`zip(..., strict=1)`: `strict` must be the constant True or False",
+        ),
+        (
+            "zip_unknown_keyword",
+            "0.0",
+            "`zip(..., fill=0.0)`: `zip` takes no keyword 'fill' (its one keyword is `strict`)",
+        ),
+    ],
+)
+def test_zip_keywords_are_refused_with_what_to_write(modules, name, value, message):
+    """Was "no derivative rule for `zip`" (a NoRuleError suggesting @s2s.adjoint(zip)). The
+    error points at the keyword's value, shows the line and says what to write."""
+    mod, path = modules[name]
+    with pytest.raises(s2s.UnsupportedSyntaxError) as excinfo:
+        s2s.grad(mod.f)(X.copy())
+    text = str(excinfo.value)
+    ((line, code),) = marked(HEAD + CORPUS[name][0])
+    col = code.index("=" + value + ")") + 2 + 4  # 1-based, after the 4-space indent
+    assert text.startswith(f"{path}:{line}:{col}: {message}\n    {code}"), text
+    assert text.endswith(ZIP_HINT), text
+
+
+# --- writing into a dict or list that another name holds too ----------------------------------
+
+
+def dict_param_aliased(p, x):
+    q = p
+    q["w"] = q["w"] * x  # <-
+    return np.sum(q["w"] * p["w"])
+
+
+def dict_aliased(p, x):
+    d = {"w": p["w"] * x}
+    e = d
+    e["v"] = np.sin(x)  # <-
+    return np.sum(d["w"] * d["v"])
+
+
+def dict_alias_updated(p, x):
+    d = {"w": p["w"] * x}
+    e = d
+    e.update({"v": np.sin(x)})  # <-
+    return np.sum(d["v"])
+
+
+def list_aliased(p, x):
+    hs = [p["w"] * x]
+    ys = hs
+    ys[0] = np.tanh(ys[0])  # <-
+    return np.sum(hs[0])
+
+
+def list_alias_appended(p, x):
+    hs = [p["w"] * x]
+    ys = hs
+    ys.append(np.tanh(hs[0]))  # <-
+    return np.sum(hs[-1])
+
+
+def inner_lists_appended(p, x):
+    rows = [[p["w"] * x], [p["w"] + x]]
+    for r in rows:
+        r.append(np.sin(r[0]))  # <-
+    return np.sum(rows[0][1] * rows[1][1])
+
+
+def list_alias_popped(p, x):
+    hs = [p["w"] * x, p["w"] + x]
+    ys = hs
+    last = ys.pop()  # <-
+    return np.sum(hs[0] * last)
+
+
+@pytest.mark.parametrize(
+    ("fn", "kind", "what"),
+    [
+        (dict_param_aliased, "dict", "q"),
+        (dict_aliased, "dict", "e"),
+        (dict_alias_updated, "dict", "e"),
+        (list_aliased, "list", "ys"),
+        (list_alias_appended, "list", "ys"),
+        (inner_lists_appended, "list", "r"),
+        (list_alias_popped, "list", "ys"),
+    ],
+    ids=lambda v: getattr(v, "__name__", v),
+)
+def test_writing_into_a_shared_dict_or_list_is_refused_in_its_words(fn, kind, what):
+    """`q = p; q['w'] = ...` said "may be a view of (or the same array as) another array". And
+    a mutating method through the other name (`ys.append`, `e.update`, `r.append` on a loop's
+    item) was not refused: the gradient was silently 0 (list_alias_appended,
+    inner_lists_appended, dict_alias_updated) or an internal ValueError (list_alias_popped)."""
+    p, x = {"w": np.array([0.5, -1.0, 2.0])}, 0.75
+    for call in (lambda: s2s.grad(fn)(p, x), lambda: s2s.vjp(fn)(p, x), lambda: s2s.source(fn)):
+        with pytest.raises(s2s.UnsupportedSyntaxError) as err:
+            call()
+        text = str(err.value)
+        assert err.value.lineno == _tagged_line(fn)
+        assert (
+            f": writing into {what!r}, which may be the same {kind} as another name (an "
+            f"assignment or a loop copies no {kind}): the write would change that {kind} too, "
+            "which s2s cannot differentiate\n"
+        ) in text, text
+        assert text.endswith(f"hint: make {what!r} its own {kind} first: {what} = <{kind}>.copy()")
+        assert "array" not in text
+
+
+def dict_copied(p, x):
+    q = p.copy()
+    q["w"] = q["w"] * x
+    q["v"] = np.sin(q["w"])
+    return np.sum(q["w"] * p["w"] + q["v"])
+
+
+def list_copied(p, x):
+    hs = [p["w"] * x]
+    ys = hs.copy()
+    ys.append(np.tanh(hs[0]))
+    ys[0] = np.sin(ys[0])
+    return np.sum(hs[-1] * ys[0] + ys[-1])
+
+
+@given(
+    w=st.lists(st.floats(-1.5, 1.5), min_size=3, max_size=3),
+    x=st.floats(-1.5, 1.5),
+)
+@settings(max_examples=20, deadline=None)
+@pytest.mark.parametrize("fn", [dict_copied, list_copied], ids=lambda f: f.__name__)
+def test_what_the_shared_container_hint_says_works(fn, w, x):
+    p = {"w": np.array(w)}
+    got = s2s.grad(fn, wrt=(0, 1))(p, x)
+    want = numerical_grad(fn, ({"w": np.array(w)}, x), wrt=(0, 1))
+    np.testing.assert_allclose(got[0]["w"], want[0]["w"], rtol=1e-6, atol=1e-8)
+    assert got[1] == pytest.approx(want[1], rel=1e-6, abs=1e-8)

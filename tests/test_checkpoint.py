@@ -427,3 +427,60 @@ def test_grad_of_a_gradient_with_a_checkpointed_call(x, v):
     (the backward function of `fwd_g` was called without one: a TypeError)."""
     want = numerical_grad(gradient_along, (x, v), 0)
     np.testing.assert_allclose(s2s.grad(gradient_along)(x, v), want, rtol=1e-5, atol=1e-7)
+
+
+# -- a block saved as a tuple, again in the backward function of a pair ------------------------
+
+
+def block_in_a_loop_in_a_block(p, s, n):
+    a = 1.5 * p["w"][::-1]
+    with s2s.checkpoint():
+        for _ in range(2):
+            with s2s.checkpoint():  # saves (`p["w"]`'s temporary, s): the former not yet assigned
+                for _ in range(n):
+                    s = s - np.tanh(np.sum(p["w"][::-1]))
+    a[1] = np.tanh(np.exp(np.tanh(s)))
+    return np.sum(np.cumsum(a) * 0.5)
+
+
+def segmented_loop_in_a_block(p, s, n):
+    a = 1.5 * p["w"][::-1]
+    with s2s.checkpoint():
+        for _ in range(n):  # checkpoint_loops="sqrt": segments, each a block, inside this one
+            s = s - np.tanh(np.sum(p["w"][::-1]))
+    a[1] = np.tanh(np.exp(np.tanh(s)))
+    return np.sum(np.cumsum(a) * 0.5)
+
+
+def calls_a_block_in_a_loop_in_a_block(p, s, n):
+    return block_in_a_loop_in_a_block(p, s * 0.5, n) * s
+
+
+@settings(max_examples=10, deadline=None)
+@given(arrays((3,)), st.floats(-1.5, 1.5), st.integers(1, 5))
+@pytest.mark.parametrize(
+    ("f", "mode"),
+    [
+        (block_in_a_loop_in_a_block, None),
+        (segmented_loop_in_a_block, "sqrt"),
+        (calls_a_block_in_a_loop_in_a_block, None),
+    ],
+    ids=["nested blocks", "segments in a block", "in a called function"],
+)
+def test_a_block_run_again_in_a_backward_function_saves_a_tuple(f, mode, w, s, n):
+    """Fuzz seed 1255 (s2s.vjp with checkpoint_loops="sqrt"). The backward function of a pair
+    runs an outer block again, and with it the inner block's save, `tape.append((_9, s))`, made
+    before the loop first assigns `_9 = p['w']`: the names a backward function pushes before
+    assigning them start as None there, but a name inside a pushed tuple was not counted (an
+    UnboundLocalError in the pullback, and in `grad` of a caller)."""
+    p = {"w": w}
+    for wrt in (0, 1):
+        want = numerical_grad(f, (p, s, n), wrt)
+        got = s2s.grad(f, wrt=wrt, checkpoint_loops=mode)(p, s, n)
+        value, pullback = s2s.vjp(f, wrt=wrt, checkpoint_loops=mode)(p, s, n)
+        assert value == f(p, s, n)
+        back = pullback(-1.5)
+        if wrt == 0:
+            got, back, want = got["w"], back["w"], want["w"]
+        np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-8)
+        np.testing.assert_allclose(back, -1.5 * want, rtol=1e-6, atol=1e-8)

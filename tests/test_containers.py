@@ -212,6 +212,35 @@ def test_dict_with_string_keys(xy):
     assert_grad_matches(dict_local, *xy, wrt=(0, 1))
 
 
+def new_key_in_a_copied_dict(p, x):
+    q = p.copy()
+    q["w"] = q["w"] * x
+    q["v"] = np.sin(q["w"])  # a key p does not have
+    return np.sum(q["w"] * p["w"] + q["v"] * x)
+
+
+def new_key_in_the_parameter(p, x):
+    p["v"] = np.tanh(p["w"] * x)  # written into the argument (s2s works on a copy)
+    p["w"] = p["w"] * p["v"]
+    return np.sum(p["w"] + p["v"])
+
+
+@given(same_shape(1), reals(-1.5, 1.5))
+def test_copied_dict_written_at_a_new_key(xs, x):
+    """Was a KeyError in the forward sweep: a dict s2s did not see built (a parameter,
+    `p.copy()`) had its overwritten entry saved as `copy_value(q['v'])`, which fails for a new
+    key; a string key marks a dict, saved with save_item (the absence restored too)."""
+    (w,) = xs
+    assert_grad_matches(new_key_in_a_copied_dict, {"w": w}, x, wrt=(0, 1))
+
+
+@given(same_shape(1), reals(-1.5, 1.5))
+def test_dict_parameter_written_at_a_new_key(xs, x):
+    """As above, for the parameter itself (the gradient works on a copy of it)."""
+    (w,) = xs
+    assert_grad_matches(new_key_in_the_parameter, {"w": w}, x, wrt=(0, 1))
+
+
 @given(st.dictionaries(st.sampled_from(["a", "b", "w", "zeta"]), arrays(sides(1, 3)), min_size=1))
 def test_dict_items_and_values_iteration(params):
     g = assert_grad_matches(dict_items_iteration, params)
