@@ -51,15 +51,14 @@ _OPS = {
     gast.Div: operator.truediv,
     gast.Pow: operator.pow,
 }
-_AUG = {gast.Add: operator.iadd, gast.Sub: operator.isub, gast.Mult: operator.imul}
 #: attributes of an array that read no element (no view of it escapes)
 _SHAPE_ATTRS = frozenset(("shape", "ndim", "dtype", "size"))
-#: methods of an array that return a new array or a number (reductions), never a view
-_FRESH_METHODS = frozenset(("sum", "mean", "max", "min", "prod", "copy"))
-#: helpers that read their arguments' shapes or values and return no view of them
-_READING_HELPERS = frozenset(("reduction_count", "zeros_like"))
 #: NumPy's reductions of one array (a new array or a NumPy scalar)
 _REDUCTIONS = frozenset(("sum", "mean", "max", "min", "prod"))
+#: methods of an array that return a new array or a number (reductions), never a view
+_FRESH_METHODS = _REDUCTIONS | {"copy"}
+#: helpers that read their arguments' shapes or values and return no view of them
+_READING_HELPERS = frozenset(("reduction_count", "zeros_like"))
 
 
 def dtype_of(value: Any) -> Any:

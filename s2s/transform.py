@@ -459,31 +459,8 @@ def _copies(s: Any, p: str) -> bool:
     )
 
 
-def _pushed(s: Any, tape: str) -> str | None:
-    """The name `s` pushes to `tape` to restore it later (`tape.append(v)`,
-    `tape.append(shape_of(v))`, `tape.append(copy_value(v))`), or None."""
-    if not (
-        isinstance(s, gast.Expr)
-        and isinstance(s.value, gast.Call)
-        and isinstance(s.value.func, gast.Attribute)
-        and s.value.func.attr == "append"
-        and isinstance(s.value.func.value, gast.Name)
-        and s.value.func.value.id == tape
-        and len(s.value.args) == 1
-    ):
-        return None
-    v = s.value.args[0]
-    if is_call(v, "shape_of", 1) or is_call(v, "copy_value", 1):
-        v = v.args[0]
-    return v.id if isinstance(v, gast.Name) else None
-
-
-def _pushed_names(s: Any, tape: str) -> list[str]:
-    """The names `s` pushes to `tape`: `_pushed`'s one name, or each name in a pushed tuple (a
-    checkpointed block saves what it reads and assigns as one tuple)."""
-    v = _pushed(s, tape)
-    if v is not None:
-        return [v]
+def _appended(s: Any, tape: str) -> Any:
+    """The one argument of the statement `s` if it is `tape.append(...)`, else None."""
     if (
         isinstance(s, gast.Expr)
         and isinstance(s.value, gast.Call)
@@ -492,16 +469,33 @@ def _pushed_names(s: Any, tape: str) -> list[str]:
         and isinstance(s.value.func.value, gast.Name)
         and s.value.func.value.id == tape
         and len(s.value.args) == 1
-        and isinstance(s.value.args[0], gast.Tuple)
     ):
-        out = []
-        for e in s.value.args[0].elts:
-            if is_call(e, "shape_of", 1) or is_call(e, "copy_value", 1):
-                e = e.args[0]
-            if isinstance(e, gast.Name):
-                out.append(e.id)
-        return out
-    return []
+        return s.value.args[0]
+    return None
+
+
+def _saved_name(v: Any) -> str | None:
+    """The name a pushed value restores: `v`, `shape_of(v)` or `copy_value(v)`."""
+    if is_call(v, "shape_of", 1) or is_call(v, "copy_value", 1):
+        v = v.args[0]
+    return v.id if isinstance(v, gast.Name) else None
+
+
+def _pushed(s: Any, tape: str) -> str | None:
+    """The name `s` pushes to `tape` to restore it later (`tape.append(v)`,
+    `tape.append(shape_of(v))`, `tape.append(copy_value(v))`), or None."""
+    v = _appended(s, tape)
+    return None if v is None else _saved_name(v)
+
+
+def _pushed_names(s: Any, tape: str) -> list[str]:
+    """The names `s` pushes to `tape`: `_pushed`'s one name, or each name in a pushed tuple (a
+    checkpointed block saves what it reads and assigns as one tuple)."""
+    v = _appended(s, tape)
+    if v is None:
+        return []
+    values = v.elts if isinstance(v, gast.Tuple) else [v]
+    return [n for n in map(_saved_name, values) if n is not None]
 
 
 @dataclass
