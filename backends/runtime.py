@@ -540,6 +540,32 @@ def alias_guard(v: Any, where: str) -> None:
 HELPERS["alias_guard"] = alias_guard
 
 
+def item_guard(holder: Any, item: Any, where: str) -> None:
+    """Before `v[k] += ...` where `v` may be a list or a dict whose item another name, read
+    later, holds too: into an array `v` the update writes numbers, as s2s assumes; into a list or
+    dict of arrays it changes the held array in place, which that other name sees and s2s does
+    not follow, so it refuses."""
+    if not isinstance(holder, (list, dict)) or isinstance(
+        item, (int, float, complex, tuple, str, np.generic)
+    ):
+        return
+    from s2s.errors import UnsupportedSyntaxError
+
+    filename, _, line = where.rpartition(":")
+    raise UnsupportedSyntaxError(
+        f"`+=` (or another augmented assignment) on an item of a {type(holder).__name__} changes "
+        f"the {type(item).__name__} it holds in place, and another name read later may hold "
+        "that same item, which s2s does not follow",
+        filename=filename,
+        lineno=int(line) if line.isdigit() else None,
+        hint="write `v[k] = v[k] + ...` (a new value), or copy the item where the other name "
+        "takes it: a = v[k].copy()",
+    )
+
+
+HELPERS["item_guard"] = item_guard
+
+
 def checkpoint_segments(steps: Any) -> list:
     """The steps of a checkpointed loop (a range) cut into consecutive segments of
     ceil(sqrt(T)) steps: about sqrt(T) segments, each checkpointed at its start."""

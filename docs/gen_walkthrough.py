@@ -163,6 +163,20 @@ UNSUPPORTED: list[tuple[str, str, str, object]] = [
         0,
     ),
     (
+        "a write into an array a later-read view shares",
+        "import numpy as np\n\n\ndef f(x):\n    X = np.outer(x, x)\n    row = X[0]\n"
+        "    X[0] = np.sin(x)\n    return np.sum(row * X[0])\n",
+        "np.ones(3)",
+        0,
+    ),
+    (
+        "`+=` on a list item another name holds",
+        "import numpy as np\n\n\ndef f(x):\n    hs = [x * 2.0]\n    h = hs[0]\n"
+        "    hs[0] += x\n    return np.sum(h * hs[0])\n",
+        "np.ones(3)",
+        0,
+    ),
+    (
         "a call with no rule and no source",
         "import numpy as np\n\n\ndef f(x):\n    return np.sum(np.fft.fft(x).real)\n",
         "np.ones(4)",

@@ -28,17 +28,11 @@ from typing import Any
 import gast
 
 from . import markers
+from .aliasing import MUTATING_METHODS, check_shared_writes, check_writes_through_views
 from .errors import NameResolutionError, UnsupportedSyntaxError
 from .nodes import copy_tree, statements, walk
 from .nodes import names as name_nodes
 from .parse import MISSING, ParsedFunction, SourceInfo
-
-_MUTATING_METHODS = {
-    "append", "extend", "insert", "pop", "remove", "clear", "update", "setdefault", "popitem",
-    "sort", "reverse", "add", "discard", "fill", "resize", "put", "itemset", "setflags",
-}  # fmt: skip
-# the mutating methods of NumPy arrays (the others are a list's, a dict's or a set's)
-_ARRAY_MUTATORS = {"fill", "resize", "put", "itemset", "setflags", "sort"}
 
 
 def _dotted(node: Any) -> str:
@@ -644,23 +638,24 @@ class Normalizer:
             item = gast.Subscript(value=load_copy(atom), slice=const(i), ctx=gast.Load())
             self.assign_to(t, item, out)
 
+    def guard(self, helper: str, args: list) -> Any:
+        """`alias_guard(v, 'model.py:12')`: a run-time check that refuses what only the run
+        time can tell apart (see backends/runtime.py); no derivative."""
+        base = self.info.filename.replace("\\", "/").rsplit("/", 1)[-1]
+        where = f"{base}:{self.info.file_line(self.line)}"
+        guard = gast.Expr(
+            value=gast.Call(func=name(helper), args=[*args, const(where)], keywords=[])
+        )
+        guard.s2s_guard = True
+        return guard
+
     def aug_assign(self, s: gast.AugAssign, out: list) -> None:
         target = s.target
         if isinstance(target, gast.Name):
             if target.id not in self.locals:
                 raise self.error(s, f"augmented assignment to the global {target.id!r}")
             if getattr(s, "s2s_alias_guard", False):
-                base = self.info.filename.replace("\\", "/").rsplit("/", 1)[-1]
-                where = f"{base}:{self.info.file_line(self.line)}"
-                guard = gast.Expr(
-                    value=gast.Call(
-                        func=name("alias_guard"),
-                        args=[name(target.id), const(where)],
-                        keywords=[],
-                    )
-                )
-                guard.s2s_guard = True
-                self.emit(out, guard)
+                self.emit(out, self.guard("alias_guard", [name(target.id)]))
             rhs = self.atom(s.value, out)
             expr = gast.BinOp(left=name(target.id), op=s.op, right=rhs)
             self.assign_to(store(target.id), expr, out)
@@ -690,6 +685,8 @@ class Normalizer:
                     self.line,
                 ),
             )
+            if getattr(s, "s2s_item_guard", False):
+                self.emit(out, self.guard("item_guard", [name(target.value.id), name(old)]))
             new = self.fresh()
             self.emit(out, assign(new, gast.BinOp(left=name(old), op=s.op, right=rhs), self.line))
             sub = gast.Subscript(
@@ -1212,7 +1209,7 @@ class Normalizer:
 
     def _check_global_mutation(self, func: Any) -> None:
         """`LOG.append(v)` on a module-level list (dict, set, array) mutates a global."""
-        if not (isinstance(func, gast.Attribute) and func.attr in _MUTATING_METHODS):
+        if not (isinstance(func, gast.Attribute) and func.attr in MUTATING_METHODS):
             return
         owner = self.namespace.resolve(func.value)
         if owner is MISSING or isinstance(owner, (types.ModuleType, type)):
@@ -1561,7 +1558,8 @@ def normalize(parsed: ParsedFunction) -> CoreFunction:
     _drop_unreachable(tree.body)
     locs = local_names(tree)
     if not info.filename.startswith("<s2s"):  # generated code writes only into what it owns
-        _check_no_write_through_alias(tree.body, set(), info)
+        check_writes_through_views(tree.body, set(), info)
+        check_shared_writes(tree.body, params, info, parsed.namespace)
     # temporaries are numbered past any `_k` the source already has (a generated derivative,
     # differentiated again, is full of them)
     taken = [int(m.group(1)) for v in locs if (m := re.match(r"^[dt]?_(\d+)$", v))]
@@ -1629,198 +1627,6 @@ def _check_no_python_builtins_shadowing(locs: set[str], info: SourceInfo, tree: 
                 f"the function rebinds the builtin {reserved!r}",
                 "rename the local variable",
             )
-
-
-# Calls whose result may share memory with their first argument (NumPy returns views).
-_VIEW_FUNCS = {
-    "reshape", "ravel", "transpose", "view", "squeeze", "swapaxes", "moveaxis", "diagonal",
-    "expand_dims", "broadcast_to", "atleast_1d", "atleast_2d", "atleast_3d", "asarray",
-    "asanyarray", "real", "imag", "flip", "fliplr", "flipud", "rollaxis", "matrix_transpose",
-    "permute_dims",
-}  # fmt: skip
-
-
-def _may_alias(value: Any) -> bool:
-    """Whether `v = value` may make `v` share memory with another array (an alias or a view)."""
-    if isinstance(value, (gast.Name, gast.Subscript)):
-        return True
-    if isinstance(value, gast.IfExp):
-        return _may_alias(value.body) or _may_alias(value.orelse)
-    if isinstance(value, gast.Attribute):
-        return value.attr in ("T", "mT", "real", "imag", "flat")
-    if isinstance(value, gast.Call) and isinstance(value.func, (gast.Attribute, gast.Name)):
-        fname = value.func.attr if isinstance(value.func, gast.Attribute) else value.func.id
-        return fname in _VIEW_FUNCS
-    return False
-
-
-def _is_view(value: Any) -> bool:
-    """`x[a:b]`, `x.reshape(...)`, `x.T`: a view for sure when `x` is an array (not a mere alias,
-    and not an element)."""
-    if isinstance(value, gast.Subscript):
-        return any(isinstance(n, gast.Slice) for n in walk(value.slice))
-    return _may_alias(value) and not isinstance(value, gast.Name)
-
-
-def _containers(body: list) -> dict[str, str]:
-    """The names known to hold a dict or a list ("dict" / "list"), for the words of the alias
-    refusal: every assignment to the name (wherever it is) a display, a comprehension, a
-    `.copy()` or a slice of such a name, or such a name itself. Loop and comprehension targets,
-    parameters and anything else: unknown (absent)."""
-    values: dict[str, list] = {}
-    for n in walk(gast.Module(body=body, type_ignores=[])):
-        if isinstance(n, gast.Assign):
-            for t in n.targets:
-                if isinstance(t, gast.Name):
-                    values.setdefault(t.id, []).append(n.value)
-                elif isinstance(t, (gast.Tuple, gast.List)):
-                    for v in _target_names(t):
-                        values.setdefault(v, []).append(None)
-        elif isinstance(n, (gast.For, gast.comprehension)):
-            for v in _target_names(n.target):
-                values.setdefault(v, []).append(None)
-
-    kinds: dict[str, str] = {}
-
-    def kind(value: Any) -> str | None:
-        if isinstance(value, (gast.Dict, gast.DictComp)):
-            return "dict"
-        if isinstance(value, (gast.List, gast.ListComp)):
-            return "list"
-        if isinstance(value, gast.Name):
-            return kinds.get(value.id)
-        if (
-            isinstance(value, gast.Call)
-            and isinstance(value.func, gast.Attribute)
-            and value.func.attr == "copy"
-            and not value.args
-        ):
-            return kind(value.func.value)
-        if isinstance(value, gast.Subscript) and isinstance(value.slice, gast.Slice):
-            return "list" if kind(value.value) == "list" else None
-        return None
-
-    changed = True
-    while changed:
-        changed = False
-        for v, vals in values.items():
-            found = {kind(x) for x in vals}
-            if len(found) == 1 and None not in found and v not in kinds:
-                kinds[v] = found.pop()
-                changed = True
-    return kinds
-
-
-def _check_no_write_through_alias(
-    stmts: list,
-    views: set[str],
-    info: SourceInfo,
-    iterated: frozenset = frozenset(),
-    containers: dict[str, str] | None = None,
-) -> set[str]:
-    """Refuse an in-place write (`v[i] = ...`, `v[i] += ...`, `v.append(...)` and the other
-    mutating methods) into a name that may be an alias or a view of another array, dict or list
-    (`v = x`, `v = x[:2]`, `v = x.reshape(...)`, `for v in x`): the write would change the other
-    one too, which s2s does not track. Returns the names that may be views after `stmts` (a
-    forward walk; loop bodies twice, for what the next iteration sees). `iterated`: the names
-    enclosing loops iterate over (`for e in a:`), whose `a += ...` would change the array the
-    loop reads its next rows from: guarded like an alias's. `containers`: `_containers(stmts)`
-    (computed at the top), which words the refusal for dicts and lists."""
-    if containers is None:
-        containers = _containers(stmts)
-
-    def refuse(node: Any, base: str) -> Exception:
-        index = node.slice if isinstance(node, gast.Subscript) else None
-        keyed = isinstance(index, gast.Constant) and isinstance(index.value, str)
-        kind = "dict" if keyed else containers.get(base)
-        if kind is None and isinstance(node, gast.Attribute) and node.attr not in _ARRAY_MUTATORS:
-            kind = "dict" if node.attr in ("update", "setdefault", "popitem") else "list"
-        if kind is None:
-            return info.error(
-                UnsupportedSyntaxError,
-                node,
-                f"writing into {base!r}, which may be a view of (or the same array as) another "
-                "array: the write would change that array too, which s2s cannot differentiate",
-                f"make {base!r} its own array first: {base} = <expression>.copy()",
-            )
-        return info.error(
-            UnsupportedSyntaxError,
-            node,
-            f"writing into {base!r}, which may be the same {kind} as another name (an "
-            f"assignment or a loop copies no {kind}): the write would change that {kind} too, "
-            "which s2s cannot differentiate",
-            f"make {base!r} its own {kind} first: {base} = <{kind}>.copy()",
-        )
-
-    def check(body: list, seen: set[str], inner: frozenset) -> set[str]:
-        return _check_no_write_through_alias(body, seen, info, inner, containers)
-
-    for s in stmts:
-        for c in walk(s.value) if isinstance(s, (gast.Expr, gast.Assign)) else ():
-            # `v.append(...)`, `v.update(...)`, `w = v.pop()`: a write into what `v` holds
-            if (
-                isinstance(c, gast.Call)
-                and isinstance(c.func, gast.Attribute)
-                and isinstance(c.func.value, gast.Name)
-                and c.func.value.id in views
-                and c.func.attr in _MUTATING_METHODS
-            ):
-                raise refuse(c.func, c.func.value.id)
-        if isinstance(s, (gast.Assign, gast.AugAssign)):
-            targets = s.targets if isinstance(s, gast.Assign) else [s.target]
-            for t in targets:
-                if (
-                    isinstance(t, gast.Subscript)
-                    and isinstance(t.value, gast.Name)
-                    and t.value.id in views
-                ):
-                    raise refuse(t, t.value.id)
-            if (
-                isinstance(s, gast.AugAssign)
-                and isinstance(s.target, gast.Name)
-                and s.target.id + "[:]" in views
-            ):
-                raise refuse(s.target, s.target.id)  # NumPy's `+=` writes into the view
-            if isinstance(s, gast.AugAssign) and isinstance(s.target, gast.Name):
-                # `v = x; v += 1.0`: a rebinding for numbers, a write into x's array for arrays;
-                # which one is known only at run time (see `Normalizer.aug_assign`)
-                s.s2s_alias_guard = s.target.id in views or s.target.id in iterated
-            if isinstance(s, gast.Assign):
-                for t in targets:
-                    if isinstance(t, gast.Subscript):
-                        continue
-                    for n in _target_names(t):
-                        views.discard(n + "[:]")
-                        if isinstance(t, gast.Name) and (_may_alias(s.value) or len(targets) > 1):
-                            views.add(n)
-                            if _is_view(s.value):
-                                views.add(n + "[:]")
-                        elif isinstance(t, (gast.Tuple, gast.List)) and not isinstance(
-                            s.value, (gast.Tuple, gast.List)
-                        ):
-                            views.add(n)  # rows of an array
-                        else:
-                            views.discard(n)
-        elif isinstance(s, gast.For):
-            iterates_range = (
-                isinstance(s.iter, gast.Call)
-                and isinstance(s.iter.func, gast.Name)
-                and s.iter.func.id == "range"
-            )
-            inner = iterated
-            if not iterates_range:  # (a range is made once: its bounds may change freely)
-                inner = inner | {n.id for n in walk(s.iter) if isinstance(n, gast.Name)}
-            for _ in range(2):
-                views |= set() if iterates_range else _target_names(s.target)
-                views |= check(s.body, set(views), inner)
-            views |= check(s.orelse, set(views), iterated)
-        elif isinstance(s, gast.While):
-            for _ in range(2):
-                views |= check(s.body, set(views), iterated)
-            views |= check(s.orelse, set(views), iterated)
-        elif isinstance(s, gast.If):
-            views |= check(s.body, set(views), iterated) | check(s.orelse, set(views), iterated)
-    return views
 
 
 def _drop_unreachable(stmts: list) -> None:

@@ -28,7 +28,7 @@ from .optimize import is_pop, optimize
 from .parse import parse_function
 from .reverse import Reverse, call, is_generated, push
 
-PURE_HELPERS = set(HELPERS) - {"add_at", "check_finite", "alias_guard"} | {
+PURE_HELPERS = set(HELPERS) - {"add_at", "check_finite", "alias_guard", "item_guard"} | {
     "len",
     "range",
     "reversed",
