@@ -566,6 +566,30 @@ def item_guard(holder: Any, item: Any, where: str) -> None:
 HELPERS["item_guard"] = item_guard
 
 
+def arg_guard(v: Any, param: str, where: str) -> None:
+    """Before a call to a function that does `param += ...` on this argument, which another
+    name read later shares: for a number that is a new value inside the function, as s2s
+    assumes; for an array or a list it writes into the caller's value, which s2s does not see
+    through a call, so it refuses."""
+    if isinstance(v, (int, float, complex, tuple, str, np.generic)):
+        return
+    from s2s.errors import UnsupportedSyntaxError
+
+    fname, _, name = param.partition(":")
+    filename, _, line = where.rpartition(":")
+    raise UnsupportedSyntaxError(
+        f"{fname} does `{name} += ...` (or another augmented assignment) on its parameter "
+        f"{name!r}, which is given a {type(v).__name__} here: that writes into the caller's "
+        "value in place, and a name read later shares it, which s2s does not see through a call",
+        filename=filename,
+        lineno=int(line) if line.isdigit() else None,
+        hint=f"in {fname}, write `{name} = {name} + ...` (a new value), or pass a copy here",
+    )
+
+
+HELPERS["arg_guard"] = arg_guard
+
+
 def checkpoint_segments(steps: Any) -> list:
     """The steps of a checkpointed loop (a range) cut into consecutive segments of
     ceil(sqrt(T)) steps: about sqrt(T) segments, each checkpointed at its start."""

@@ -177,6 +177,14 @@ UNSUPPORTED: list[tuple[str, str, str, object]] = [
         0,
     ),
     (
+        "a call that writes into its argument",
+        "import numpy as np\n\n\ndef set_first_row(X, v):\n    X[0] = v\n    return 0.0\n\n\n"
+        "def f(x):\n    X = np.outer(x, x)\n    set_first_row(X, np.sin(x))\n"
+        "    return np.sum(X * X)\n",
+        "np.ones(3)",
+        0,
+    ),
+    (
         "a call with no rule and no source",
         "import numpy as np\n\n\ndef f(x):\n    return np.sum(np.fft.fft(x).real)\n",
         "np.ones(4)",

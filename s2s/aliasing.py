@@ -32,6 +32,7 @@ import inspect
 import math
 import weakref
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 import gast
@@ -269,6 +270,16 @@ def _reads(node: Any) -> set[str]:
     }
 
 
+def _reads_outside(stmt: Any, node: Any) -> set[str]:
+    """The names `stmt` reads outside `node`, one of its parts."""
+    inside = {id(n) for n in walk(node)}
+    return {
+        n.id
+        for n in walk(stmt)
+        if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load) and id(n) not in inside
+    }
+
+
 def _kills(s: Any) -> set[str]:
     """The names a simple statement surely rebinds (not `+=`: it reads the name first)."""
     if isinstance(s, gast.Assign):
@@ -376,14 +387,17 @@ _MAX_DEPTH = 3  # an element of an element of an element: past that, the object 
 
 
 class _Shared(Exception):
-    def __init__(self, stmt: Any, base: str, other: str, relation: str, node: Any) -> None:
-        self.stmt, self.base, self.other, self.relation, self.node = (
-            stmt,
-            base,
-            other,
-            relation,
-            node,
-        )
+    def __init__(
+        self,
+        stmt: Any,
+        base: str,
+        other: str,
+        relation: str,
+        node: Any,
+        callee: tuple[str, str] | None,
+    ) -> None:
+        self.stmt, self.base, self.other, self.relation = stmt, base, other, relation
+        self.node, self.callee = node, callee
 
 
 class _Sharing:
@@ -394,17 +408,19 @@ class _Sharing:
         body: list,
         info: SourceInfo,
         namespace: Namespace | None,
-        summarizing: frozenset = frozenset(),
-        params: tuple[str, ...] | None = None,
+        summarizing: dict | None = None,
+        params: list[str] | None = None,
         nodes: list | None = None,
     ) -> None:
         self.info = info
         self.namespace = namespace
         # `params` given: summarize the function (does its result share an argument's storage?)
         # instead of checking it; `summarizing`: the functions being summarized (recursion)
-        self.summarizing = summarizing
+        self.summarizing = summarizing or {}
         self.params = params
         self.returns_shared = False
+        self.writes: set[str] = set()  # (summarizing) the parameters written into in place
+        self.augments: set[str] = set()  # (summarizing) the parameters `p += ...`
         self.array_sites: set[int] = set()
         self.mixed_sites: set[int] = set()
         if nodes is None:
@@ -418,7 +434,8 @@ class _Sharing:
                 and isinstance(n.slice.value, str)
             ):
                 self.kinds.setdefault(n.value.id, "dict")
-        self.live = _Liveness(body).after
+        self.liveness = _Liveness(body)
+        self.live = self.liveness.after
         self.assigns = [n for n in nodes if isinstance(n, gast.Assign)]
         self.keys: dict[tuple, int] = {}
         self.derived: dict[int, list[int]] = {}  # a site's object -> it and its elements' objects
@@ -427,6 +444,7 @@ class _Sharing:
         self.allocated: set[int] = set()
         self.loops: list[tuple[list[_State], list[_State]]] = []
         self.stmt: Any = None
+        self.calling: Any = None  # the call whose effects are being checked
 
     def made_by(self, n: str) -> str | None:
         """The source of the one assignment that binds `n`, if there is exactly one."""
@@ -674,20 +692,38 @@ class _Sharing:
         if self._fresh_callee(func):
             return self.fresh_array(node, st)
         self.value(func, st)
-        if not self._may_return_arguments(func):
+        callee = self._callee(func)
+        if callee is None:  # not a Python function s2s can read: its result may share anything
+            return self.view_of(node, frozenset().union(*args), st)
+        fname = func.attr if isinstance(func, gast.Attribute) else func.id
+        self.calling = node
+        given = [(i, a) for i, a in enumerate(node.args)]
+        given += [(k.arg, k.value) for k in node.keywords if k.arg is not None]
+        for (position, arg), objs in zip(given, args, strict=False):
+            p = callee.param(position)
+            if isinstance(arg, gast.Starred) or p is None:
+                p = next(iter(callee.writes), None) or next(iter(callee.augments), None)
+                if p is None:
+                    continue
+            if p in callee.writes:
+                mem = self.memory(objs, st)
+                items = self.memory(self.elements(objs, st), st)
+                self.written(arg, self.root(arg), mem | items, st, (fname, p))
+                # nobody reads it later, but the backward sweep may read what it held before:
+                # the function gets a copy (`normalize.Normalizer.call`)
+                copied = node.__dict__.setdefault("s2s_copied_args", [])
+                if position not in copied:
+                    copied.append(position)
+            if p in callee.augments and self.shared_later(self.memory(objs, st), st):
+                guards = node.__dict__.setdefault("s2s_arg_guards", [])
+                if (position, fname, p) not in guards:
+                    guards.append((position, fname, p))
+        if not callee.shares:
             return frozenset({self.fresh(node, st)})
         return self.view_of(node, frozenset().union(*args), st)  # a user function, a view
 
-    def _may_return_arguments(self, func: Any) -> bool:
-        """Whether a call's result may share its arguments' storage: yes unless `func` is a
-        Python function whose source shows it returns only new values (`_summary`)."""
-        if self.namespace is None or not isinstance(func, (gast.Name, gast.Attribute)):
-            return True
-        f = self.namespace.resolve(func)
-        library = (getattr(f, "__module__", None) or "").split(".")[0] in ("numpy", "s2s")
-        if not inspect.isfunction(f) or library or f in self.summarizing:
-            return True
-        return _summary(f, self.summarizing)
+    def _callee(self, func: Any) -> Summary | None:
+        return _callee(func, self.namespace, self.summarizing)
 
     def holder_of(self, node: Any, items: Iterable[int], st: _State) -> frozenset[int]:
         c = self.fresh(node, st)
@@ -737,17 +773,51 @@ class _Sharing:
             return frozenset(self.elements(recv, st)) | held
         return frozenset({self.fresh(node, st)})
 
-    def written(self, node: Any, base: str | None, objs: set[int], st: _State) -> None:
+    def written(
+        self,
+        node: Any,
+        base: str | None,
+        objs: set[int],
+        st: _State,
+        callee: tuple[str, str] | None = None,
+    ) -> None:
         """Refuse when a name other than `base`, read after this statement, may hold one of the
-        written objects `objs`."""
-        if not objs or self.params is not None:
+        written objects `objs`. `callee` (a function's name, its parameter): the write is a
+        called function's, and every name counts, `base` too, read later in the statement too.
+        While summarizing: note the parameters written into instead."""
+        if not objs:
             return
+        if self.params is not None:
+            self.writes |= self.rooted_params(objs)
+            return
+        names = self.readers(objs, st, None if callee else base, self.calling if callee else None)
+        if names:
+            relation = "callee" if callee else self.relation(names[0], base, objs, st)
+            raise _Shared(self.stmt, base or "?", names[0], relation, node, callee)
+
+    def readers(
+        self, objs: set[int], st: _State, exclude: str | None, call: Any = None
+    ) -> list[str]:
+        """The names, but `exclude`, read after this statement that may hold one of `objs`.
+        `call`: the write is this call's, and a name read elsewhere in the statement counts."""
         reaching = self.leading_to(objs, st)
-        for n in sorted(self.live.get(id(self.stmt), ())):
-            held = st.env.get(n)
-            if n == base or not held or not (held & reaching):
-                continue
-            raise _Shared(self.stmt, base or "?", n, self.relation(n, base, objs, st), node)
+        live = self.live.get(id(self.stmt), frozenset())
+        if call is not None:
+            live = live | _reads_outside(self.stmt, call)
+        return [n for n in sorted(live) if n != exclude and st.env.get(n, set()) & reaching]
+
+    def rooted_params(self, objs: Iterable[int]) -> set[str]:
+        roots = (_root(self.key_of[o]) for o in objs)
+        return {r[1] for r in roots if r[0] == "param"}
+
+    def shared_later(self, mem: set[int], st: _State, exclude: str | None = None) -> bool:
+        """Whether `v += ...` into `mem` (a called function's or this one's, on `exclude`) needs
+        the run-time guard: a name read later may share it. While summarizing: note the
+        parameters instead."""
+        if self.params is not None:
+            self.augments |= self.rooted_params(mem)
+            return False
+        return bool(self.readers(mem, st, exclude, self.calling if exclude is None else None))
 
     def relation(self, n: str, base: str | None, objs: set[int], st: _State) -> str:
         held = st.env[n]
@@ -766,13 +836,11 @@ class _Sharing:
         if augmented:  # `L[0] += x` on a list of arrays changes the array itself
             items = self.memory(self.elements(base, st), st) - mem
             keyed = isinstance(target.slice, gast.Constant) and isinstance(target.slice.value, str)
-            if keyed or self.kind(target.value) is not None:
+            if keyed or self.kind(target.value) is not None or self.params is not None:
                 self.written(target, name, items, st)
-            else:  # an array (nothing to fear) or a list: only the run time knows
-                try:
-                    self.written(target, name, items, st)
-                except _Shared:
-                    s.s2s_item_guard = True
+            elif self.readers(items, st, name):
+                # an array (nothing to fear) or a list: only the run time knows
+                s.s2s_item_guard = True
 
     # statements ----------------------------------------------------------------------------
     def block(self, stmts: list, st: _State) -> _State:
@@ -793,9 +861,8 @@ class _Sharing:
             value = self.value(s.value, st)
             if isinstance(s.target, gast.Name):
                 held = st.env.get(s.target.id, frozenset())
-                try:  # `v += x` writes into v's array (or list): guarded at run time
-                    self.written(s.target, s.target.id, self.memory(held, st), st)
-                except _Shared:
+                # `v += x` writes into v's array (or list): guarded at run time
+                if self.shared_later(self.memory(held, st), st, s.target.id):
                     s.s2s_alias_guard = True
                 st.elem.update((c, e) for c in held for e in self.elements(value, st))
                 st.env[s.target.id] = held | {self.fresh(s, st)}
@@ -898,28 +965,97 @@ def _root(key: tuple) -> tuple:
 _SUMMARIES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
-def _summary(fn: Any, summarizing: frozenset) -> bool:
-    """Whether `fn`'s result may share storage with one of its arguments (it returns one, a
-    view of one, an item of one, or a list holding one). Read from its source, once; True when
-    the source cannot be read."""
+@dataclass(frozen=True)
+class Summary:
+    """What a call to a Python function does to the storage of its arguments, read from its
+    source: `shares`, its result may share an argument's storage (it returns one, a view or an
+    item of one, a list holding one); `writes`, the parameters it writes into in place
+    (`p[i] = ...`, `p.append(...)`, through a view of `p` too); `augments`, the parameters it
+    `p += ...` (a write into an array, a new value for a number: only the run time knows).
+    `positional`: its positional parameters in order; `star`, `kwargs`: `*args` and `**kw`."""
+
+    shares: bool
+    writes: frozenset[str] = frozenset()
+    augments: frozenset[str] = frozenset()
+    positional: tuple[str, ...] = ()
+    star: str | None = None
+    kwargs: str | None = None
+
+    def param(self, position: int | str) -> str | None:
+        """The parameter an argument binds: a position, or a keyword's name."""
+        if isinstance(position, int):
+            return self.positional[position] if position < len(self.positional) else self.star
+        return position if position in self.all else self.kwargs
+
+    @property
+    def all(self) -> tuple[str, ...]:
+        return self.positional + tuple(p for p in (self.star, self.kwargs) if p)
+
+
+def _callee(func: Any, namespace: Namespace | None, summarizing: dict) -> Summary | None:
+    """The `Summary` of a call's function when it is a Python function of the user's."""
+    if namespace is None or not isinstance(func, (gast.Name, gast.Attribute)):
+        return None
+    f = namespace.resolve(func)
+    library = (getattr(f, "__module__", None) or "").split(".")[0] in ("numpy", "s2s")
+    if not inspect.isfunction(f) or library:
+        return None
+    return _summary(f, summarizing)
+
+
+def _calls_writer(node: Any, namespace: Namespace | None) -> bool:
+    """Whether `node` calls a function of the user's that writes into an argument."""
+    if not isinstance(node, gast.Call):
+        return False
+    callee = _callee(node.func, namespace, {})
+    return callee is not None and bool(callee.writes or callee.augments)
+
+
+_UNREAD = Summary(shares=True)  # no source to read (a rule-only function): no writes either
+
+
+def _summary(fn: Any, summarizing: dict) -> Summary:
+    """`fn`'s `Summary`, read from its source once (cached). Recursion: the functions being
+    summarized stand for their current guess, from "shares and writes nothing" upwards until
+    the guesses hold (a least fixed point; after six rounds, every parameter written)."""
+    if fn in summarizing:
+        return summarizing[fn]
     hit = _SUMMARIES.get(fn)
     if hit is not None:
         return hit
     try:
         parsed = parse_function(fn)
     except S2SError:
-        return True
+        return _UNREAD
     a = parsed.tree.args
-    params = [x.id for x in a.posonlyargs + a.args + a.kwonlyargs]
-    params += [x.id for x in (a.vararg, a.kwarg) if x is not None]
-    walker = _Sharing(
-        parsed.tree.body, parsed.info, parsed.namespace, summarizing | {fn}, tuple(params)
-    )
-    st = _State({p: frozenset({walker.obj(("param", p))}) for p in params}, set(), set())
-    walker.block(parsed.tree.body, st)
-    if not summarizing:  # (a result found inside a recursion assumed its own callers might)
-        _SUMMARIES[fn] = walker.returns_shared
-    return walker.returns_shared
+    positional = tuple(x.id for x in a.posonlyargs + a.args)
+    star = a.vararg.id if a.vararg is not None else None
+    kwargs = a.kwarg.id if a.kwarg is not None else None
+    guess = Summary(False, positional=positional, star=star, kwargs=kwargs)
+    params = list(guess.all) + [x.id for x in a.kwonlyargs]
+    for _ in range(6):
+        walker = _Sharing(
+            parsed.tree.body, parsed.info, parsed.namespace, {**summarizing, fn: guess}, params
+        )
+        st = _State({p: frozenset({walker.obj(("param", p))}) for p in params}, set(), set())
+        walker.block(parsed.tree.body, st)
+        found = Summary(
+            walker.returns_shared,
+            frozenset(walker.writes),
+            frozenset(walker.augments),
+            positional,
+            star,
+            kwargs,
+        )
+        if found == guess:
+            break
+        guess = found
+    else:
+        every = frozenset(params)
+        guess = Summary(True, every, every, positional, star, kwargs)
+    if not summarizing:  # (inside a recursion the guesses of others were not final)
+        _SUMMARIES[fn] = guess
+    return guess
 
 
 def _reroot(key: tuple, site: tuple, new: tuple) -> tuple:
@@ -936,7 +1072,7 @@ def check_shared_writes(
     later-read name for the run-time `alias_guard`, and `v[k] += ...` where `v` may be a list
     whose item another name holds for the run-time `item_guard`."""
     nodes = list(walk(gast.Module(body=body, type_ignores=[])))
-    if not any(map(_writes, nodes)):
+    if not any(_writes(n) or _calls_writer(n, namespace) for n in nodes):
         return  # (most numeric code: nothing to check)
     walker = _Sharing(body, info, namespace, nodes=nodes)
     st = _State({p: frozenset({walker.obj(("param", p))}) for p in params}, set(), set())
@@ -967,6 +1103,19 @@ def _refusal(e: _Shared, walker: _Sharing, info: SourceInfo) -> Exception:
     made = walker.made_by(other)
     copied = f"{other} = {made}.copy()" if made else f"{other} = <expression>.copy()"
     target = _text(e.node) if isinstance(e.node, (gast.Subscript, gast.Name)) else base
+    if e.relation == "callee":
+        fname, param = e.callee
+        shown = _text(e.node)
+        sharing = "" if other == base else ", which shares it,"
+        return info.error(
+            UnsupportedSyntaxError,
+            e.node,
+            f"{fname} writes into its argument `{shown}` in place (its parameter {param!r}), and "
+            f"{other!r}{sharing} is read later: s2s differentiates a call as a function of its "
+            "arguments' values, and would not see the write",
+            f"have {fname} return the new value and assign it here, or pass it a copy: "
+            f"{shown}.copy()",
+        )
     if e.relation == "same":
         what = f"{other!r} may be the same {kind} as {base!r} (an assignment copies no {kind})"
         hint = f"make {other!r} its own {kind} where it is made: {other} = {base}.copy()"

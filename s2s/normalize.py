@@ -1179,6 +1179,23 @@ class Normalizer:
             )
         args = [self.atom(a, out) for a in node.args]
         keywords = [gast.keyword(arg=k.arg, value=self.atom(k.value, out)) for k in node.keywords]
+        for position in getattr(node, "s2s_copied_args", ()):
+            # the function writes into this argument: it gets its own copy (`aliasing`)
+            if isinstance(position, int):
+                args[position] = self.copied(args[position], out)
+            else:
+                keywords = [
+                    gast.keyword(arg=k.arg, value=self.copied(k.value, out))
+                    if k.arg == position
+                    else k
+                    for k in keywords
+                ]
+        for position, fname, param in getattr(node, "s2s_arg_guards", ()):
+            # the function does `param += ...`, a write into the caller's array if it is one
+            given = {k.arg: k.value for k in keywords}
+            atom = args[position] if isinstance(position, int) else given[position]
+            if isinstance(atom, gast.Name):
+                self.emit(out, self.guard("arg_guard", [atom, const(f"{fname}:{param}")]))
         if (
             len(args) > 2
             and not keywords
@@ -1194,6 +1211,14 @@ class Normalizer:
                 acc = name(tmp)
             args = [acc, args[-1]]
         return gast.Call(func=func, args=args, keywords=keywords)
+
+    def copied(self, atom: Any, out: list) -> Any:
+        if not isinstance(atom, gast.Name):
+            return atom
+        tmp = self.fresh()
+        method = gast.Attribute(value=name(atom.id), attr="copy", ctx=gast.Load())
+        self.emit(out, assign(tmp, gast.Call(func=method, args=[], keywords=[]), self.line))
+        return name(tmp)
 
     def _check_callable(self, func: Any) -> None:
         root = func

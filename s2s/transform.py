@@ -21,14 +21,20 @@ from . import analyze as A
 from . import dtypes, emit, nodes
 from .analyze import def_sites
 from .dtypes import argument_facts
-from .errors import UnsupportedSyntaxError, WrtError
+from .errors import WrtError
 from .nodes import is_call
 from .normalize import CoreFunction, assign, const, name, normalize
 from .optimize import is_pop, optimize
 from .parse import parse_function
 from .reverse import Reverse, call, is_generated, push
 
-PURE_HELPERS = set(HELPERS) - {"add_at", "check_finite", "alias_guard", "item_guard"} | {
+PURE_HELPERS = set(HELPERS) - {
+    "add_at",
+    "check_finite",
+    "alias_guard",
+    "item_guard",
+    "arg_guard",
+} | {
     "len",
     "range",
     "reversed",
@@ -98,15 +104,6 @@ class Program:
         core = normalize(parse_function(fn))
         rev = Reverse(core, list(active), self, split=True, numbers=numbers)
         self.assume(rev)
-        if rev.mutated_params:
-            p = sorted(rev.mutated_params)[0]
-            raise info.error(
-                UnsupportedSyntaxError,
-                node,
-                f"{fn.__name__} writes into its argument {p!r} in place, which "
-                "s2s cannot differentiate through a call",
-                f"have {fn.__name__} return a new value instead",
-            )
         rev.run()
         unit.defs = build_split(rev, unit.fwd_name, unit.bwd_name)
         return unit.fwd_name, unit.bwd_name

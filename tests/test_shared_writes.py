@@ -218,6 +218,145 @@ def test_the_refused_programs_are_really_wrong_under_value_semantics():
     assert not np.allclose(shared, numerical_grad(copied, (x,), 0))
 
 
+# --- a called function that writes into its argument ----------------------------------------
+
+
+def set_first_row(X, v):
+    X[0] = v
+    return 0.0
+
+
+def push(items, v):
+    items.append(v)
+    return 0.0
+
+
+def set_through_a_view(X, v):
+    row = X[1]
+    row[:] = v
+    return 1.0
+
+
+def forwards_the_write(X, v):
+    return set_first_row(X, v) + 1.0
+
+
+def row_set_by_a_call(x):
+    X = np.outer(x, x)
+    set_first_row(X, np.sin(x))  # <- 'X' 'X' callee
+    return np.sum(X * X)
+
+
+def list_appended_by_a_call(x):
+    L = [x * 1.0]
+    push(L, np.sin(x))  # <- 'L' 'L' callee
+    return np.sum(L[-1] * x)
+
+
+def view_of_what_a_call_writes(x):
+    X = np.outer(x, x)
+    a = X[0]
+    s = forwards_the_write(X, np.sin(x))  # <- 'X' 'a' callee
+    return s + np.sum(a * x)
+
+
+def read_in_the_same_statement(x):
+    X = np.outer(x, x)
+    return set_first_row(X, np.sin(x)) + np.sum(X)  # <- 'X' 'X' callee
+
+
+CALLEES = {  # the function called, its parameter written into
+    row_set_by_a_call: ("set_first_row", "X"),
+    list_appended_by_a_call: ("push", "items"),
+    view_of_what_a_call_writes: ("forwards_the_write", "X"),
+    read_in_the_same_statement: ("set_first_row", "X"),
+}
+
+
+@pytest.mark.parametrize("fn", list(CALLEES), ids=lambda f: f.__name__)
+def test_a_call_writing_into_an_argument_read_later_is_refused(fn):
+    """These were silently wrong: s2s differentiates a call as a function of its arguments'
+    values (the callee works on its own copy), so the write never reached the caller."""
+    line, _, base, other, _ = _marked(fn)
+    fname, param = CALLEES[fn]
+    other = other.strip("'")
+    x = np.array([0.5, -1.25, 2.0])
+    for call in (lambda: s2s.grad(fn)(x), lambda: s2s.source(fn)):
+        with pytest.raises(s2s.UnsupportedSyntaxError) as err:
+            call()
+        text = str(err.value)
+        assert err.value.lineno == line, text
+        assert f"{fname} writes into its argument `{base}` in place (its parameter {param!r})" in (
+            text
+        )
+        shares = "" if other == base else ", which shares it,"
+        assert f"and {other!r}{shares} is read later: s2s differentiates a call" in text, text
+        assert text.endswith(f"pass it a copy: {base}.copy()"), text
+
+
+def writes_a_copy(X, v):
+    X = X.copy()
+    X[0] = v
+    return np.sum(X * X)
+
+
+def view_written_by_a_call(x):
+    X = np.outer(x, x)
+    row = X[2]
+    s = set_through_a_view(X, np.cos(x))
+    return s + np.sum(row * x)
+
+
+def call_writes_what_is_not_read_again(x):
+    X = np.outer(x, x)
+    s = np.sum(X * x)
+    set_first_row(X, x)
+    return s + writes_a_copy(np.outer(x, x) * 2.0, np.sin(x))
+
+
+def test_a_write_through_a_view_in_the_callee_counts():
+    with pytest.raises(s2s.UnsupportedSyntaxError, match="set_through_a_view writes into its"):
+        s2s.grad(view_written_by_a_call)(np.ones(3))
+
+
+@settings(max_examples=10, deadline=None)
+@given(x=arrays((3,)))
+def test_a_call_that_copies_first_or_whose_write_nobody_reads_is_differentiated(x):
+    assert_specialized_matches(call_writes_what_is_not_read_again, (x,))
+
+
+def add_into(h, v):
+    h += v
+    return np.sum(h * h)
+
+
+def array_added_into_by_a_call(x):
+    h = x * 1.0
+    s = add_into(h, x)
+    return s + np.sum(h)
+
+
+def number_added_into_by_a_call(x):
+    t = np.sum(x)
+    s = add_into(t, np.sin(x[0]))
+    return s * t
+
+
+def test_a_call_augmenting_an_array_argument_is_refused_at_run_time():
+    assert "arg_guard(h, 'add_into:h', " in s2s.source(array_added_into_by_a_call)
+    with pytest.raises(s2s.UnsupportedSyntaxError) as err:
+        s2s.grad(array_added_into_by_a_call)(np.array([0.5, -1.25, 2.0]))
+    text = str(err.value)
+    assert "add_into does `h += ...` (or another augmented assignment) on its parameter 'h'" in text
+    assert "which is given a ndarray here" in text and err.value.lineno is not None
+
+
+@settings(max_examples=10, deadline=None)
+@given(x=arrays((3,)))
+def test_a_call_augmenting_a_number_argument_passes_the_guard(x):
+    assert_specialized_matches(number_added_into_by_a_call, (x,))
+
+
 # --- run-time guards: only the values tell -----------------------------------------------------
 
 
@@ -387,6 +526,10 @@ _WRITE = [
     "L[{j}] += x",
     "L.append(x * 0.5)",
     "{v}[{r}] = 1.5",
+    "set_row(X, {r}, np.sin(x))",
+    "s = s + set_row({v}, {r}, x * 0.5)",
+    "append_to(L, x * 0.25)",
+    "s = s + bump({v}, x)",
 ]
 _HEAD = """import numpy as np
 
@@ -397,6 +540,21 @@ def first(items):
 
 def same(a):
     return a
+
+
+def set_row(A, i, v):
+    A[i] = v
+    return np.sum(v)
+
+
+def append_to(items, v):
+    items.append(v)
+    return 0.0
+
+
+def bump(a, v):
+    a += v
+    return np.sum(a)
 
 
 def f(x):
@@ -448,3 +606,28 @@ def test_random_programs_with_shared_storage_are_refused_or_right(source, x):
         return
     want = numerical_grad(lambda y: f(copy.deepcopy(y)), (x,), 0)
     np.testing.assert_allclose(g, want, rtol=1e-5, atol=1e-6, err_msg=source)
+
+
+def scale_first_row(X, v):
+    X[0] = X[0] * v
+    return np.sum(X * X)
+
+
+def push_and_sum(items, v):
+    items.append(np.sin(v))
+    return np.sum(items[-1] * items[0])
+
+
+def calls_that_write_into_arguments_read_no_more(x):
+    X = np.outer(x, x)
+    s = scale_first_row(X, x)
+    L = [x * 2.0]
+    t = push_and_sum(L, x)
+    return s * t
+
+
+@settings(max_examples=10, deadline=None)
+@given(x=arrays((3,)))
+def test_active_calls_writing_into_arguments_nobody_reads_again(x):
+    """The called function writes into its own copy; the caller never sees the difference."""
+    assert_specialized_matches(calls_that_write_into_arguments_read_no_more, (x,))
