@@ -518,26 +518,31 @@ def restore_item(d: dict, key: Any, old: Any) -> None:
 HELPERS.update({"save_item": save_item, "restore_item": restore_item})
 
 
-def alias_guard(v: Any, where: str) -> None:
-    """Before `v += ...` on a name that may share its value with another (`v = x`, a row of a
-    loop over an array): for numbers and tuples `+=` rebinds `v`, as s2s assumes; for arrays and
-    lists it writes into the shared value, which s2s does not follow, so it refuses."""
-    if isinstance(v, (int, float, complex, tuple, str, np.generic)):
-        return
+_IMMUTABLE = (int, float, complex, tuple, str, np.generic)
+
+
+def _refuse_shared(where: str, message: str, hint: str) -> None:
+    """Raise the guards' UnsupportedSyntaxError at `where` ('file.py:line')."""
     from s2s.errors import UnsupportedSyntaxError
 
     filename, _, line = where.rpartition(":")
     raise UnsupportedSyntaxError(
-        f"`+=` (or another augmented assignment) on a {type(v).__name__} that may be shared with "
-        "another name (`v = x`, a row of a loop over an array, or the array a loop iterates "
-        "over) writes into the shared value in place, which s2s does not follow",
-        filename=filename,
-        lineno=int(line) if line.isdigit() else None,
-        hint="write `v = v + ...` (a new value), or make it its own array first: v = x.copy()",
+        message, filename=filename, lineno=int(line) if line.isdigit() else None, hint=hint
     )
 
 
-HELPERS["alias_guard"] = alias_guard
+def alias_guard(v: Any, where: str) -> None:
+    """Before `v += ...` on a name that may share its value with another (`v = x`, a row of a
+    loop over an array): for numbers and tuples `+=` rebinds `v`, as s2s assumes; for arrays and
+    lists it writes into the shared value, which s2s does not follow, so it refuses."""
+    if not isinstance(v, _IMMUTABLE):
+        _refuse_shared(
+            where,
+            f"`+=` (or another augmented assignment) on a {type(v).__name__} that may be shared "
+            "with another name (`v = x`, a row of a loop over an array, or the array a loop "
+            "iterates over) writes into the shared value in place, which s2s does not follow",
+            "write `v = v + ...` (a new value), or make it its own array first: v = x.copy()",
+        )
 
 
 def item_guard(holder: Any, item: Any, where: str) -> None:
@@ -545,49 +550,35 @@ def item_guard(holder: Any, item: Any, where: str) -> None:
     later, holds too: into an array `v` the update writes numbers, as s2s assumes; into a list or
     dict of arrays it changes the held array in place, which that other name sees and s2s does
     not follow, so it refuses."""
-    if not isinstance(holder, (list, dict)) or isinstance(
-        item, (int, float, complex, tuple, str, np.generic)
-    ):
-        return
-    from s2s.errors import UnsupportedSyntaxError
-
-    filename, _, line = where.rpartition(":")
-    raise UnsupportedSyntaxError(
-        f"`+=` (or another augmented assignment) on an item of a {type(holder).__name__} changes "
-        f"the {type(item).__name__} it holds in place, and another name read later may hold "
-        "that same item, which s2s does not follow",
-        filename=filename,
-        lineno=int(line) if line.isdigit() else None,
-        hint="write `v[k] = v[k] + ...` (a new value), or copy the item where the other name "
-        "takes it: a = v[k].copy()",
-    )
-
-
-HELPERS["item_guard"] = item_guard
+    if isinstance(holder, (list, dict)) and not isinstance(item, _IMMUTABLE):
+        _refuse_shared(
+            where,
+            f"`+=` (or another augmented assignment) on an item of a {type(holder).__name__} "
+            f"changes the {type(item).__name__} it holds in place, and another name read later "
+            "may hold that same item, which s2s does not follow",
+            "write `v[k] = v[k] + ...` (a new value), or copy the item where the other name "
+            "takes it: a = v[k].copy()",
+        )
 
 
 def arg_guard(v: Any, param: str, where: str) -> None:
     """Before a call to a function that does `param += ...` on this argument, which another
     name read later shares: for a number that is a new value inside the function, as s2s
     assumes; for an array or a list it writes into the caller's value, which s2s does not see
-    through a call, so it refuses."""
-    if isinstance(v, (int, float, complex, tuple, str, np.generic)):
-        return
-    from s2s.errors import UnsupportedSyntaxError
-
-    fname, _, name = param.partition(":")
-    filename, _, line = where.rpartition(":")
-    raise UnsupportedSyntaxError(
-        f"{fname} does `{name} += ...` (or another augmented assignment) on its parameter "
-        f"{name!r}, which is given a {type(v).__name__} here: that writes into the caller's "
-        "value in place, and a name read later shares it, which s2s does not see through a call",
-        filename=filename,
-        lineno=int(line) if line.isdigit() else None,
-        hint=f"in {fname}, write `{name} = {name} + ...` (a new value), or pass a copy here",
-    )
+    through a call, so it refuses. `param`: 'function:parameter'."""
+    if not isinstance(v, _IMMUTABLE):
+        fname, _, name = param.partition(":")
+        _refuse_shared(
+            where,
+            f"{fname} does `{name} += ...` (or another augmented assignment) on its parameter "
+            f"{name!r}, which is given a {type(v).__name__} here: that writes into the caller's "
+            "value in place, and a name read later shares it, which s2s does not see through a "
+            "call",
+            f"in {fname}, write `{name} = {name} + ...` (a new value), or pass a copy here",
+        )
 
 
-HELPERS["arg_guard"] = arg_guard
+HELPERS.update({"alias_guard": alias_guard, "item_guard": item_guard, "arg_guard": arg_guard})
 
 
 def checkpoint_segments(steps: Any) -> list:
