@@ -27,6 +27,7 @@ Liveness ("is it read later?") comes from a backward pass over the same tree.
 
 from __future__ import annotations
 
+import ast
 import builtins
 import inspect
 import math
@@ -440,7 +441,6 @@ class _Sharing:
         self.keys: dict[tuple, int] = {}
         self.derived: dict[int, list[int]] = {}  # a site's object -> it and its elements' objects
         self.key_of: list[tuple] = []
-        self.made: dict[int, Any] = {}  # a site's object -> the node that makes it (for hints)
         self.allocated: set[int] = set()
         self.loops: list[tuple[list[_State], list[_State]]] = []
         self.stmt: Any = None
@@ -491,7 +491,6 @@ class _Sharing:
         """The object `node` makes now. What it made before (an earlier loop iteration) is
         renamed to the site's "old" object, in the names and the edges that hold it."""
         o = self.obj(("site", id(node)))
-        self.made.setdefault(o, node)
         if o in self.allocated:
             self._age(o, st)
         self.allocated.add(o)
@@ -1092,8 +1091,6 @@ def _writes(node: Any) -> bool:
 
 
 def _text(node: Any) -> str:
-    import ast
-
     return ast.unparse(gast.gast_to_ast(node))
 
 
