@@ -264,7 +264,12 @@ class Builder:
                 return [f"{pad}{v} {op} {rhs}", f"{pad}{v} = {self.bounded(v)}"]
             return [f"{pad}{v} {op} {rhs}"]
         if kind == "setitem":
-            v = ch.pick(sorted(env.owned))
+            if not env.owned - env.iterated:
+                return self.stmt(env, ind, depth, loop, fn_ret)
+            # (not into an array an enclosing `for e in a:` iterates: s2s cannot tell whether
+            # `e`, read after the write, is a number or a row, a view the write would change,
+            # and refuses: tests/test_shared_writes.py)
+            v = ch.pick(sorted(env.owned - env.iterated))
             idx = ch.pick(env.index + ["0", "1", "2", "-1"])
             op = ch.pick(["=", "+="])
             return [f"{pad}{v}[{idx}] {op} {self.bounded(self.scalar(env))}"]
