@@ -971,7 +971,8 @@ class Summary:
     item of one, a list holding one); `writes`, the parameters it writes into in place
     (`p[i] = ...`, `p.append(...)`, through a view of `p` too); `augments`, the parameters it
     `p += ...` (a write into an array, a new value for a number: only the run time knows).
-    `positional`: its positional parameters in order; `star`, `kwargs`: `*args` and `**kw`."""
+    `positional`: its positional parameters in order; `star`, `kwargs`: `*args` and `**kw`;
+    `named`: its keyword-only parameters."""
 
     shares: bool
     writes: frozenset[str] = frozenset()
@@ -979,12 +980,13 @@ class Summary:
     positional: tuple[str, ...] = ()
     star: str | None = None
     kwargs: str | None = None
+    named: tuple[str, ...] = ()
 
     def param(self, position: int | str) -> str | None:
         """The parameter an argument binds: a position, or a keyword's name."""
         if isinstance(position, int):
             return self.positional[position] if position < len(self.positional) else self.star
-        return position if position in self.all else self.kwargs
+        return position if position in self.all + self.named else self.kwargs
 
     @property
     def all(self) -> tuple[str, ...]:
@@ -1030,8 +1032,9 @@ def _summary(fn: Any, summarizing: dict) -> Summary:
     positional = tuple(x.id for x in a.posonlyargs + a.args)
     star = a.vararg.id if a.vararg is not None else None
     kwargs = a.kwarg.id if a.kwarg is not None else None
-    guess = Summary(False, positional=positional, star=star, kwargs=kwargs)
-    params = list(guess.all) + [x.id for x in a.kwonlyargs]
+    named = tuple(x.id for x in a.kwonlyargs)
+    guess = Summary(False, positional=positional, star=star, kwargs=kwargs, named=named)
+    params = list(guess.all + named)
     for _ in range(6):
         walker = _Sharing(
             parsed.tree.body, parsed.info, parsed.namespace, {**summarizing, fn: guess}, params
@@ -1045,13 +1048,14 @@ def _summary(fn: Any, summarizing: dict) -> Summary:
             positional,
             star,
             kwargs,
+            named,
         )
         if found == guess:
             break
         guess = found
     else:
         every = frozenset(params)
-        guess = Summary(True, every, every, positional, star, kwargs)
+        guess = Summary(True, every, every, positional, star, kwargs, named)
     if not summarizing:  # (inside a recursion the guesses of others were not final)
         _SUMMARIES[fn] = guess
     return guess

@@ -260,6 +260,17 @@ def view_of_what_a_call_writes(x):
     return s + np.sum(a * x)
 
 
+def set_named_row(v, *, into):
+    into[0] = v
+    return 0.0
+
+
+def keyword_argument_written_by_a_call(x):
+    X = np.outer(x, x)
+    set_named_row(np.sin(x), into=X)  # <- 'X' 'X' callee
+    return np.sum(X)
+
+
 def read_in_the_same_statement(x):
     X = np.outer(x, x)
     return set_first_row(X, np.sin(x)) + np.sum(X)  # <- 'X' 'X' callee
@@ -270,6 +281,7 @@ CALLEES = {  # the function called, its parameter written into
     list_appended_by_a_call: ("push", "items"),
     view_of_what_a_call_writes: ("forwards_the_write", "X"),
     read_in_the_same_statement: ("set_first_row", "X"),
+    keyword_argument_written_by_a_call: ("set_named_row", "into"),
 }
 
 
