@@ -578,7 +578,31 @@ def arg_guard(v: Any, param: str, where: str) -> None:
         )
 
 
-HELPERS.update({"alias_guard": alias_guard, "item_guard": item_guard, "arg_guard": arg_guard})
+def number_guard(v: Any, names: str, where: str) -> None:
+    """After `v = a[i]`, where `a` is written into later while `v` is still read: for a 1-D `a`
+    `v` is a number, which the write leaves alone, as s2s assumes; for a 2-D one it is a row, a
+    view of `a`'s memory the write would change, which s2s does not follow, so it refuses.
+    `names`: 'a|v|a[i]' (the array, the item, the expression that reads it)."""
+    if not isinstance(v, _IMMUTABLE):
+        base, item, read = names.split("|", 2)
+        _refuse_shared(
+            where,
+            f"{item!r} is a {type(v).__name__} here, a view of {base!r} (a row of it), and "
+            f"{base!r} is written into while {item!r} is still read: the write would change "
+            f"{item!r} too, which s2s cannot differentiate",
+            f"make {item!r} its own array where it is read ({item} = {read}.copy()), or finish "
+            f"reading {item!r} before writing into {base!r}",
+        )
+
+
+HELPERS.update(
+    {
+        "alias_guard": alias_guard,
+        "item_guard": item_guard,
+        "arg_guard": arg_guard,
+        "number_guard": number_guard,
+    }
+)
 
 
 def checkpoint_segments(steps: Any) -> list:

@@ -423,6 +423,9 @@ class _Sharing:
         self.writes: set[str] = set()  # (summarizing) the parameters written into in place
         self.augments: set[str] = set()  # (summarizing) the parameters `p += ...`
         self.array_sites: set[int] = set()
+        # `v = a[i]` of an array: a number (1-D) or a row, a view (2-D); only the run time knows.
+        # object -> the statement that binds it
+        self.maybe_numbers: dict[int, Any] = {}
         self.mixed_sites: set[int] = set()
         if nodes is None:
             nodes = list(walk(gast.Module(body=body, type_ignores=[])))
@@ -598,10 +601,20 @@ class _Sharing:
             objs = self.value(node.value, st)
             st.env[node.target.id] = objs
             return objs
-        # numbers, operators, comparisons: new (an array when what they combine is one)
+        # numbers, operators, comparisons: new, and an array or a number, but for `+` and `*`
+        # of lists, tuples or strings (concatenation): those hold what they combine
         parts = [self.value(c, st) for c in gast.iter_child_nodes(node) if isinstance(c, gast.expr)]
-        array = isinstance(node, gast.Constant) or all(self.is_array(o) for p in parts for o in p)
-        return self.fresh_array(node, st, array)
+        arrays = [all(self.is_array(o) for o in p) for p in parts]
+        if isinstance(node, gast.BinOp) and isinstance(node.op, (gast.Add, gast.Mult)):
+            array = any(a and p for a, p in zip(arrays, parts, strict=True))
+        else:
+            array = isinstance(node, (gast.Constant, gast.BinOp, gast.UnaryOp, gast.Compare))
+        objs = self.fresh_array(node, st, array)
+        if not array:  # `L + [v]`: a new list holding the items of both
+            st.elem.update(
+                (o, e) for o in objs for e in self.elements(frozenset().union(*parts), st)
+            )
+        return objs
 
     def view_of(self, node: Any, bases: Iterable[int], st: _State) -> frozenset[int]:
         bases = list(bases)
@@ -634,7 +647,10 @@ class _Sharing:
         keyed = isinstance(node.slice, gast.Constant) and isinstance(node.slice.value, str)
         kind = "dict" if keyed else self.kind(node.value)
         if base and all(self.is_array(b) for b in base):
-            return self.view_of(node, base, st)
+            objs = self.view_of(node, base, st)
+            if not any(isinstance(n, gast.Slice) for n in walk(node.slice)):
+                self.maybe_numbers[next(iter(objs))] = self.stmt  # a number or a row
+            return objs
         items = self.elements(base, st)
         if kind == "dict" or (kind == "list" and not isinstance(node.slice, gast.Slice)):
             return frozenset(items)
@@ -790,6 +806,8 @@ class _Sharing:
             self.writes |= self.rooted_params(objs)
             return
         names = self.readers(objs, st, None if callee else base, self.calling if callee else None)
+        if not callee:
+            names = [n for n in names if not self.guarded_number(n, objs, st)]
         if names:
             relation = "callee" if callee else self.relation(names[0], base, objs, st)
             raise _Shared(self.stmt, base or "?", names[0], relation, node, callee)
@@ -804,6 +822,25 @@ class _Sharing:
         if call is not None:
             live = live | _reads_outside(self.stmt, call)
         return [n for n in sorted(live) if n != exclude and st.env.get(n, set()) & reaching]
+
+    def guarded_number(self, n: str, objs: set[int], st: _State) -> bool:
+        """Whether `n` shares the written `objs` only as `n = a[i]` may (a number for a 1-D
+        `a`, then nothing is shared; a row of a 2-D one): if so, its binding statement checks
+        at run time that it holds a number (`number_guard`), and the write is fine."""
+        held = st.env[n] & self.leading_to(objs, st)
+        binders = [self.maybe_numbers.get(o) for o in held]
+        if not binders or not all(
+            isinstance(b, gast.Assign)
+            and len(b.targets) == 1
+            and isinstance(b.targets[0], gast.Name)
+            and b.targets[0].id == n
+            and isinstance(b.value, gast.Subscript)
+            for b in binders
+        ):
+            return False
+        for b in binders:
+            b.s2s_number_guard = self.root(b.value) or "?"
+        return True
 
     def rooted_params(self, objs: Iterable[int]) -> set[str]:
         roots = (_root(self.key_of[o]) for o in objs)

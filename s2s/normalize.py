@@ -521,6 +521,10 @@ class Normalizer:
         if isinstance(s, gast.Assign):
             if len(s.targets) == 1:
                 self.assign_to(s.targets[0], s.value, out)
+                if getattr(s, "s2s_number_guard", None):  # `v = a[i]`: see aliasing
+                    read = ast.unparse(gast.gast_to_ast(s.value))
+                    names = const(f"{s.s2s_number_guard}|{s.targets[0].id}|{read}")
+                    self.emit(out, self.guard("number_guard", [name(s.targets[0].id), names]))
             else:
                 atom = self.atom(s.value, out)
                 for t in s.targets:
