@@ -439,7 +439,6 @@ class _Sharing:
             ):
                 self.kinds.setdefault(n.value.id, "dict")
         self.liveness = _Liveness(body)
-        self.live = self.liveness.after
         self.assigns = [n for n in nodes if isinstance(n, gast.Assign)]
         self.keys: dict[tuple, int] = {}
         self.derived: dict[int, list[int]] = {}  # a site's object -> it and its elements' objects
@@ -818,7 +817,7 @@ class _Sharing:
         """The names, but `exclude`, read after this statement that may hold one of `objs`.
         `call`: the write is this call's, and a name read elsewhere in the statement counts."""
         reaching = self.leading_to(objs, st)
-        live = self.live.get(id(self.stmt), frozenset())
+        live = self.liveness.after.get(id(self.stmt), frozenset())
         if call is not None:
             live = live | _reads_outside(self.stmt, call)
         return [n for n in sorted(live) if n != exclude and st.env.get(n, set()) & reaching]
@@ -1105,13 +1104,19 @@ def _reroot(key: tuple, site: tuple, new: tuple) -> tuple:
 
 
 def check_shared_writes(
-    body: list, params: list[str], info: SourceInfo, namespace: Namespace | None
+    body: list,
+    params: list[str],
+    info: SourceInfo,
+    namespace: Namespace | None,
+    nodes: list | None = None,
 ) -> None:
     """Refuse a write into an array, list or dict while another name that may share it is read
     later (see the module's doc). Marks `v += ...` statements whose `v` may be shared with a
     later-read name for the run-time `alias_guard`, and `v[k] += ...` where `v` may be a list
-    whose item another name holds for the run-time `item_guard`."""
-    nodes = list(walk(gast.Module(body=body, type_ignores=[])))
+    whose item another name holds for the run-time `item_guard`. `nodes`: every node of
+    `body`, if the caller has them."""
+    if nodes is None:
+        nodes = list(walk(gast.Module(body=body, type_ignores=[])))
     if not any(_writes(n) or _calls_writer(n, namespace) for n in nodes):
         return  # (most numeric code: nothing to check)
     walker = _Sharing(body, info, namespace, nodes=nodes)

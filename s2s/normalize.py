@@ -28,7 +28,13 @@ from typing import Any
 import gast
 
 from . import markers
-from .aliasing import MUTATING_METHODS, check_shared_writes, check_writes_through_views
+from .aliasing import (
+    MUTATING_METHODS,
+    check_shared_writes,
+    check_writes_through_views,
+    containers,
+    target_names,
+)
 from .errors import NameResolutionError, UnsupportedSyntaxError
 from .nodes import copy_tree, statements, walk
 from .nodes import names as name_nodes
@@ -622,7 +628,7 @@ class Normalizer:
             )
         if isinstance(value, (gast.Tuple, gast.List)) and len(value.elts) == len(elts):
             atoms = [self.atom(v, out) for v in value.elts]
-            targets = _target_names(target)
+            targets = target_names(target)
             safe = []
             for a in atoms:
                 if isinstance(a, gast.Name) and a.id in targets:
@@ -634,7 +640,7 @@ class Normalizer:
                 self.assign_to(t, a, out)
             return
         atom = self.atom(value, out)
-        if isinstance(atom, gast.Name) and atom.id in _target_names(target):
+        if isinstance(atom, gast.Name) and atom.id in target_names(target):
             tmp = self.fresh()
             self.emit(out, assign(tmp, atom, self.line))
             atom = name(tmp)
@@ -1491,10 +1497,6 @@ def _zip_strictness(call: gast.Call) -> bool | None:
     return None
 
 
-def _target_names(target: Any) -> set[str]:
-    return {n.id for n in walk(target) if isinstance(n, gast.Name)}
-
-
 def _atom_names(expr: Any) -> set[str]:
     return {n.id for n in walk(expr) if isinstance(n, gast.Name)}
 
@@ -1587,8 +1589,9 @@ def normalize(parsed: ParsedFunction) -> CoreFunction:
     _drop_unreachable(tree.body)
     locs = local_names(tree)
     if not info.filename.startswith("<s2s"):  # generated code writes only into what it owns
-        check_writes_through_views(tree.body, set(), info)
-        check_shared_writes(tree.body, params, info, parsed.namespace)
+        nodes = list(walk(gast.Module(body=tree.body, type_ignores=[])))  # (one walk: both)
+        check_writes_through_views(tree.body, set(), info, kinds=containers(nodes))
+        check_shared_writes(tree.body, params, info, parsed.namespace, nodes)
     # temporaries are numbered past any `_k` the source already has (a generated derivative,
     # differentiated again, is full of them)
     taken = [int(m.group(1)) for v in locs if (m := re.match(r"^[dt]?_(\d+)$", v))]

@@ -10,6 +10,8 @@ differentiated, and checked against central differences and forward mode."""
 
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
 import pytest
 from fd import assert_specialized_matches, numerical_grad
@@ -157,8 +159,6 @@ WORDS = {
 
 def _marked(fn):
     """The line marked `# <- base other relation` and what it names."""
-    import inspect
-
     lines, first = inspect.getsourcelines(fn)
     for i, line in enumerate(lines):
         if "# <-" in line:
@@ -197,8 +197,6 @@ def test_write_into_shared_storage_read_later_is_refused(fn):
 def _check_row_refused_at_run_time(fn, line, base, other, args):
     """`a = X[i]` of an array: a number for a 1-D `X` (nothing shared) or a row, a view of a
     2-D one. The line that binds it checks which (`number_guard`), and refuses a row."""
-    import inspect
-
     lines, first = inspect.getsourcelines(fn)
     (bound,) = [
         first + i for i, t in enumerate(lines) if t.strip().startswith(f"{other} = {base}[")
