@@ -5,7 +5,8 @@ libraries implementing ``__array_ufunc__`` / ``__array_function__``) for their a
 helper keeps, so that an adjoint computed on a device stays there:
 
 * new arrays are made "like" an existing one (``np.zeros_like``, ``np.full_like``,
-  ``np.broadcast_to``), never from a shape alone (``np.zeros(shape)`` would allocate on the host);
+  ``np.broadcast_to``), never from a shape alone (``np.zeros(shape)`` would allocate on the host)
+  unless the array it is like is an exact ``numpy.ndarray`` (``zeros_like``'s fast path);
 * no implicit conversion to NumPy (``np.asarray`` of an argument's array) and no host value of an
   array (``float``, ``int``, ``bool``, ``.item()``), except where the result must be a Python
   float because the user's argument was one (``grad_like``);
@@ -74,7 +75,12 @@ def unreduce(g: Any, x: Any, axis: Any = None, keepdims: bool = False) -> Any:
 
 def reduction_count(x: Any, axis: Any = None) -> int:
     """How many elements a mean over `axis` averages."""
-    shape = np.shape(x)
+    if type(x) is np.ndarray:  # the common case first
+        if axis is None:
+            return x.size
+        shape = x.shape
+    else:
+        shape = np.shape(x)
     if axis is None:
         n = 1
         for s in shape:
@@ -90,6 +96,9 @@ def reduction_count(x: Any, axis: Any = None) -> int:
 def zeros_like(x: Any) -> Any:
     """A zero adjoint with the structure of `x`, ready for accumulation at an index (`None`, a
     name the path taken never assigned, gets 0.0: nothing flows into it)."""
+    if type(x) is np.ndarray:  # the common case first: `np.zeros` is faster than `zeros_like`
+        dt = x.dtype
+        return np.zeros(x.shape, dt if dt.kind in "fc" else np.float64)
     if x is None:
         return 0.0
     if isinstance(x, dict):
@@ -99,6 +108,17 @@ def zeros_like(x: Any) -> Any:
     if type(x) in _SCALARS:
         return 0.0
     return np.zeros_like(x, dtype=_float_dtype(x))
+
+
+def empty_like(x: Any) -> Any:
+    """`zeros_like(x)` without the zeros, for an adjoint whose every element is assigned before
+    any is read (the optimizer proves that the parts assigned cover the array)."""
+    if type(x) is np.ndarray:
+        dt = x.dtype
+        return np.empty(x.shape, dt if dt.kind in "fc" else np.float64)
+    if hasattr(x, "shape") and not isinstance(x, dict):
+        return np.empty_like(x, dtype=_float_dtype(x))
+    return zeros_like(x)
 
 
 _STAND_INS: dict[tuple, Any] = {}
@@ -324,6 +344,7 @@ HELPERS: dict[str, Any] = {
     "unreduce": unreduce,
     "reduction_count": reduction_count,
     "zeros_like": zeros_like,
+    "empty_like": empty_like,
     "shape_of": shape_of,
     "add": add,
     "add_at": add_at,
@@ -582,16 +603,20 @@ def number_guard(v: Any, names: str, where: str) -> None:
     """After `v = a[i]`, where `a` is written into later while `v` is still read: for a 1-D `a`
     `v` is a number, which the write leaves alone, as s2s assumes; for a 2-D one it is a row, a
     view of `a`'s memory the write would change, which s2s does not follow, so it refuses.
-    `names`: 'a|v|a[i]' (the array, the item, the expression that reads it)."""
+    `names`: 'a|v|a[i]' (the array, the item, the expression that reads it), or 'a|v|for v in a'
+    for the item of a loop over `a`."""
     if not isinstance(v, _IMMUTABLE):
         base, item, read = names.split("|", 2)
+        if read.startswith("for "):
+            fix = f"loop over a copy ({read}.copy():)"
+        else:
+            fix = f"make {item!r} its own array where it is read ({item} = {read}.copy())"
         _refuse_shared(
             where,
             f"{item!r} is a {type(v).__name__} here, a view of {base!r} (a row of it), and "
             f"{base!r} is written into while {item!r} is still read: the write would change "
             f"{item!r} too, which s2s cannot differentiate",
-            f"make {item!r} its own array where it is read ({item} = {read}.copy()), or finish "
-            f"reading {item!r} before writing into {base!r}",
+            f"{fix}, or finish reading {item!r} before writing into {base!r}",
         )
 
 

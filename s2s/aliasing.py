@@ -829,16 +829,20 @@ class _Sharing:
         held = st.env[n] & self.leading_to(objs, st)
         binders = [self.maybe_numbers.get(o) for o in held]
         if not binders or not all(
-            isinstance(b, gast.Assign)
-            and len(b.targets) == 1
-            and isinstance(b.targets[0], gast.Name)
-            and b.targets[0].id == n
-            and isinstance(b.value, gast.Subscript)
+            (
+                isinstance(b, gast.Assign)
+                and len(b.targets) == 1
+                and isinstance(b.targets[0], gast.Name)
+                and b.targets[0].id == n
+                and isinstance(b.value, gast.Subscript)
+            )
+            or (isinstance(b, gast.For) and isinstance(b.target, gast.Name) and b.target.id == n)
             for b in binders
         ):
             return False
-        for b in binders:
-            b.s2s_number_guard = self.root(b.value) or "?"
+        for b in binders:  # `v = a[i]`, or `for v in a:` (checked where the loop binds v)
+            b.s2s_number_guard = self.root(b.value if isinstance(b, gast.Assign) else b.iter)
+            b.s2s_number_guard = b.s2s_number_guard or "?"
         return True
 
     def rooted_params(self, objs: Iterable[int]) -> set[str]:
@@ -974,7 +978,11 @@ class _Sharing:
             self.stmt = s
             it = self.value(header, body)
             if isinstance(s, gast.For):
-                self.bind(s.target, self.unpacked(s.target, it, body), body)
+                objs = self.unpacked(s.target, it, body)
+                if isinstance(s.target, gast.Name) and it and all(map(self.is_array, it)):
+                    for o in objs:  # an item of an array: a number or a row
+                        self.maybe_numbers[o] = s
+                self.bind(s.target, objs, body)
             body = self.block(s.body, body)
             breaks, continues = self.loops.pop()
             new = head.copy()

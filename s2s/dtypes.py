@@ -439,9 +439,12 @@ class _Pass:
         )
 
     # -- products in place -------------------------------------------------------------------
-    def in_place(self, i: int) -> list | None:
-        """`[t = e, t op= c]` for the statement `t = e op c` (see the module docstring)."""
-        s = self.body[i]
+    def in_place(self, i: int, s: Any = None, after: Any = None) -> list | None:
+        """`[t = e, t op= c]` for the statement `t = e op c` (see the module docstring), and
+        `e` itself in place where it is again such an operation of a new array (`d = p - y`
+        of a `p` nothing reads again: `d = p; d -= y`). `s`: the statement, if not body[i];
+        `after`: what the statement reads after `s` (the `c` of the outer operation)."""
+        s = self.body[i] if s is None else s
         if not (
             isinstance(s, gast.Assign)
             and len(s.targets) == 1
@@ -460,12 +463,13 @@ class _Pass:
         for fresh, other in sides:
             if self.fact(fresh) != result or any(n.id == t for n in names(other)):
                 continue
-            if self.fresh(fresh, i, other):
+            reads = other if after is None else gast.Tuple(elts=[other, after], ctx=gast.Load())
+            if self.fresh(fresh, i, reads):
                 first = assign(t, fresh, getattr(s, "s2s_line", None))
                 second = gast.AugAssign(target=store(t), op=v.op, value=other)
                 second.s2s_line = getattr(s, "s2s_line", None)
                 self.stores[t] = self.stores.get(t, 0) + 1
-                return [first, second]
+                return (self.in_place(i, first, reads) or [first]) + [second]
         return None
 
     def fresh(self, e: Any, i: int, other: Any) -> bool:

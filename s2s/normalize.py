@@ -435,6 +435,7 @@ class Normalizer:
                     loop = gast.For(
                         target=s.target, iter=s.iter, body=body, orelse=[], type_comment=None
                     )
+                    loop.s2s_number_guard = getattr(s, "s2s_number_guard", None)  # aliasing
                 else:
                     loop = gast.While(test=s.test, body=body, orelse=[])
                 out.append(tag(loop, line))
@@ -867,6 +868,10 @@ class Normalizer:
         self.assign_to(
             target, gast.Subscript(value=load_copy(seq), slice=name(idx), ctx=gast.Load()), prefix
         )
+        if getattr(s, "s2s_number_guard", None):  # an item of an array: see aliasing
+            read = f"for {target.id} in {ast.unparse(gast.gast_to_ast(it))}"
+            names = const(f"{s.s2s_number_guard}|{target.id}|{read}")
+            self.emit(prefix, self.guard("number_guard", [name(target.id), names]))
         n = gast.Call(func=name("len"), args=[load_copy(seq)], keywords=[])
         rng = gast.Call(func=name("range"), args=[n], keywords=[])
         self.emit_for(out, idx, rng, body_with(prefix), line)

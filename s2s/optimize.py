@@ -485,9 +485,14 @@ def _assign_into_zeros(fn: Any) -> None:
     forms = _int_forms(fn)
     for block in blocks:
         regions: dict[str, list] = {}  # adjoint -> the regions assigned so far
+        zeros: dict[str, Any] = {}  # adjoint -> its `zeros_like` statement, while all assigned
+
         for k, s in enumerate(block):
             if getattr(s, "s2s_zeros", False) and isinstance(s.targets[0], gast.Name):
+                if s.targets[0].id in regions:
+                    _done(s.targets[0].id, regions, zeros)
                 regions[s.targets[0].id] = []
+                zeros[s.targets[0].id] = s
                 continue
             target = _add_at_target(s)
             if target in regions:
@@ -509,9 +514,55 @@ def _assign_into_zeros(fn: Any) -> None:
                     continue
                 if region is not None and not _mentions(g, target):
                     regions[target].append(region)  # added: later parts must be apart from it
+                    zeros.pop(target, None)  # and they read the zeros
                     continue
             for v in [v for v in regions if _mentions(s, v)]:
-                del regions[v]
+                _done(v, regions, zeros)
+        for v in list(regions):
+            _done(v, regions, zeros)
+
+
+def _done(v: str, regions: dict[str, list], zeros: dict[str, Any]) -> None:
+    """Stop tracking the adjoint `v`; if the parts assigned to it cover it, every element was
+    assigned before any was read, and its zeros are never seen: `empty_like`."""
+    z = zeros.pop(v, None)
+    if z is not None and _covers(regions[v]):
+        z.value.func.id = "empty_like"
+    del regions[v]
+
+
+#: a whole axis: from 0 to the end
+_FULL = (((), 0), None)
+
+
+def _covers(regions: list) -> bool:
+    """Whether the boxes `regions` (of `_region`) together select every element of an array.
+
+    They do when all but one axis are whole in each and, along that axis, their intervals
+    chain from 0 to the end: `[0, a)`, `[a, b)`, `[b, end)`. That holds for any values of the
+    bounds: NumPy clamps each to the axis's length, the same form to the same value, and a
+    point `p` lies in `[x_i, x_i+1)` for the last `x_i <= p` of the chain."""
+    if not regions:
+        return False
+    width = max(len(r) for r in regions)
+    boxes = [r + (_FULL,) * (width - len(r)) for r in regions]
+    for k in range(width):
+        if not all(p == _FULL for b in boxes for j, p in enumerate(b) if j != k):
+            continue
+        stops: dict[Any, list] = {}
+        for b in boxes:
+            stops.setdefault(b[k][0], []).append(b[k][1])
+        seen: set = set()
+        todo: list = [((), 0)]
+        while todo:
+            x = todo.pop()
+            if x is _INF:
+                return True
+            if x not in seen:
+                seen.add(x)
+                todo.extend(stops.get(x, ()))
+        return False
+    return False
 
 
 def _add_at_target(s: Any) -> str | None:
@@ -1200,6 +1251,15 @@ class _Folder(gast.NodeTransformer):
             if _is_const(node.right, 1.0) and isinstance(node.right.value, float):
                 self.changed = True
                 return node.left
+        if isinstance(node.op, gast.Mult) and (_is_sub(node.left) or _is_sub(node.right)):
+            # -k * (a - b) is k * (b - a) (exactly: a - b is -(b - a), rounded alike)
+            sub, other = (node.right, "left") if _is_sub(node.right) else (node.left, "right")
+            positive = _without_sign(getattr(node, other))
+            if positive is not None:
+                self.changed = True
+                setattr(node, other, positive)
+                sub.left, sub.right = sub.right, sub.left
+                return node
         if isinstance(node.op, (gast.Add, gast.Sub)):
             positive = _without_sign(node.right)
             if positive is not None:
@@ -1246,6 +1306,10 @@ class _Folder(gast.NodeTransformer):
             self.changed = True
             return node.operand
         return node
+
+
+def _is_sub(e: Any) -> bool:
+    return isinstance(e, gast.BinOp) and isinstance(e.op, gast.Sub)
 
 
 def _first_factor_of(e: Any) -> Any:

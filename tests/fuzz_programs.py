@@ -264,12 +264,10 @@ class Builder:
                 return [f"{pad}{v} {op} {rhs}", f"{pad}{v} = {self.bounded(v)}"]
             return [f"{pad}{v} {op} {rhs}"]
         if kind == "setitem":
-            if not env.owned - env.iterated:
-                return self.stmt(env, ind, depth, loop, fn_ret)
-            # (not into an array an enclosing `for e in a:` iterates: s2s cannot tell whether
-            # `e`, read after the write, is a number or a row, a view the write would change,
-            # and refuses: tests/test_shared_writes.py)
-            v = ch.pick(sorted(env.owned - env.iterated))
+            # (into an array an enclosing `for e in a:` iterates too: `e`, read after the
+            # write, is a number for a 1-D `a`, which `number_guard` checks where the loop
+            # binds it: tests/test_shared_writes.py)
+            v = ch.pick(sorted(env.owned))
             idx = ch.pick(env.index + ["0", "1", "2", "-1"])
             op = ch.pick(["=", "+="])
             return [f"{pad}{v}[{idx}] {op} {self.bounded(self.scalar(env))}"]

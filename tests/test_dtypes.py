@@ -178,7 +178,8 @@ def test_logreg(n, d, dtype, seed):
     y = (rng.random(n) < 0.5).astype(dtype)
     _check(logreg, (w, X, y))
     code = s2s.grad(logreg).s2s_source_for(w, X, y)
-    assert "d_1 = y - p\n    d_1 *= -1.0 / reduction_count(y, None)\n" in code, code
+    # p - y made in p's array (nothing reads p again), as the hand-written gradient does
+    assert "d_1 = p\n    d_1 -= y\n    d_1 *= 1.0 / reduction_count(y, None)\n" in code, code
     assert code.rstrip().endswith("return d_w"), code
 
 
@@ -261,6 +262,51 @@ def test_broadcast_and_promotion_are_not_made_in_place():
     _check(wider_dtype, (x32, w64))
     code = s2s.grad(wider_dtype).s2s_source_for(x32, w64)
     assert "c = a\n" not in code and "grad_like" in code, code
+
+
+def logistic_tail(x):
+    return np.sum(x * x / (1.0 + np.exp(x)) + 1.0 / (1.0 + np.exp(x)))
+
+
+def shifted(x, y):
+    p = np.exp(x) * 2.0
+    return np.sum((p - y) ** 2)
+
+
+def test_an_operand_made_in_place_in_turn():
+    """`d = (p - y) * c`: `p - y` is made in p's array when nothing reads p again (`d = p;
+    d -= y; d *= c`), and not when the outer operand reads it (`(s - 1.0) * s`, the adjoint
+    of `1 / (1 + exp(x))`: `d = s; d -= 1.0; d *= s` would scale by the changed s)."""
+    rng = np.random.default_rng(3)
+    x, y = rng.standard_normal(5), rng.standard_normal(5)
+    assert_grad_matches(logistic_tail, x)
+    _check(logistic_tail, (x,))
+    code = s2s.grad(logistic_tail).s2s_source_for(x)
+    lines = [ln.strip() for ln in code.splitlines()]
+    for k, ln in enumerate(lines):
+        if " = " in ln and lines[k + 1].startswith(ln.split(" = ")[0] + " -= 1.0"):
+            shared = ln.split(" = ")[1]
+            assert not lines[k + 2].endswith(f"*= {shared}"), code
+    assert_grad_matches(shifted, x, y)
+    _check(shifted, (x, y))
+    code = s2s.grad(shifted).s2s_source_for(x, y)
+    assert "_2 = p\n    _2 -= y\n" in code, code  # p - y in p's array
+
+
+def negated_difference(x, y):
+    d = -2.0 * (x - y)  # the user's line: its sign stays (made in place, the same numbers)
+    return np.sum(d * np.sin(x))
+
+
+def test_a_negated_difference_is_folded_in_generated_code_only():
+    """`-k * (a - b)` is `k * (b - a)`, exactly, in the adjoints (logistic regression's
+    `d_1 = p; d_1 -= y; d_1 *= 1.0 / ...` above); the user's own line stays as written."""
+    rng = np.random.default_rng(4)
+    x, y = rng.standard_normal(4), rng.standard_normal(4)
+    assert_grad_matches(negated_difference, x, y)
+    _check(negated_difference, (x, y))
+    code = s2s.grad(negated_difference).s2s_source_for(x, y)
+    assert "y - x" not in code and "d = x - y\n    d *= -2.0\n" in code, code
 
 
 # --- arguments the facts do not cover -------------------------------------------------------

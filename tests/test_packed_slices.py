@@ -97,6 +97,7 @@ def test_lstm_code_assigns_the_gates_and_folds_the_signs():
     assert "    f = 1.0 / (1.0 + np.exp(-z[:, H:2 * H]))\n" in code, code
     assert "d_z[:, H:2 * H] = d_f * f * (1.0 - f)\n" in code, code
     assert "add_at(" not in code, code
+    assert "d_z = empty_like(z)" in code, code  # the four parts cover z
     assert "-d_" not in code and "unbroadcast(d_z" not in code, code
     # z, and `f * c`, have known patterns: the helpers of the product go; the gates, whose
     # axis may be of length 1, keep theirs (the tests above run H = 1)
@@ -153,15 +154,19 @@ def test_only_provably_apart_parts_are_assigned():
 
     def body(f):
         code = s2s.grad(f).s2s_source_for(x, w)
-        return code[code.index("d_x = zeros_like(x)") :]
+        return code[code.index("d_x = ") :]
 
     code = body(three_parts)  # [0, n), [n, 2n), [2n, end): all three assigned
     assert code.count("add_at(") == 0 and code.count("d_x[") == 3, code
+    # and together they cover x: no element of the adjoint is read before it is assigned
+    assert code.startswith("d_x = empty_like(x)"), code
     code = body(overlapping_parts)  # [n, end), then [0, n + 1), which may overlap it: adds
     assert "d_x[n:] = " in code and code.count("add_at(") == 1, code
+    assert code.startswith("d_x = zeros_like(x)"), code
     code = body(entries)  # x[2:], x[1], x[0]; then x[n], which may be any of them, adds
     assert "d_x[2:] = " in code and "d_x[1] = " in code and "d_x[0] = " in code, code
     assert code.count("add_at(") == 1, code
+    assert code.startswith("d_x = zeros_like(x)"), code
     code = body(negative_and_stepped)  # x[-1] and steps: never assigned
     assert "d_x[" not in code, code
     code = s2s.grad(bound_from_an_argument).s2s_source_for(x, 4)
@@ -169,6 +174,52 @@ def test_only_provably_apart_parts_are_assigned():
     code = s2s.grad(three_parts).s2s_source_for(x, w)  # `2 * n` is written where it is read
     assert "= x[n:2 * n]" in code and "c = x[2 * n:]" in code, code
     assert "= 2 * n\n" not in code, code
+
+
+def with_a_gap(x, w):
+    n = w.shape[0]
+    return np.sum(x[:n] * w) + np.sum(np.sin(x[2 * n :]))  # [n, 2n) is never read
+
+
+def two_halves(x, w):
+    n = w.shape[0]
+    return np.sum(x[:n] * w) + np.sum(np.sin(x[n:]))
+
+
+def rows_and_columns(z, w):
+    n = w.shape[0]
+    return np.sum(z[:n, :n] * w) + np.sum(np.sin(z[:n, n:])) + np.sum(np.cos(z[n:]))
+
+
+def columns_of_some_rows(z, w):
+    n = w.shape[0]
+    return np.sum(z[:, :n] * w) + np.sum(np.sin(z[1:, n:]))  # z[0, n:] is never read
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(1, 4), st.integers(0, 4), st.integers(1, 4), st.integers(0, 99))
+def test_parts_that_cover_the_array_need_no_zeros(n, extra, rows, seed):
+    """The adjoint of an array read in parts is made without zeros (`empty_like`) only where
+    the parts, assigned before any is read, provably cover it whatever the lengths: a chain
+    of slices from 0 to the end along one axis, the other axes whole. Parts that leave a gap
+    (for some lengths) keep the zeros, and so do blocks cut along two axes, which the check
+    does not follow (`z[:n, :n]`, `z[:n, n:]`, `z[n:]` cover z, `z[1:, n:]` leaves a gap)."""
+    rng = np.random.default_rng(seed)
+    x, w = rng.standard_normal(2 * n + extra), rng.standard_normal(n)
+    z = rng.standard_normal((rows + n, n + extra))
+    for f, args in ((with_a_gap, (x, w)), (two_halves, (x, w))):
+        _check(f, args)
+    for f in (rows_and_columns, columns_of_some_rows):
+        if n <= z.shape[1]:
+            _check(f, (z, w))
+    x, w = np.linspace(-1.0, 1.0, 9), np.ones(3)
+    assert "d_x = empty_like(x)" in s2s.grad(two_halves).s2s_source_for(x, w)
+    code = s2s.grad(with_a_gap).s2s_source_for(x, w)
+    assert "d_x = zeros_like(x)" in code and "empty_like" not in code, code
+    z = np.ones((5, 4))
+    for f in (rows_and_columns, columns_of_some_rows):
+        code = s2s.grad(f).s2s_source_for(z, w)
+        assert "d_z = zeros_like(z)" in code and "empty_like" not in code, code
 
 
 def growing_bound(x, n):

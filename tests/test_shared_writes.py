@@ -512,8 +512,18 @@ def item_of_a_vector_then_written(x):
     return s + np.sum(a * a)
 
 
+def loop_item_of_a_vector_then_written(x):
+    a = np.sin(x) * 1.0
+    s = 0.0
+    for e in a:  # a number each step: the guard where the loop binds it lets it through
+        a[0] = np.tanh(a[0] + e * x[1])
+        s = s + e * a[0]
+    return s + np.sum(a * a)
+
+
 ACCEPTED = [
     item_of_a_vector_then_written,
+    loop_item_of_a_vector_then_written,
     view_read_before_the_write,
     view_rebound_before_the_write,
     copied_before_the_write,
@@ -530,6 +540,37 @@ ACCEPTED = [
 @given(x=arrays((3,)))
 def test_writes_nothing_later_reads_through_another_name_are_differentiated(fn, x):
     assert_specialized_matches(fn, (x,))
+
+
+def loop_row_then_written(x):
+    A = np.outer(x, x)
+    s = 0.0
+    for e in A:  # a row: a view of A, which the write below changes
+        A[0] = np.sin(A[0])
+        s = s + np.sum(e * x)
+    return s
+
+
+def test_a_loop_over_a_matrix_written_into_is_refused_at_run_time():
+    """`for e in A:` binds a row of a 2-D `A` (a number of a 1-D one, accepted above): the
+    loop checks each item it binds, and refuses a row the write changes while it is read."""
+    lines, first = inspect.getsourcelines(loop_row_then_written)
+    (loop_line,) = [first + i for i, t in enumerate(lines) if t.strip().startswith("for e in A")]
+    assert "number_guard(e, 'A|e|for e in A'" in s2s.source(loop_row_then_written)
+    x = np.array([0.5, -1.25, 2.0])
+    for call in (
+        lambda: s2s.grad(loop_row_then_written)(x),
+        lambda: s2s.vjp(loop_row_then_written)(x),
+    ):
+        with pytest.raises(s2s.UnsupportedSyntaxError) as err:
+            call()
+        text = str(err.value)
+        assert err.value.lineno == loop_line, text
+        assert "'e' is a ndarray here, a view of 'A' (a row of it)" in text, text
+        assert text.endswith(
+            "hint: loop over a copy (for e in A.copy():), or finish reading 'e' before writing "
+            "into 'A'"
+        ), text
 
 
 def number_aliased_then_incremented(x):
