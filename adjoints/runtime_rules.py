@@ -687,6 +687,16 @@ def copy_value_t(z, v):
     d[z] = copy_value(d[v])
 
 
+@_rule(rt.save_item, zero=("key",))
+def save_item_t(z, dct, key):  # (`d` is reserved in templates)
+    d[z] = save_item_tangent(d[dct], dct, key)
+
+
+@_rule(rt.restore_item, zero=("key",))
+def restore_item_t(z, dct, key, old):  # restore_item writes into dct: z is dct
+    d[z] = restore_item_tangent(d[dct], dct, key, d[old])
+
+
 @_rule(rt.unstack, zero=("n", "axis"))
 def unstack_t(z, g, n, axis=0):
     d[z] = unstack(d[g], n, axis)

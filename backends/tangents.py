@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from .runtime import _SCALARS, HELPERS, _float_dtype
+from .runtime import _ABSENT, _SCALARS, HELPERS, _float_dtype, copy_value
 
 
 def zeros_tangent(x: Any) -> Any:
@@ -84,7 +84,39 @@ def item_tangent(t: Any, index: Any) -> Any:
     return t[index]
 
 
+def save_item_tangent(td: Any, d: dict, key: Any) -> Any:
+    """Tangent of `save_item(d, key)` (the item of `d` about to be overwritten): the item's
+    tangent, or the same no-such-key marker. A dict's tangent holds every key of the dict, or
+    is a zero (0.0) whose every item is zero."""
+    if key not in d:
+        return _ABSENT
+    return copy_value(td[key]) if isinstance(td, dict) else 0.0
+
+
+def restore_item_tangent(td: Any, d: dict, key: Any, old: Any) -> Any:
+    """Tangent of `restore_item(d, key, old)`: a tangent of `d` of its own (`owned_tangent`)
+    with the item's saved tangent put back, or the key removed where `d` had none."""
+    td = owned_tangent(td, d)
+    if old is _ABSENT:
+        td.pop(key, None)
+    else:
+        td[key] = old
+    return td
+
+
+def get_tangent(t: Any, d: dict, key: Any, t_default: Any) -> Any:
+    """Tangent of `d.get(key, default)` for a dict `d` (a generated gradient's adjoint dict;
+    its tangent `t` holds every key of `d`, or is a zero 0.0): the entry's tangent, or the
+    default's where `d` has no such key."""
+    if key not in d:
+        return t_default
+    return t[key] if isinstance(t, dict) else 0.0
+
+
 TANGENT_HELPERS: dict[str, Any] = {
+    "get_tangent": get_tangent,
+    "save_item_tangent": save_item_tangent,
+    "restore_item_tangent": restore_item_tangent,
     "zeros_tangent": zeros_tangent,
     "item_tangent": item_tangent,
     "owned_tangent": owned_tangent,

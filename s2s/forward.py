@@ -527,6 +527,25 @@ class Forward:
             ta = self.tangent_of(a, st) or self.zero_of(a, st)
             tb = self.tangent_of(b, st) or self.zero_of(b, st)
             return self.set_tangent(y, gast.BinOp(left=ta, op=gast.Add(), right=tb), st)
+        if (
+            op == ("method", "get")
+            and 2 <= len(info.args) <= 3
+            and y is not None
+            and _is_generated(self.core)
+        ):
+            # a generated gradient's `d_d.get(key, 0.0)` of an adjoint dict (forward over
+            # reverse): the entry's tangent, or the default's (user code's `.get` has no
+            # reverse rule, so forward mode does not take it either)
+            recv, key = info.args[0], info.args[1]
+            default = info.args[2] if len(info.args) == 3 else const(None)
+            value = _call(
+                "get_tangent",
+                self.tangent_of(recv, st) or const(0.0),
+                copy_tree(recv),
+                copy_tree(key),
+                self.tangent_of(default, st) or const(0.0),
+            )
+            return self.set_tangent(y, value, st)
         rule = adjoints.lookup(op) if not isinstance(op, tuple) else None
         if rule is None and not isinstance(op, tuple):
             from s2s.adjoints import runtime_rules  # helpers a generated gradient calls

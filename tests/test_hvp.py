@@ -264,10 +264,59 @@ def writes_a_dict_entry(x):
     return np.sum(d["a"] ** 2)
 
 
-def test_hvp_refuses_what_it_cannot_carry_loudly():
-    # a gradient that saves and restores a dict entry: no tangent rule for save_item yet
-    with pytest.raises(s2s.NoRuleError, match="save_item"):
-        s2s.hvp(writes_a_dict_entry)(np.ones(2), np.ones(2))
+def adds_a_dict_key(x):
+    d = {"a": x}
+    d["b"] = np.sin(d["a"])  # a key the dict did not have: the backward sweep removes it
+    return np.sum(d["a"] * d["b"])
+
+
+def dict_entry_in_a_loop(x, n):
+    d = {"h": x, "c": 0.5}
+    for _ in range(n):
+        d["h"] = np.tanh(d["h"] * d["c"] + x)
+    return np.sum(d["h"] ** 2)
+
+
+def dict_parameter_written(p, x):
+    p["w"] = p["w"] * x  # (into the gradient's own copy of p)
+    return np.sum(p["w"] ** 2) + np.sum(p["b"] * p["w"])
+
+
+def _second_differences(f, x, v, h=1e-4):
+    """v' H v by central second differences of f alone (no gradient of s2s's)."""
+    return (f(x + h * v) - 2.0 * f(x) + f(x - h * v)) / (h * h)
+
+
+@given(arrays(sides(1, 4), -1.5, 1.5), st.data())
+def test_hvp_of_functions_writing_dict_entries(x, data):
+    """The gradient saves and restores the dict entries it overwrites (`save_item`,
+    `restore_item`, `d.get(key, 0.0)` of the adjoint dict); forward mode carries their
+    tangents: an entry's tangent saved and put back, a new key removed again."""
+    v = data.draw(arrays(x.shape[0]))
+    hv = s2s.hvp(writes_a_dict_entry)(x, v)  # sum(x ** 4)
+    np.testing.assert_allclose(hv, 12.0 * x**2 * v, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(hv, fd_hvp(writes_a_dict_entry, (x,), v), rtol=1e-6, atol=1e-6)
+    hv = s2s.hvp(adds_a_dict_key)(x, v)  # sum(x sin x)
+    want = (2.0 * np.cos(x) - x * np.sin(x)) * v
+    np.testing.assert_allclose(hv, want, rtol=1e-10, atol=1e-12)
+    n = data.draw(st.integers(0, 3))
+    hv = s2s.hvp(dict_entry_in_a_loop)(x, n, v)
+    np.testing.assert_allclose(hv, fd_hvp(dict_entry_in_a_loop, (x, n), v), rtol=1e-6, atol=1e-7)
+    vhv = _second_differences(lambda y: dict_entry_in_a_loop(y, n), x, v)
+    np.testing.assert_allclose(v @ hv, vhv, rtol=1e-4, atol=1e-5)
+
+
+@given(arrays(3, -1.0, 1.0), st.data())
+def test_hvp_of_a_dict_parameter_written_into(x, data):
+    p = {"w": data.draw(arrays(3, -1.0, 1.0)), "b": data.draw(arrays(3, -1.0, 1.0))}
+    v = {"w": data.draw(arrays(3, -1.0, 1.0)), "b": data.draw(arrays(3, -1.0, 1.0))}
+    before = {k: a.copy() for k, a in p.items()}
+    hv = s2s.hvp(dict_parameter_written)(p, x, v)
+    for k in p:
+        np.testing.assert_array_equal(p[k], before[k])  # the caller's dict is left alone
+    # f = sum(w^2 x^2) + sum(b w x): H [vw, vb] = [2 x^2 vw + x vb, x vw]
+    np.testing.assert_allclose(hv["w"], 2 * x**2 * v["w"] + x * v["b"], rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(hv["b"], x * v["w"], rtol=1e-10, atol=1e-12)
 
 
 def test_jvp_of_grad_is_forward_over_reverse():
