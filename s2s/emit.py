@@ -33,7 +33,8 @@ def add_comments(stmts: list, lines: Any, *, top: bool = True) -> list:
             text = lines(line)
             if text:
                 out.append(comment(text))
-        last = line
+        if line is not None:  # (a push or pop of no line leaves the run going on)
+            last = line
         out.append(s)
     return out
 

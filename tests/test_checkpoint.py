@@ -117,6 +117,24 @@ def test_block_code_reads_as_a_recomputation():
     assert "# with s2s.checkpoint():\n        h = tape.pop()\n" in text
 
 
+def rnn_one_line(x, W, n):
+    h = x
+    for _ in s2s.checkpointed(range(n)):
+        h = np.tanh(h @ W + x)  # one line: three core statements, pushes between them
+    return np.sum(h**2)
+
+
+def test_a_recomputed_line_is_headed_once():
+    """The recomputation pushes between the statements of one user line; the pushes (no line
+    of their own) do not end the line's run, so its comment heads it once."""
+    text = s2s.source(rnn_one_line, wrt=1)
+    line = "# h = np.tanh(h @ W + x)  # one line: three core statements, pushes between them"
+    segment = text.split("in reversed(checkpoint_segments(")[1]  # a segment's backward sweep
+    rerun = segment.split("for _ in reversed(")[0]  # its steps run again, pushing
+    assert rerun.count("tape.append(") == 2, text
+    assert rerun.count(line) == 1, text
+
+
 # -- loops in segments -----------------------------------------------------------------------------
 
 
