@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import re
 from typing import Any
 
 import numpy as np
@@ -607,8 +608,10 @@ def number_guard(v: Any, names: str, where: str) -> None:
     for the item of a loop over `a`."""
     if not isinstance(v, _IMMUTABLE):
         base, item, read = names.split("|", 2)
-        if read.startswith("for "):
-            fix = f"loop over a copy ({read}.copy():)"
+        if read.startswith("for "):  # 'for v in reversed(a)': iterate over a.copy() instead
+            head, _, iterable = read.partition(" in ")
+            copied = re.sub(rf"\b{re.escape(base)}\b", f"{base}.copy()", iterable, count=1)
+            fix = f"loop over a copy ({head} in {copied}:)"
         else:
             fix = f"make {item!r} its own array where it is read ({item} = {read}.copy())"
         _refuse_shared(

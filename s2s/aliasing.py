@@ -841,8 +841,10 @@ class _Sharing:
         ):
             return False
         for b in binders:  # `v = a[i]`, or `for v in a:` (checked where the loop binds v)
-            b.s2s_number_guard = self.root(b.value if isinstance(b, gast.Assign) else b.iter)
-            b.s2s_number_guard = b.s2s_number_guard or "?"
+            read = b.value if isinstance(b, gast.Assign) else b.iter
+            if isinstance(read, gast.Call) and len(read.args) == 1:
+                read = read.args[0]  # `for v in reversed(a):`
+            b.s2s_number_guard = self.root(read) or "?"
         return True
 
     def rooted_params(self, objs: Iterable[int]) -> set[str]:

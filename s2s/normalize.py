@@ -709,6 +709,18 @@ class Normalizer:
 
     # loops ------------------------------------------------------------------------------------
     def for_loop(self, s: gast.For, out: list) -> None:
+        self._for_loop(s, out)
+        if getattr(s, "s2s_number_guard", None):  # a loop form that binds no item to guard
+            raise self.error(
+                s,
+                f"writing into {s.s2s_number_guard!r} while the item {s.target.id!r} of this "
+                "loop may be a view of it (a row), and is read later: s2s cannot differentiate "
+                "that",
+                f"loop over a copy ({s.target.id} in {s.s2s_number_guard}.copy()), or finish "
+                f"reading {s.target.id!r} before writing into {s.s2s_number_guard!r}",
+            )
+
+    def _for_loop(self, s: gast.For, out: list) -> None:
         it = s.iter
         if isinstance(it, gast.Call) and self.resolves_to(it.func, markers.checkpointed):
             if len(it.args) != 1 or it.keywords:
@@ -786,6 +798,7 @@ class Normalizer:
                 gast.Subscript(value=load_copy(seq), slice=name(idx), ctx=gast.Load()),
                 prefix,
             )
+            self._item_guard(s, prefix)
             self.emit_for(out, idx, rng, body_with(prefix), line)
             return
         if call is not None and self.resolves_to(fn, enumerate):
@@ -868,13 +881,19 @@ class Normalizer:
         self.assign_to(
             target, gast.Subscript(value=load_copy(seq), slice=name(idx), ctx=gast.Load()), prefix
         )
-        if getattr(s, "s2s_number_guard", None):  # an item of an array: see aliasing
-            read = f"for {target.id} in {ast.unparse(gast.gast_to_ast(it))}"
-            names = const(f"{s.s2s_number_guard}|{target.id}|{read}")
-            self.emit(prefix, self.guard("number_guard", [name(target.id), names]))
+        self._item_guard(s, prefix)
         n = gast.Call(func=name("len"), args=[load_copy(seq)], keywords=[])
         rng = gast.Call(func=name("range"), args=[n], keywords=[])
         self.emit_for(out, idx, rng, body_with(prefix), line)
+
+    def _item_guard(self, s: gast.For, prefix: list) -> None:
+        """`number_guard` of the item of `for v in a:` (or `reversed(a)`) where aliasing asks
+        for it (`a` written into while `v` is read): after the loop binds `v`, each step."""
+        if getattr(s, "s2s_number_guard", None):
+            read = f"for {s.target.id} in {ast.unparse(gast.gast_to_ast(s.iter))}"
+            names = const(f"{s.s2s_number_guard}|{s.target.id}|{read}")
+            self.emit(prefix, self.guard("number_guard", [name(s.target.id), names]))
+            s.s2s_number_guard = None  # placed
 
     def _zip_keywords_error(self, call: gast.Call) -> Exception:
         """The refusal of a loop over `zip(...)` whose keywords are not one constant `strict=`:

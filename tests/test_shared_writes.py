@@ -551,6 +551,36 @@ def loop_row_then_written(x):
     return s
 
 
+def reversed_loop_row_then_written(x):
+    A = np.outer(x, x)
+    s = 0.0
+    for e in reversed(A):  # a row too
+        A[0] = np.sin(A[0])
+        s = s + np.sum(e * x)
+    return s
+
+
+def reversed_loop_item_of_a_vector(x):
+    a = np.sin(x) * 1.0
+    s = 0.0
+    for e in reversed(a):  # a number each step
+        a[0] = np.tanh(a[0] + e * x[1])
+        s = s + e * a[0]
+    return s + np.sum(a * a)
+
+
+@settings(max_examples=10, deadline=None)
+@given(x=arrays((3,)))
+def test_a_reversed_loop_item_is_checked_too(x):
+    assert_specialized_matches(reversed_loop_item_of_a_vector, (x,))
+    with pytest.raises(s2s.UnsupportedSyntaxError) as err:
+        s2s.grad(reversed_loop_row_then_written)(x)
+    assert str(err.value).endswith(
+        "hint: loop over a copy (for e in reversed(A.copy()):), or finish reading 'e' before "
+        "writing into 'A'"
+    ), str(err.value)
+
+
 def test_a_loop_over_a_matrix_written_into_is_refused_at_run_time():
     """`for e in A:` binds a row of a 2-D `A` (a number of a 1-D one, accepted above): the
     loop checks each item it binds, and refuses a row the write changes while it is read."""
