@@ -270,6 +270,12 @@ def adds_a_dict_key(x):
     return np.sum(d["a"] * d["b"])
 
 
+def overwritten_unread(x):
+    d = {"a": x, "b": x * 2.0}
+    d["b"] = np.sin(x) * 3.0  # never read again: its adjoint entry is d_d.get("b", 0.0), absent
+    return np.sum(d["a"] * d["a"] * x)
+
+
 def dict_entry_in_a_loop(x, n):
     d = {"h": x, "c": 0.5}
     for _ in range(n):
@@ -299,6 +305,9 @@ def test_hvp_of_functions_writing_dict_entries(x, data):
     hv = s2s.hvp(adds_a_dict_key)(x, v)  # sum(x sin x)
     want = (2.0 * np.cos(x) - x * np.sin(x)) * v
     np.testing.assert_allclose(hv, want, rtol=1e-10, atol=1e-12)
+    hv = s2s.hvp(overwritten_unread)(x, v)  # sum(x ** 3): the default's tangent, 0.0
+    np.testing.assert_allclose(hv, 6.0 * x * v, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(hv, fd_hvp(overwritten_unread, (x,), v), rtol=1e-6, atol=1e-6)
     n = data.draw(st.integers(0, 3))
     hv = s2s.hvp(dict_entry_in_a_loop)(x, n, v)
     np.testing.assert_allclose(hv, fd_hvp(dict_entry_in_a_loop, (x, n), v), rtol=1e-6, atol=1e-7)
