@@ -77,6 +77,7 @@ def _segmented(core: CoreFunction, loop: gast.For) -> gast.For:
     inner = gast.For(
         target=loop.target, iter=name(seg), body=loop.body, orelse=[], type_comment=None
     )
+    inner.s2s_items_of = loop.iter  # its items are the user's loop's (`nodes.loop_items`)
     block = gast.If(test=gast.Constant(value=True, kind=None), body=[inner], orelse=[])
     block.s2s_checkpoint = True
     segments = gast.Call(func=name("checkpoint_segments"), args=[loop.iter], keywords=[])

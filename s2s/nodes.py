@@ -206,6 +206,13 @@ def statements(node: Any) -> list[Any]:
     return out
 
 
+def loop_items(loop: Any) -> Any:
+    """The expression whose items the `for` loop `loop` binds: its `iter`, or, for the inner
+    loop of a checkpointed segment (`for t in _seg:`, `checkpoint.py`), the iterable of the
+    loop the user wrote, which gives the same items (a segment of a range is a range)."""
+    return getattr(loop, "s2s_items_of", None) or loop.iter
+
+
 def blocks(body: list) -> Iterator[list]:
     """Every statement list of a function body: `body`, then those of its `if`s (both
     branches) and loops, nested ones included. Each list is yielded before the lists inside

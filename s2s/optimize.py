@@ -407,6 +407,7 @@ def _accumulate_in_place(fn: Any) -> None:
         )
 
     ok: dict[str, bool] = {}
+    zeros: dict[str, list[int]] = {}  # where each name is set to a zero
     accs: dict[str, list[int]] = {}
     acc_of: dict[int, str | None] = {}  # id(statement) -> what it accumulates into
     names_of: dict[int, list] = {}  # id(simple statement) -> its names (read again below)
@@ -420,6 +421,8 @@ def _accumulate_in_place(fn: Any) -> None:
             continue
         found = names_of[id(s)] = names(s)
         if isinstance(s, gast.Assign) and zero(s):
+            if isinstance(s.targets[0], gast.Name):
+                zeros.setdefault(s.targets[0].id, []).append(i)
             continue
         for n in found:
             if isinstance(n.ctx, (gast.Store, gast.Del)):
@@ -428,6 +431,20 @@ def _accumulate_in_place(fn: Any) -> None:
         return  # no accumulation to rewrite
     last_acc = {v: max(ix) for v, ix in accs.items()}
     acc_loops = {v: {id(lp) for j in ix for lp in order[j][1]} for v, ix in accs.items()}
+
+    def zeroed_each_pass(v: str, loops: tuple) -> bool:
+        """A read after all of `v`'s accumulations, in a loop holding them: it may keep a
+        reference only if each pass of that loop sets `v` to a new zero before any of
+        them (`d_W = 0.0; for ...: d_W = d_W + ...; add_at(d, 'W', d_W)` in a loop of
+        segments), and no accumulation lies outside that loop."""
+        inner = [lp for lp in loops if id(lp) in acc_loops[v]][-1]
+        first = min(accs[v])
+        if not all(any(lp is inner for lp in order[j][1]) for j in accs[v]):
+            return False
+        return any(
+            z < first and any(order[z][0] is x for x in inner.body) for z in zeros.get(v, ())
+        )
+
     for i, (s, loops) in enumerate(order):
         parts = (
             [s.test]
@@ -445,7 +462,11 @@ def _accumulate_in_place(fn: Any) -> None:
                 if isinstance(n.ctx, gast.Load)
                 and n.id in accs
                 and ok.get(n.id)
-                and (i <= last_acc[n.id] or acc_loops[n.id] & loop_ids)
+                and (
+                    i <= last_acc[n.id]
+                    or acc_loops[n.id] & loop_ids
+                    and not zeroed_each_pass(n.id, loops)
+                )
             ]
             if not found:
                 continue

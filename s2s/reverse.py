@@ -216,6 +216,7 @@ class Reverse:
         self.assumed_globals = A.number_globals(core)  # the caller must check they still are
         self.invariant = A.loop_invariants(core, self.infos)
         self._number_invariants: dict[int, list] | None = None
+        self._mentions: dict[str, int] | None = None  # mentions of each name in the core
         self._hoisted_numbers: set[int] = set()
         self.retested: set[str] = set()  # comparisons the backward sweep tests again
         self.hoisted: dict[int, list] = {}  # id(loop) -> invariant statements, in body order
@@ -772,15 +773,16 @@ class Reverse:
             and s.targets[0].id in self.stable
         }
         # a checkpointed block's adjoint runs with its recomputation: an adjoint of the block
-        # is not moved out of it, past a loop around the block
-        blocks = [
-            {id(x) for x in A.walk_stmts(c.body)}
-            for c in A.walk_stmts(self.core.body)
-            if A.is_checkpoint(c)
-        ]
+        # is not moved out of it, past a loop around the block, but to the end of the
+        # outermost loop around it inside the block (a segment's loop: once per segment)
+        inner = _loops_in_blocks(self.core.body)
+        loops: dict[int, Any] = {}
         for sid, loop in self.invariant.items():
-            if any(sid in b and id(loop) not in b for b in blocks):
-                continue
+            if sid in inner:
+                loop = inner[sid]
+                if loop is None:
+                    continue
+            loops[id(loop)] = loop
             sp = self.specs.get(sid)
             info = self.infos[sid]
             if sp is None or sp.side_effect or info.kind not in (A.OP, A.GETITEM, A.COPY):
@@ -792,7 +794,7 @@ class Reverse:
         # a hoisted adjoint feeds its operands' adjoints after the loop: an operand computed by
         # another statement of the loop must then be hoisted too, or nothing would propagate it
         for loop_id, sids in self.hoisted.items():
-            loop = next(lp for sid, lp in self.invariant.items() if id(lp) == loop_id)
+            loop = loops[loop_id]
             defined = {}
             for st in A.walk_stmts(loop.body):
                 info = self.infos.get(id(st))
@@ -966,6 +968,31 @@ class Reverse:
         out += self.forward(s.body)
         out += code
         return out, Z
+
+    def first_run(self, s: Any) -> list:
+        """A checkpointed block's first run, pushing nothing, with temporaries of its own.
+
+        The block's code appears twice (this run, and its rerun before its adjoint). The
+        temporaries (`_k`) that nothing outside the block mentions get fresh names in this
+        run, so that each name is assigned in one place and the optimizer may inline it
+        and follow its value (as in code that is not checkpointed). Nothing else reads them:
+        after the block, the adjoint reads what the rerun computes; before it, such a name
+        holds nothing yet, since the analysis (`analyze.to_be_recorded`) never counts this
+        run's assignments as done when the rerun pushes a name."""
+        out = self.plain(s.body)
+        if self._mentions is None:
+            self._mentions = _name_counts(self.core.body)
+        inside = _name_counts(s.body)
+        fresh: dict[str, str] = {}
+        for node in out:
+            for n in name_nodes(node):
+                v = n.id
+                if v not in fresh:
+                    if not _TEMP.match(v) or self._mentions.get(v, 0) != inside.get(v, 0):
+                        continue
+                    fresh[v] = self.fresh()
+                n.id = fresh[v]
+        return out
 
     def plain(self, stmts: list) -> list:
         """The primal statements alone, pushing nothing (a checkpointed block's first run)."""
@@ -1230,7 +1257,7 @@ class Reverse:
                 value = values[0] if len(values) == 1 else gast.Tuple(elts=values, ctx=gast.Load())
                 out.append(push(value, self.tape))
                 out[0].s2s_line = line
-            return out + self.plain(s.body)
+            return out + self.first_run(s)
         if isinstance(s, gast.If):
             body = self.forward(s.body)
             orelse = self.forward(s.orelse)
@@ -1726,3 +1753,36 @@ def _is_break_tail(s: Any) -> bool:
 
 def _user_params(fn: Any) -> list[str]:
     return list(inspect.signature(fn).parameters)
+
+
+_TEMP = re.compile(r"_\d+")
+
+
+def _name_counts(stmts: list) -> dict[str, int]:
+    """How many times each name is mentioned in `stmts`."""
+    counts: dict[str, int] = {}
+    for s in stmts:
+        for n in name_nodes(s):
+            counts[n.id] = counts.get(n.id, 0) + 1
+    return counts
+
+
+def _loops_in_blocks(body: list) -> dict[int, Any]:
+    """For each statement inside a checkpointed block: the outermost loop around it inside
+    the innermost such block (None where no loop of the block holds it)."""
+    out: dict[int, Any] = {}
+
+    def visit(stmts: list, loop: Any, in_block: bool) -> None:
+        for s in stmts:
+            if in_block:
+                out[id(s)] = loop
+            if A.is_checkpoint(s):
+                visit(s.body, None, True)
+            elif isinstance(s, (gast.For, gast.While)):
+                visit(s.body, s if in_block and loop is None else loop, in_block)
+            elif isinstance(s, gast.If):
+                visit(s.body, loop, in_block)
+                visit(s.orelse, loop, in_block)
+
+    visit(body, None, False)
+    return out

@@ -31,7 +31,7 @@ import gast
 import numpy as np
 
 from .analyze import walk_stmts
-from .nodes import children, walk
+from .nodes import children, loop_items, walk
 from .normalize import CoreFunction
 
 Pattern = tuple  # tuple[bool, ...] (tuple[bool | None, ...] while inferring)
@@ -132,7 +132,7 @@ class _Inference:
         handled: set[int] = set()  # ids of the Name nodes whose assignment `defs` follows
         for s in walk_stmts(core.body):
             if isinstance(s, gast.For) and isinstance(s.target, gast.Name):
-                it = s.iter
+                it = loop_items(s)
                 is_range = (
                     isinstance(it, gast.Call)
                     and isinstance(it.func, gast.Name)

@@ -28,7 +28,7 @@ import numpy as np
 
 from . import analyze as A
 from . import shapes as S
-from .nodes import is_call, walk
+from .nodes import is_call, loop_items, walk
 from .normalize import CoreFunction
 
 #: operators that broadcast their operands elementwise
@@ -130,10 +130,10 @@ class Reductions:
             if (
                 isinstance(s, gast.For)
                 and isinstance(s.target, gast.Name)
-                and isinstance(s.iter, gast.Call)
-                and isinstance(s.iter.func, gast.Name)
-                and s.iter.func.id not in {*core.locals, *core.params}
-                and core.namespace.resolve(s.iter.func) is range
+                and isinstance(loop_items(s), gast.Call)
+                and isinstance(loop_items(s).func, gast.Name)
+                and loop_items(s).func.id not in {*core.locals, *core.params}
+                and core.namespace.resolve(loop_items(s).func) is range
             ):
                 self.counters.add(s.target.id)
             info = infos[id(s)]

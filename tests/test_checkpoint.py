@@ -502,3 +502,126 @@ def test_a_block_run_again_in_a_backward_function_saves_a_tuple(f, mode, w, s, n
             got, back, want = got["w"], back["w"], want["w"]
         np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-8)
         np.testing.assert_allclose(back, -1.5 * want, rtol=1e-6, atol=1e-8)
+
+
+# -- checkpointed segments specialized to the call's shapes ----------------------------------------
+
+
+def rnn_params(params, xs, y):
+    h = np.zeros((xs.shape[1], params["Wh"].shape[0]))
+    for t in range(xs.shape[0]):
+        h = np.tanh(xs[t] @ params["Wx"] + h @ params["Wh"] + params["b"])
+    return np.mean((h - y) ** 2)
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    st.integers(1, 4),
+    st.integers(2, 4),
+    st.integers(2, 4),
+    st.integers(0, 11),
+    st.integers(0, 2**31 - 1),
+)
+def test_segments_are_specialized_to_the_shapes(batch, inp, hidden, steps, seed):
+    """The loop variable of a segment of a range is an int, so the segment's code gets the
+    shape facts the plain loop gets: no `unbroadcast` or `matmul_grad_*`, the weights'
+    adjoints summed in local accumulators and added to the dict once per segment. The
+    gradient equals the plain one to rounding and central differences."""
+    rng = np.random.default_rng(seed)
+    params = {
+        "Wx": rng.normal(size=(inp, hidden)) * 0.5,
+        "Wh": rng.normal(size=(hidden, hidden)) * 0.5,
+        "b": rng.normal(size=hidden),
+    }
+    xs, y = rng.normal(size=(steps, batch, inp)), rng.normal(size=(batch, hidden))
+    df = s2s.grad(rnn_params, checkpoint_loops="sqrt")
+    got = df(params, xs, y)
+    want = s2s.grad(rnn_params)(params, xs, y)
+    for k in params:
+        np.testing.assert_allclose(got[k], want[k], rtol=1e-12, atol=1e-14)
+    fd = numerical_grad(rnn_params, (params, xs, y), wrt=0)
+    for k in params:
+        np.testing.assert_allclose(got[k], fd[k], rtol=1e-5, atol=1e-8)
+    if batch > 1 and hidden > 1 and inp > 1:  # (an axis of 1 keeps what broadcasts it)
+        src = df.s2s_source_for(params, xs, y)
+        assert "checkpoint_segments" in src
+        for generic in ("unbroadcast(", "matmul_grad_a(", "matmul_grad_b("):
+            assert generic not in src, src
+        # the first run of a segment computes the step on one line, as the plain loop does
+        assert "h = np.tanh(xs[t] @ params['Wx'] + h @ params['Wh'] + params['b'])" in src
+        assert src.count("add_at(d_params, 'Wh', ") == 1
+        assert " += h.T @ " in src, src
+
+
+def test_temporaries_of_the_first_run_are_its_own():
+    """The block's first run gets fresh temporaries (`Reverse.first_run`); the rerun keeps
+    the ones its adjoint reads, so the optimizer inlines the first run's into one line."""
+    src = s2s.source(rnn_one_line, wrt=(0, 1))
+    forward = src.split("tape.pop()")[0]
+    assert "        for _ in _2:\n            h = np.tanh(h @ W + x)\n" in forward, src
+
+
+def _accumulated(code: str) -> str:
+    """`code` (a function) after `optimize._accumulate_in_place`."""
+    import gast
+
+    from s2s import emit, optimize
+
+    fn = gast.parse(code).body[0]
+    optimize._accumulate_in_place(fn)
+    return emit.to_source(fn)
+
+
+_ZEROED_EACH_SEGMENT = """\
+def f(d, g, n, m):
+    for s in range(n):
+        d_w = 0.0
+        for k in range(m):
+            d_w = d_w + g * k
+        add_at(d, 'w', d_w)
+    return d
+"""
+_ZEROED_ONCE = """\
+def f(d, g, n, m):
+    d_w = 0.0
+    for s in range(n):
+        for k in range(m):
+            d_w = d_w + g * k
+        add_at(d, 'w', d_w)
+    return d
+"""
+_ALSO_ACCUMULATED_OUTSIDE = """\
+def f(d, g, n, m):
+    d_w = 0.0
+    for s in range(n):
+        d_w = 0.0
+        for k in range(m):
+            d_w = d_w + g * k
+        add_at(d, 'w', d_w)
+    d_w = d_w + g
+    return d, d_w
+"""
+
+
+@pytest.mark.parametrize(
+    ("code", "in_place"),
+    [(_ZEROED_EACH_SEGMENT, True), (_ZEROED_ONCE, False), (_ALSO_ACCUMULATED_OUTSIDE, False)],
+)
+def test_accumulation_in_place_where_each_pass_starts_from_a_new_zero(code, in_place):
+    """`d_w += ...` may be written where `add_at` keeps a reference to `d_w` inside the loop
+    only if each pass of that loop starts `d_w` from a new zero: the code before and after
+    gives the same dict."""
+    from backends.runtime import add_at
+
+    out = _accumulated(code)
+    assert ("d_w += g * k" in out) is in_place, out
+    g = np.arange(3.0)
+    results = []
+    for text in (code, out):
+        scope: dict = {"add_at": add_at}
+        exec(text, scope)
+        results.append(scope["f"]({}, g, 3, 4))
+    before, after = results
+    if isinstance(before, tuple):
+        before, after = before[0], after[0]
+    np.testing.assert_array_equal(before["w"], after["w"])
