@@ -717,8 +717,9 @@ class Flow:
     end_state: set[str] = field(default_factory=set)  # names the backward reads at the end
     maybe_undefined: set[str] = field(default_factory=set)  # pushed before any assignment
     end_undefined: set[str] = field(default_factory=set)  # end state maybe never assigned
-    # id(checkpoint block) -> (names saved at its start, those of them it mutates in place)
-    checkpoints: dict[int, tuple[list[str], set[str]]] = field(default_factory=dict)
+    # id(checkpoint block) -> (names saved at its start, those of them it mutates in place,
+    # those of them saved for their shape only)
+    checkpoints: dict[int, tuple[list[str], set[str], set[str]]] = field(default_factory=dict)
 
 
 def to_be_recorded(
@@ -762,13 +763,17 @@ def to_be_recorded(
             # backward sweep to restore). After the block, nothing it assigns is needed live.
             assigned, partial = assigned_names(s.body, infos)
             needed = {v for v in assigned if v in R or _shape(v) in R}
-            saved = exposed_reads(s.body, infos, core.locals, set()) | needed
+            exposed = exposed_reads(s.body, infos, core.locals, set())
+            saved = exposed | needed
+            # an earlier adjoint that reads only the shape of a name the block assigns gets a
+            # stand-in of that shape (`shape_of`), unless the block itself reads the value
+            shaped = {v for v in needed if v not in R} - exposed
             # a name assigned once, outside loops, keeps its value: the recomputation reads
             # it live (a read of the backward sweep: the end state of a forward/backward pair)
             live = (saved & stable) - partial
             saved -= live
             live |= {infos[id(c)].target for c in walk_stmts(s.body) if id(c) in hoisted}
-            flow.checkpoints[id(s)] = (sorted(saved), partial & saved)
+            flow.checkpoints[id(s)] = (sorted(saved), partial & saved, shaped & saved)
             flow.maybe_undefined |= saved - D
             R1, D1 = block(s.body, set(R), set(D))
             return (R - assigned - {_shape(v) for v in assigned}) | live, D1

@@ -961,7 +961,7 @@ class Reverse:
         s.s2s_reversed = bool(code)
         if not code:
             return [], Z
-        saved, _ = self.flow.checkpoints[id(s)]
+        saved, _, _ = self.flow.checkpoints[id(s)]
         out: list = []
         if saved:
             out.append(_unpack(saved, pop(self.tape), line))
@@ -1250,8 +1250,15 @@ class Reverse:
         if A.is_checkpoint(s):
             if not getattr(s, "s2s_reversed", False):
                 return self.plain(s.body)
-            saved, mutated = self.flow.checkpoints[id(s)]
-            values = [call("copy_value", name(v)) if v in mutated else name(v) for v in saved]
+            saved, mutated, shaped = self.flow.checkpoints[id(s)]
+            values = [
+                call("shape_of", name(v))
+                if v in shaped
+                else call("copy_value", name(v))
+                if v in mutated
+                else name(v)
+                for v in saved
+            ]
             out = []
             if values:
                 value = values[0] if len(values) == 1 else gast.Tuple(elts=values, ctx=gast.Load())

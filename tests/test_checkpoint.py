@@ -625,3 +625,18 @@ def test_accumulation_in_place_where_each_pass_starts_from_a_new_zero(code, in_p
     if isinstance(before, tuple):
         before, after = before[0], after[0]
     np.testing.assert_array_equal(before["w"], after["w"])
+
+
+def test_a_name_whose_shape_alone_is_needed_is_saved_as_a_stand_in():
+    """At a segment's start the LSTM's `z` is needed only for its shape (the zero adjoint
+    where the reversed steps join): a `shape_of` stand-in is saved, not the array. `c` and
+    `h`, which the segment reads, are saved whole. The gradient equals the plain one."""
+    from benchmarks import models
+
+    args = models.make_lstm(7)
+    df = s2s.grad(models.lstm_loss, checkpoint_loops="sqrt")
+    assert "tape.append((c, h, shape_of(z)))" in df.s2s_source_for(*args)
+    got, want = df(*args), s2s.grad(models.lstm_loss)(*args)
+    for k in want:
+        np.testing.assert_allclose(got[k], want[k], rtol=1e-12, atol=1e-14)
+    assert "shape_of(z)" in s2s.source(models.lstm_loss, checkpoint_loops="sqrt")
