@@ -766,8 +766,9 @@ def to_be_recorded(
             exposed = exposed_reads(s.body, infos, core.locals, set())
             saved = exposed | needed
             # an earlier adjoint that reads only the shape of a name the block assigns gets a
-            # stand-in of that shape (`shape_of`), unless the block itself reads the value
-            shaped = {v for v in needed if v not in R} - exposed
+            # stand-in of that shape (`shape_of`), unless the block itself reads the value or
+            # writes into it
+            shaped = {v for v in needed if v not in R} - exposed - partial
             # a name assigned once, outside loops, keeps its value: the recomputation reads
             # it live (a read of the backward sweep: the end state of a forward/backward pair)
             live = (saved & stable) - partial

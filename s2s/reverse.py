@@ -988,7 +988,7 @@ class Reverse:
             for n in name_nodes(node):
                 v = n.id
                 if v not in fresh:
-                    if not _TEMP.match(v) or self._mentions.get(v, 0) != inside.get(v, 0):
+                    if not _TEMP.fullmatch(v) or self._mentions.get(v, 0) != inside.get(v, 0):
                         continue
                     fresh[v] = self.fresh()
                 n.id = fresh[v]

@@ -10,7 +10,8 @@ augmented assignment, loops over `range`, and branches that give a name one shap
 
 `check(seed)` generates a program with `Program(random.Random(seed))` and compares, for each
 argument: the gradient of the call (the code specialized to the arguments' shape patterns)
-with the generic generated code on the same arguments (equal to rounding), with central
+with the generic generated code on the same arguments (equal to rounding), with the gradient
+with every loop cut into checkpointed segments (`checkpoint_loops="sqrt"`), with central
 differences at two step sizes (skipped where they disagree), and the value of
 `value_and_grad` with the plain call.
 
@@ -303,6 +304,7 @@ def check(seed: int) -> str:
     source = prog.source()
     f = load(source).f
     args = prog.args()
+    prog_has_loop = "for " in source
     with np.errstate(all="ignore"):
         plain = f(*copy.deepcopy(args))
     if not np.isfinite(plain) or abs(plain) > 1e6:
@@ -320,6 +322,12 @@ def check(seed: int) -> str:
             f"wrt {pos}: specialized {g_call} != generic {generic}"
         )
         assert np.allclose(_flat(g), g_call, rtol=1e-10, atol=1e-12)
+        if prog_has_loop:  # every loop cut into checkpointed segments, specialized too
+            raw = s2s.grad(f, wrt=pos, checkpoint_loops="sqrt")(*args)
+            _assert_like(raw, args[pos], pos)
+            assert np.allclose(_flat(raw), g_call, rtol=1e-10, atol=1e-12), (
+                f"wrt {pos}: checkpointed {_flat(raw)} != {g_call}"
+            )
         fd1, fd2 = _fd(f, args, pos, 1e-6), _fd(f, args, pos, 1e-4)
         if np.allclose(fd1, fd2, rtol=1e-4, atol=1e-6):
             assert np.allclose(g_call, fd1, rtol=1e-4, atol=1e-6), (
