@@ -14,17 +14,14 @@ is for finding a bad line, not for training.
 from __future__ import annotations
 
 import ast
-import re
 from typing import Any
 
 import gast
 
 from .errors import S2SError
-from .nodes import copy_tree, walk
+from .nodes import copy_tree, is_temporary, walk
 
 __all__ = ["NonFiniteGradientError", "instrument"]
-
-_TEMP = re.compile(r"^_\d+$")
 
 
 def _temporaries(body: list) -> dict[str, Any]:
@@ -36,7 +33,7 @@ def _temporaries(body: list) -> dict[str, Any]:
                 isinstance(s, gast.Assign)
                 and len(s.targets) == 1
                 and isinstance(s.targets[0], gast.Name)
-                and _TEMP.match(s.targets[0].id)
+                and is_temporary(s.targets[0].id)
             ):
                 defs.setdefault(s.targets[0].id, s.value)
     return defs
@@ -80,7 +77,7 @@ def _check(adjoint: str, info: Any, line: int | None, defs: dict[str, Any]) -> g
     if var.isdigit():  # `d_4` is the adjoint of the temporary `_4`
         var = "_" + var
     # a temporary (renumbered later): named by the expression it holds
-    shown = _describe(var, defs) if _TEMP.match(var) else var
+    shown = _describe(var, defs) if is_temporary(var) else var
     call = gast.Call(
         func=gast.Name(id="check_finite", ctx=gast.Load(), annotation=None, type_comment=None),
         args=[

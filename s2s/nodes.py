@@ -15,6 +15,7 @@ insertions), so where code iterates such a set, the set is built from `walk`.
 from __future__ import annotations
 
 import copy
+import re
 from collections import deque
 from collections.abc import Iterator
 from operator import attrgetter
@@ -187,7 +188,7 @@ def _collect(node: Any, kind: type) -> list[Any]:
 
 #: the nodes statements are found in: statements, `except` handlers, `match` cases (no
 #: expression holds a statement)
-_HOLDS_STATEMENTS = (gast.stmt, gast.excepthandler, gast.match_case)
+HOLDS_STATEMENTS = (gast.stmt, gast.excepthandler, gast.match_case)
 
 
 def statements(node: Any) -> list[Any]:
@@ -202,7 +203,7 @@ def statements(node: Any) -> list[Any]:
         for field in node._fields:
             value = getattr(node, field, None)
             if value.__class__ is list:
-                extend([x for x in value if isinstance(x, _HOLDS_STATEMENTS)])
+                extend([x for x in value if isinstance(x, HOLDS_STATEMENTS)])
     return out
 
 
@@ -238,3 +239,12 @@ def is_call(node: Any, fname: str, nargs: int) -> bool:
         and len(node.args) == nargs
         and not node.keywords
     )
+
+
+_TEMPORARY = re.compile(r"_\d+")
+
+
+def is_temporary(v: str) -> bool:
+    """Whether `v` is the name of a temporary (`_12`: `Normalizer.fresh` makes them, past any
+    number the source uses), not of an adjoint, a tangent or a name of the user's."""
+    return _TEMPORARY.fullmatch(v) is not None

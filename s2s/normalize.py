@@ -36,7 +36,7 @@ from .aliasing import (
     target_names,
 )
 from .errors import NameResolutionError, UnsupportedSyntaxError
-from .nodes import copy_tree, statements, walk
+from .nodes import HOLDS_STATEMENTS, copy_tree, statements, walk
 from .nodes import names as name_nodes
 from .parse import MISSING, ParsedFunction, SourceInfo
 
@@ -530,8 +530,7 @@ class Normalizer:
                 self.assign_to(s.targets[0], s.value, out)
                 if getattr(s, "s2s_number_guard", None):  # `v = a[i]`: see aliasing
                     read = ast.unparse(gast.gast_to_ast(s.value))
-                    names = const(f"{s.s2s_number_guard}|{s.targets[0].id}|{read}")
-                    self.emit(out, self.guard("number_guard", [name(s.targets[0].id), names]))
+                    self.emit(out, self.number_guard(s.s2s_number_guard, s.targets[0].id, read))
             else:
                 atom = self.atom(s.value, out)
                 for t in s.targets:
@@ -659,6 +658,11 @@ class Normalizer:
         )
         guard.s2s_guard = True
         return guard
+
+    def number_guard(self, array: str, item: str, read: str) -> Any:
+        """`number_guard(v, 'a|v|<read>', ...)`: `v`, read from `array` (which is written into
+        later) by `read`, must be a number, not a view of `array` (see aliasing)."""
+        return self.guard("number_guard", [name(item), const(f"{array}|{item}|{read}")])
 
     def aug_assign(self, s: gast.AugAssign, out: list) -> None:
         target = s.target
@@ -891,8 +895,7 @@ class Normalizer:
         for it (`a` written into while `v` is read): after the loop binds `v`, each step."""
         if getattr(s, "s2s_number_guard", None):
             read = f"for {s.target.id} in {ast.unparse(gast.gast_to_ast(s.iter))}"
-            names = const(f"{s.s2s_number_guard}|{s.target.id}|{read}")
-            self.emit(prefix, self.guard("number_guard", [name(s.target.id), names]))
+            self.emit(prefix, self.number_guard(s.s2s_number_guard, s.target.id, read))
             s.s2s_number_guard = None  # placed
 
     def _zip_keywords_error(self, call: gast.Call) -> Exception:
@@ -1451,10 +1454,6 @@ def _set_line(node: Any, line: int | None) -> None:
             n.s2s_line = line
 
 
-#: the nodes statements are found in (no expression holds one)
-_HOLDS_STATEMENTS = (gast.stmt, gast.excepthandler, gast.match_case)
-
-
 def _jumps_same_loop(node: Any) -> bool:
     """`node` holds a break, continue or return, not looking into nested loops for break and
     continue (they are their own); returns inside nested loops still count."""
@@ -1471,7 +1470,7 @@ def _jumps_same_loop(node: Any) -> bool:
                 if isinstance(child, (gast.For, gast.While)):
                     if any(isinstance(m, gast.Return) for m in statements(child)):
                         return True
-                elif isinstance(child, _HOLDS_STATEMENTS):
+                elif isinstance(child, HOLDS_STATEMENTS):
                     stack.append(child)
     return False
 

@@ -19,11 +19,20 @@ from typing import Any
 import gast
 
 from .emit import to_ast
-from .nodes import blocks, calls, clone, is_call, names, node_fields, statements, walk
+from .nodes import (
+    blocks,
+    calls,
+    clone,
+    is_call,
+    is_temporary,
+    names,
+    node_fields,
+    statements,
+    walk,
+)
 from .normalize import assign, const, name, store
 from .textlen import length_bound
 
-_TEMP = re.compile(r"^_\d+$")
 _INLINABLE = re.compile(r"^d?_\d+$")  # temporaries and their adjoints
 _IMPURE_METHODS = {"pop", "append", "insert", "extend"}
 _IMPURE_FUNCS = {"add_at", "print"}
@@ -665,7 +674,7 @@ def _recompute_lengths(fn: Any) -> None:
         for s in block
         if isinstance(s, gast.Assign)
         and isinstance(s.targets[0], gast.Name)
-        and _TEMP.match(s.targets[0].id)
+        and is_temporary(s.targets[0].id)
         and isinstance(s.value, gast.BinOp)
         and isinstance(s.value.op, (gast.Add, gast.Mult))
         and all(
@@ -1212,7 +1221,7 @@ def _removable(name: str) -> bool:
     with early returns (`_result`: dead in a forward-mode gradient, which returns the tangent
     only)."""
     return (
-        bool(_TEMP.match(name))
+        is_temporary(name)
         or name.startswith(("d_", "t_"))
         or bool(re.match(r"^d_?\d+$", name))
         or name == "_result"

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import inspect
 import operator
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,7 +27,7 @@ from . import idioms
 from . import shapes as S
 from .checkpoint import segment_loops, uses_markers
 from .errors import NoRuleError, UnsupportedSyntaxError
-from .nodes import children, clone, walk
+from .nodes import children, clone, is_temporary, walk
 from .nodes import names as name_nodes
 from .normalize import CoreFunction, assign, const, is_atom, load_copy, name, store
 from .uniform import Reductions
@@ -988,7 +987,7 @@ class Reverse:
             for n in name_nodes(node):
                 v = n.id
                 if v not in fresh:
-                    if not _TEMP.fullmatch(v) or self._mentions.get(v, 0) != inside.get(v, 0):
+                    if not is_temporary(v) or self._mentions.get(v, 0) != inside.get(v, 0):
                         continue
                     fresh[v] = self.fresh()
                 n.id = fresh[v]
@@ -1426,7 +1425,7 @@ class Reverse:
             if (
                 info.target in tests
                 and isinstance(s.value, gast.Compare)
-                and re.fullmatch(r"_\d+", info.target)
+                and is_temporary(info.target)
             ):
                 made_by_compare.add(info.target)
             else:
@@ -1760,9 +1759,6 @@ def _is_break_tail(s: Any) -> bool:
 
 def _user_params(fn: Any) -> list[str]:
     return list(inspect.signature(fn).parameters)
-
-
-_TEMP = re.compile(r"_\d+")
 
 
 def _name_counts(stmts: list) -> dict[str, int]:

@@ -20,7 +20,6 @@ place is a parameter never assigned or a name defined once, earlier in that bloc
 from __future__ import annotations
 
 import operator
-import re
 from typing import Any
 
 import gast
@@ -28,7 +27,7 @@ import numpy as np
 
 from . import analyze as A
 from . import shapes as S
-from .nodes import is_call, loop_items, walk
+from .nodes import is_call, is_temporary, loop_items, walk
 from .normalize import CoreFunction
 
 #: operators that broadcast their operands elementwise
@@ -44,7 +43,6 @@ _ELEMENTWISE = {
 #: non-differentiable calls that give real values (without keywords)
 _REAL_MAKERS = {np.zeros, np.ones, np.empty, np.zeros_like, np.ones_like, np.empty_like, len}
 _ARITH = (gast.Add, gast.Sub, gast.Mult, gast.Div, gast.Pow)
-_TEMPORARY = re.compile(r"^_\d+$")
 #: operators and NumPy functions that give real values for real operands (ufuncs do too)
 _REAL = _ELEMENTWISE | {
     operator.matmul,
@@ -177,7 +175,7 @@ class Reductions:
         found = None
         while (step := self._twin(x, at, same_kind)) is not None:
             found = x = step
-            if not _TEMPORARY.match(x):
+            if not is_temporary(x):
                 break  # a name of the user's: read that one
         return found
 
@@ -204,7 +202,7 @@ class Reductions:
             and self._fixed_after(a.id, sid)
         ]
         # a name of the user's first: the temporaries may then need no keeping
-        return next((n for n in found if not _TEMPORARY.match(n)), found[0] if found else None)
+        return next((n for n in found if not is_temporary(n)), found[0] if found else None)
 
     def uniform(self, x: str, at: int, specs: dict, indexed: set[str]) -> bool:
         """Whether `x`'s adjoint may be a number where statement `at` makes it (see the module
