@@ -542,6 +542,12 @@ def test_segments_are_specialized_to_the_shapes(batch, inp, hidden, steps, seed)
     fd = numerical_grad(rnn_params, (params, xs, y), wrt=0)
     for k in params:
         np.testing.assert_allclose(got[k], fd[k], rtol=1e-5, atol=1e-8)
+    # the dot-product test against forward mode, in a random direction
+    u = {k: rng.normal(size=v.shape) for k, v in params.items()}
+    _, tangent = s2s.jvp(rnn_params)(params, xs, y, u)
+    assert tangent == pytest.approx(
+        sum(np.sum(got[k] * u[k]) for k in params), rel=1e-10, abs=1e-12
+    )
     if batch > 1 and hidden > 1 and inp > 1:  # (an axis of 1 keeps what broadcasts it)
         src = df.s2s_source_for(params, xs, y)
         assert "checkpoint_segments" in src
