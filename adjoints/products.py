@@ -188,12 +188,12 @@ def correlate_t(z, a, v, mode="valid"):
 @adjoint(np.polyval)
 def polyval(y, p, x):
     d[p] = polyval_grad_p(d[y], p, x)
-    d[x] = unbroadcast(d[y] * np.polyval(np.polyder(p), x), x)
+    d[x] = unbroadcast(d[y] * np.polyval(polyder(p), x), x)
 
 
 @tangent(np.polyval)
 def polyval_t(y, p, x):
-    d[y] = np.polyval(d[p], x) + d[x] * np.polyval(np.polyder(p), x)
+    d[y] = np.polyval(d[p], x) + d[x] * np.polyval(polyder(p), x)
 
 
 @adjoint(*present(np.linalg, "diagonal"), notes="of the last two axes")

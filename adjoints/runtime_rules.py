@@ -214,9 +214,7 @@ def sinc_derivative_tangent(x: Any, y: Any, dx: Any, dy: Any) -> Any:
 
 def tetragamma(x: Any) -> Any:
     """The second derivative of digamma, the tangent factor of `trigamma`."""
-    from scipy.special import polygamma
-
-    return polygamma(2, x)
+    return oh.polygamma(2, x)
 
 
 def logsumexp_grad_tangent(
@@ -998,6 +996,11 @@ def trapezoid_grad_t(z, g, y, x, dx, axis, which):
     d[z] = trapezoid_grad_tangent(g, y, x, dx, axis, which, d[g], d[y], d[x], d[dx])
 
 
+@_rule(oh.polyder)  # the adjoint of np.polyval's x differentiates p
+def polyder_t(z, p):
+    d[z] = polyder(d[p])
+
+
 @_rule(oh.polyval_grad_p, zero=("p",))
 def polyval_grad_p_t(z, g, p, x):
     d[z] = polyval_grad_p_tangent(g, p, x, d[g], d[x])
@@ -1029,11 +1032,6 @@ def sinc_derivative_t(z, x, y):
 @_rule(oh.digamma)
 def digamma_t(z, x):
     d[z] = d[x] * trigamma(x)
-
-
-@_rule(np.polyder, zero=("m",))  # the adjoint of np.polyval's x differentiates p
-def polyder_t(z, p, m=1):
-    d[z] = np.polyder(d[p], m)
 
 
 @_rule(oh.trigamma)

@@ -13,7 +13,12 @@ Refused (TypeError, as CuPy does):
     NumPy scalars (`np.float64(2.0)`) and Python numbers are accepted, as in CuPy;
     `x[...] = ndarray` raises too; NumPy index arrays are accepted, as in CuPy;
   * `operator.index(x)` (`range(x)`, `lst[x]`): CuPy arrays are not Python integers;
-  * `float()`, `int()`, `complex()`, `bool()` of an array with more than one element.
+  * `float()`, `int()`, `complex()`, `bool()` of an array with more than one element;
+  * a NumPy function or ufunc method CuPy does not implement, or arguments CuPy's version does
+    not take (`np.polyder(p)`, `np.maximum.reduce(x)`, `np.sum(x, where=m)`): every dispatched
+    call is checked against `cupy_api.json`, the table of what CuPy implements that
+    `cupy_api.py` writes from an installed CuPy (no GPU needed), and raises what NumPy or CuPy
+    raise for a CuPy array.
 
 Counted as device-to-host transfers (allowed, as CuPy allows them with a synchronising copy):
 `float()`, `int()`, `complex()` and `bool()` of a one-element array, `.item()`, `.tolist()`
@@ -27,11 +32,16 @@ whole argument trees (dicts, lists, tuples of arrays) across without counting.
 from __future__ import annotations
 
 import contextlib
+import functools
 import inspect
+import json
 from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
+from cupy_api import TABLE, parameters
+
+_CUPY = json.loads(TABLE.read_text())
 
 _EVENTS: list[str] = []
 
@@ -70,6 +80,77 @@ def _unwrap(obj: Any, what: str) -> Any:
     if isinstance(obj, dict):
         return {k: _unwrap(v, what) for k, v in obj.items()}
     return obj
+
+
+@functools.cache
+def _cupy_signature(key: str) -> inspect.Signature | None:
+    spelled = _CUPY["functions"][key]
+    return None if spelled is None else parameters(spelled)
+
+
+def _as_cupy_function(func: Any, args: tuple, kwargs: dict) -> None:
+    """Raise the TypeError NumPy or CuPy raise for a CuPy array where CuPy has no `func`, or
+    where CuPy's `func` does not take these arguments."""
+    key = f"{func.__module__}.{func.__name__}"
+    cupy_name = "cupy" + key.removeprefix("numpy")
+    if key not in _CUPY["functions"]:
+        raise TypeError(
+            f"no implementation found for '{key}' on types that implement __array_function__: "
+            f"[StrictArray] (CuPy {_CUPY['cupy']} has no {cupy_name}, so NumPy refuses it for "
+            "a CuPy array)"
+        )
+    if key in _ARRAYS_ONLY:
+        _arrays_only(key, args)
+    sig = _cupy_signature(key)
+    if sig is None:
+        return
+    try:
+        sig.bind(*args, **kwargs)
+    except TypeError as e:
+        raise TypeError(
+            f"{cupy_name}() of CuPy {_CUPY['cupy']} does not take these arguments "
+            f"({cupy_name}({_CUPY['functions'][key]})): {e}"
+        ) from None
+
+
+# CuPy's joins take CuPy arrays only: `concatenate` raises "Only cupy arrays can be
+# concatenated" for anything else, and the others reach it through `expand_dims` or
+# `atleast_nd`, which refuse a Python or NumPy scalar ("Unsupported type").
+_ARRAYS_ONLY = {
+    f"numpy.{n}"
+    for n in "concatenate stack hstack vstack dstack column_stack atleast_1d atleast_2d "
+    "atleast_3d".split()
+}
+
+
+def _arrays_only(key: str, args: tuple) -> None:
+    items = args[0] if key.endswith(("concatenate", "stack")) and args else args
+    for item in items if isinstance(items, (list, tuple)) else (items,):
+        if not isinstance(item, (StrictArray, np.ndarray)):  # an ndarray: the mixing error
+            raise TypeError(
+                f"Only cupy arrays can be concatenated: {key} received a "
+                f"{type(item).__name__} beside device arrays (CuPy does not convert it)"
+            )
+
+
+def _as_cupy_ufunc(ufunc: Any, method: str, kwargs: dict) -> None:
+    """Raise what NumPy or CuPy raise for a CuPy array where CuPy has no such ufunc, method or
+    keyword."""
+    name = ufunc.__name__
+    entry = _CUPY["ufuncs"].get(name)
+    if entry is None:
+        raise TypeError(
+            f"operand type(s) all returned NotImplemented from __array_ufunc__({name}, "
+            f"{method!r}): CuPy {_CUPY['cupy']} has no ufunc {name!r}"
+        )
+    if method != "__call__" and method not in entry["methods"]:
+        raise NotImplementedError(f"`cupy.{name}.{method}` is not supported (CuPy {_CUPY['cupy']})")
+    keywords = entry["keywords"]
+    if method == "__call__" and keywords is not None and set(kwargs) - set(keywords):
+        raise TypeError(
+            f"Wrong arguments {sorted(set(kwargs) - set(keywords))} for cupy.{name} "
+            f"(CuPy {_CUPY['cupy']} takes {', '.join(keywords)})"
+        )
 
 
 # Parameters that CuPy reads on the host as sequences of Python ints (axes, shapes): a NumPy
@@ -151,6 +232,7 @@ class StrictArray(np.lib.mixins.NDArrayOperatorsMixin):
     # --- dispatch protocols -----------------------------------------------------------------
     def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
         what = f"np.{ufunc.__name__}" + ("" if method == "__call__" else f".{method}")
+        _as_cupy_ufunc(ufunc, method, kwargs)
         if method == "at":  # ufunc.at(a, index, b): the index is an index, as in a[index]
             args = [_unwrap(inputs[0], what), _unwrap_index(inputs[1])]
             args += [_unwrap(i, what) for i in inputs[2:]]
@@ -166,6 +248,7 @@ class StrictArray(np.lib.mixins.NDArrayOperatorsMixin):
 
     def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
         what = f"np.{func.__name__}"
+        _as_cupy_function(func, args, kwargs)
         args, kwargs = _host_parameters(func, args, kwargs)
         return _wrap(func(*_unwrap(args, what), **_unwrap(kwargs, what)))
 

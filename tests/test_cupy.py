@@ -14,8 +14,9 @@ if not cupy_backend.available():
     pytest.skip("CuPy is not installed or finds no CUDA device", allow_module_level=True)
 
 import cupy as cp  # noqa: E402
+from op_cases import CASES  # noqa: E402
 from strict_array import leaves  # noqa: E402
-from test_backends import MODELS, _wrt_args  # noqa: E402
+from test_backends import MODELS, _direction, _wrt_args  # noqa: E402
 
 import s2s  # noqa: E402
 
@@ -76,3 +77,48 @@ def test_mixing_numpy_and_cupy_is_an_error():
     params, x, y = make_mlp(4)
     with pytest.raises(MixedArraysError, match=r"params\['W1'\] is a cupy array"):
         s2s.grad(mlp_loss)(_to_gpu(params), x, y)
+
+
+def _to_host(tree):
+    if isinstance(tree, cp.ndarray):
+        return cp.asnumpy(tree)
+    if isinstance(tree, dict):
+        return {k: _to_host(v) for k, v in tree.items()}
+    if isinstance(tree, (list, tuple)):
+        return type(tree)(_to_host(v) for v in tree)
+    return tree
+
+
+def _assert_close_on_gpu(got, want, like, where):
+    """`got` equals `want` leaf by leaf, and is a CuPy array wherever `like` (the GPU call's
+    arguments or value) has one."""
+    for g, w, lk in zip(leaves(got), leaves(want), leaves(like), strict=True):
+        if isinstance(lk, cp.ndarray):
+            assert isinstance(g, cp.ndarray), f"{where}: left the GPU as {type(g).__name__}"
+        np.testing.assert_allclose(_to_host(g), w, rtol=1e-9, atol=1e-11, err_msg=where)
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
+def test_op_case_on_cupy(case):
+    """Every op case whose primal runs on CuPy: the vjp and the jvp on CuPy arrays equal those
+    on NumPy arrays (what test_backends checks through the double, here on the GPU)."""
+    rng = np.random.default_rng(0)
+    args = case.make_args(rng)
+    wrt = case.wrt_for(args)
+    if not wrt:
+        pytest.skip("nothing to differentiate")
+    wrt = wrt if len(wrt) > 1 else wrt[0]
+    gargs = _to_gpu(args)
+    try:
+        case.fn(*copy.deepcopy(gargs))
+    except (TypeError, NotImplementedError, ValueError) as e:
+        pytest.skip(f"the primal itself does not run on CuPy: {e}")
+    value, pullback = s2s.vjp(case.fn, wrt=wrt)(*copy.deepcopy(args))
+    cot = rng.standard_normal(np.shape(value)) if np.ndim(value) else 1.0
+    gvalue, gpullback = s2s.vjp(case.fn, wrt=wrt)(*copy.deepcopy(gargs))
+    gcot = _to_gpu(cot) if isinstance(gvalue, cp.ndarray) else cot
+    _assert_close_on_gpu(gpullback(gcot), pullback(cot), _wrt_args(gargs, wrt), "vjp")
+    u = _direction(_wrt_args(args, wrt), rng)
+    _, want = s2s.jvp(case.fn, wrt=wrt)(*copy.deepcopy(args), u)
+    gvalue, got = s2s.jvp(case.fn, wrt=wrt)(*copy.deepcopy(gargs), _to_gpu(u))
+    _assert_close_on_gpu(got, want, gvalue, "jvp")
