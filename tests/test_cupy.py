@@ -16,7 +16,7 @@ if not cupy_backend.available():
 import cupy as cp  # noqa: E402
 from op_cases import CASES  # noqa: E402
 from strict_array import leaves  # noqa: E402
-from test_backends import MODELS, _direction, _wrt_args  # noqa: E402
+from test_backends import MODELS, _device_case, _direction, _wrt_args  # noqa: E402
 
 import s2s  # noqa: E402
 
@@ -103,16 +103,8 @@ def test_op_case_on_cupy(case):
     """Every op case whose primal runs on CuPy: the vjp and the jvp on CuPy arrays equal those
     on NumPy arrays (what test_backends checks through the double, here on the GPU)."""
     rng = np.random.default_rng(0)
-    args = case.make_args(rng)
-    wrt = case.wrt_for(args)
-    if not wrt:
-        pytest.skip("nothing to differentiate")
-    wrt = wrt if len(wrt) > 1 else wrt[0]
-    gargs = _to_gpu(args)
-    try:
-        case.fn(*copy.deepcopy(gargs))
-    except (TypeError, NotImplementedError, ValueError) as e:
-        pytest.skip(f"the primal itself does not run on CuPy: {e}")
+    refused = (TypeError, NotImplementedError, ValueError)
+    args, wrt, gargs = _device_case(case, None, rng, _to_gpu, refused)
     value, pullback = s2s.vjp(case.fn, wrt=wrt)(*copy.deepcopy(args))
     cot = rng.standard_normal(np.shape(value)) if np.ndim(value) else 1.0
     gvalue, gpullback = s2s.vjp(case.fn, wrt=wrt)(*copy.deepcopy(gargs))
