@@ -11,7 +11,8 @@ Refused (TypeError, as CuPy does):
   * mixing with NumPy arrays: a ufunc or dispatched function that receives a StrictArray and a
     `numpy.ndarray` (of any shape) raises, as CuPy raises "Unsupported type numpy.ndarray";
     NumPy scalars (`np.float64(2.0)`) and Python numbers are accepted, as in CuPy;
-    `x[...] = ndarray` raises too; NumPy index arrays are accepted, as in CuPy;
+    `x[...] = ndarray` raises too; NumPy index arrays are accepted, as in CuPy (in
+    subscripts, `ufunc.at`, and as the `indices` of `np.take` and `np.take_along_axis`);
   * `operator.index(x)` (`range(x)`, `lst[x]`): CuPy arrays are not Python integers;
   * `float()`, `int()`, `complex()`, `bool()` of an array with more than one element;
   * a NumPy function or ufunc method CuPy does not implement, or arguments CuPy's version does
@@ -157,6 +158,9 @@ def _as_cupy_ufunc(ufunc: Any, method: str, kwargs: dict) -> None:
 # integer array passed there is accepted, as CuPy accepts it, and handed over as a tuple.
 _HOST_PARAMETERS = {"axes", "axis", "shape", "newshape", "source", "destination", "reps"}
 _SIGNATURES: dict[Any, Any] = {}
+# Functions whose `indices` CuPy accepts as a NumPy integer array: `cupy.take` copies it to the
+# device (`core.array(indices)`), `cupy.take_along_axis` indexes with it (`a[...]`).
+_INDEX_FUNCTIONS = (np.take, np.take_along_axis)
 
 
 def _host_parameters(func: Any, args: tuple, kwargs: dict) -> tuple[tuple, dict]:
@@ -183,6 +187,9 @@ def _host_parameters(func: Any, args: tuple, kwargs: dict) -> tuple[tuple, dict]
         return args, kwargs
     for name in _HOST_PARAMETERS & set(bound.arguments):
         bound.arguments[name] = host(bound.arguments[name])
+    index = bound.arguments.get("indices")
+    if func in _INDEX_FUNCTIONS and isinstance(index, np.ndarray) and index.dtype.kind in "iu":
+        bound.arguments["indices"] = StrictArray(index)  # copied to the device, as CuPy does
     return bound.args, bound.kwargs
 
 

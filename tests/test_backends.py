@@ -12,6 +12,7 @@ of these functions (written to run on a device) appear nowhere else.
 from __future__ import annotations
 
 import copy
+import warnings
 
 import numpy as np
 import pytest
@@ -388,6 +389,37 @@ def test_op_case_forward_mode_on_device(case, request):
     assert type(dvalue) is type(pvalue)
     _assert_same_on_device(got, want, pvalue, "jvp")
     _assert_no_extra_transfers(made, plain, pvalue)  # a float output has a float tangent
+
+
+@pytest.mark.skipif(not CASES, reason="tests/op_cases.py has no cases")
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
+def test_op_case_hvp_on_device(case, request):
+    """Forward over reverse on device arrays: the tangents of the adjoint helpers
+    (adjoints/runtime_rules.py) keep the device too."""
+    from test_hvp_ops import _reduced
+
+    rng = np.random.default_rng(2)
+    args, wrt, dargs = _device_case(case, request, rng)
+    out = case.fn(*copy.deepcopy(args))
+    cot = rng.standard_normal(np.shape(out)) if np.ndim(out) else float(rng.standard_normal())
+    f = _reduced(case, len(args))
+    v = _direction(_wrt_args(args, wrt), rng)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        want = s2s.hvp(f, wrt=wrt)(*copy.deepcopy(args), cot, v)
+        dcot = to_device(cot)
+        with transfers() as plain:
+            try:
+                f(*copy.deepcopy(dargs), dcot)
+            except TypeError as e:  # a host array made from floats, times the device cotangent
+                pytest.skip(f"sum(f(...) * cot) does not run on a device array: {e}")
+        with transfers() as made:
+            got = s2s.hvp(f, wrt=wrt)(*dargs, dcot, to_device(v))
+    like = _wrt_args(dargs, wrt)
+    _assert_same_on_device(got, want, like, "hvp")
+    # the generated hvp returns the gradient too, and where the user's code reads a value to the
+    # host (`float(x)`), forward mode reads that value's tangent there as well
+    _assert_no_extra_transfers(made, plain, (like, like, [0.0] * len(plain)))
 
 
 @pytest.mark.parametrize("name", sorted(MODELS))
