@@ -448,6 +448,50 @@ def test_model_forward_mode_and_hvp_on_device(name):
     _assert_no_extra_transfers(made, plain, (like, like))
 
 
+@pytest.mark.parametrize("name", ["rnn", "lstm", "subscripts_in_loops"])
+def test_checkpointed_gradient_on_device(name):
+    """`checkpoint_loops="sqrt"` (segments, a rerun per segment, `shape_of` stand-ins) on
+    device arrays: the plain gradient, on the device, with no host read."""
+    fn, make, wrt = MODELS[name]
+    args = make(np.random.default_rng(7))
+    want = s2s.grad(fn, wrt=wrt)(*copy.deepcopy(args))
+    dargs = to_device(args)
+    with transfers() as made:
+        got = s2s.grad(fn, wrt=wrt, checkpoint_loops="sqrt")(*dargs)
+    _assert_same_on_device(got, want, _wrt_args(dargs, wrt))
+    assert made == []
+
+
+def test_written_gradient_module_on_device(tmp_path, monkeypatch):
+    """The file `s2s-grad` writes runs on device arrays as the live gradient does: the same
+    values, on the device, and no host read."""
+    import importlib.util
+    import inspect
+    import textwrap
+
+    from s2s.cli.main import main
+
+    model = tmp_path / "model.py"
+    model.write_text(
+        "import numpy as np\n\n\n"
+        + "\n\n".join(textwrap.dedent(inspect.getsource(f)) for f in (rnn_loss, lstm_loss))
+    )
+    monkeypatch.chdir(tmp_path)
+    assert main(["model.py:rnn_loss", "model.py:lstm_loss", "-o", "grad_model.py"]) == 0
+    spec = importlib.util.spec_from_file_location("grad_model_device", tmp_path / "grad_model.py")
+    written = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(written)
+    for name, grad in (("rnn", written.grad_rnn_loss), ("lstm", written.grad_lstm_loss)):
+        fn, make, wrt = MODELS[name]
+        args = make(np.random.default_rng(8))
+        want = s2s.grad(fn, wrt=wrt)(*copy.deepcopy(args))
+        dargs = to_device(args)
+        with transfers() as made:
+            got = grad(*dargs)
+        _assert_same_on_device(got, want, _wrt_args(dargs, wrt), name)
+        assert made == []
+
+
 # --- the double itself: it must refuse what CuPy refuses, or the tests above prove nothing ----
 
 
