@@ -348,8 +348,12 @@ class _Inference:
         if obj in _FULL_REDUCTIONS and len(args) == 1 and not e.keywords:
             inner = _array(self.expr(args[0]))
             return inner if inner is None or inner is _TOP else ()
-        if obj in _LIKE and len(args) == 1 and not e.keywords:
-            return _array(self.expr(args[0]))
+        if obj in _LIKE and len(args) == 1:
+            keywords = {k.arg: k.value for k in e.keywords}
+            if set(keywords) <= {"dtype"}:
+                return _array(self.expr(args[0]))
+            if set(keywords) <= {"dtype", "shape"}:  # made like x (on its device), shaped
+                return self.dims(keywords["shape"])
         if obj in _FILLED and len(args) == 1 and all(k.arg == "dtype" for k in e.keywords):
             return self.dims(args[0])
         if obj is np.dot and len(args) == 2 and not e.keywords:

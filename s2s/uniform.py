@@ -42,6 +42,7 @@ _ELEMENTWISE = {
 }
 #: non-differentiable calls that give real values (without keywords)
 _REAL_MAKERS = {np.zeros, np.ones, np.empty, np.zeros_like, np.ones_like, np.empty_like, len}
+_SHAPED_LIKE = {np.zeros_like, np.ones_like, np.empty_like}
 _ARITH = (gast.Add, gast.Sub, gast.Mult, gast.Div, gast.Pow)
 #: operators and NumPy functions that give real values for real operands (ufuncs do too)
 _REAL = _ELEMENTWISE | {
@@ -311,12 +312,13 @@ class Reductions:
             v = s.value
             if isinstance(v, gast.Attribute):
                 return v.attr in ("shape", "ndim", "size")  # integers
-            # zeros and ones of a given shape or like a real array (no dtype given), a length
+            # zeros and ones of a given shape or like a real array (no dtype given, a `shape=`
+            # for the like-makers: `np.zeros_like(x, shape=(n, H))`), a length
             return (
                 isinstance(v, gast.Call)
                 and len(v.args) == 1
-                and not v.keywords
                 and info.op in _REAL_MAKERS
+                and all(k.arg == "shape" and info.op in _SHAPED_LIKE for k in v.keywords)
             )
         if info.kind != A.OP or info.keywords:
             return False

@@ -108,6 +108,39 @@ def test_rnn_gradient_every_length_and_batch(T, batch, seed):
         np.testing.assert_allclose(g[k], generic[k], rtol=1e-12, atol=1e-14)
 
 
+def test_state_made_like_an_input_with_a_shape_is_specialized_too():
+    """`np.zeros_like(x, shape=s)` (how device code makes arrays) has the pattern of `s` and
+    real values: the RNN's code is the one `np.zeros(s)` gets, and the LSTM's gate adjoint is
+    assigned part by part into `empty_like` instead of added to zeros."""
+    from test_backends import lstm_loss as lstm_like
+    from test_backends import rnn_loss as rnn_like
+
+    args = _rnn_args(5, 2, np.random.default_rng(0))
+    like = s2s.grad(rnn_like).s2s_source_for(*args).split("\n")[2:]  # after the docstring
+    plain = s2s.grad(rnn).s2s_source_for(*args).split("\n")[2:]
+    made = "np.zeros_like(xs[0], shape=(xs.shape[1], params['Wh'].shape[0]))"
+    same = "np.zeros((xs.shape[1], params['Wh'].shape[0]))"
+    assert [line.replace(made, same) for line in like] == plain
+    rng = np.random.default_rng(1)
+    H = 3
+    params = {
+        "W": rng.standard_normal((4, 4 * H)) / 2,
+        "U": rng.standard_normal((H, 4 * H)) / 2,
+        "b": rng.standard_normal(4 * H),
+    }
+    args = (params, rng.standard_normal((5, 2, 4)), rng.standard_normal((2, H)))
+    code = s2s.grad(lstm_like).s2s_source_for(*args)
+    assert "d_z = empty_like(z)" in code and "d_z[:, 3 * H:] = " in code, code
+    for helper in ("add_at(d_z", "matmul_grad", "zeros_like(z)"):
+        assert helper not in code, code
+    g = s2s.grad(lstm_like)(*args)
+    ref = numerical_grad(lstm_like, args, 0)
+    generic = _generic(lstm_like, 0)(*args)
+    for k in ref:
+        np.testing.assert_allclose(g[k], ref[k], atol=1e-7, rtol=1e-6)
+        np.testing.assert_allclose(g[k], generic[k], rtol=1e-12, atol=1e-14)
+
+
 # --- broadcasting, every pattern ------------------------------------------------------------
 
 
