@@ -163,6 +163,14 @@ UNSUPPORTED: list[tuple[str, str, str, object]] = [
         0,
     ),
     (
+        "reading a field of a differentiated object",
+        "from typing import NamedTuple\n\nimport numpy as np\n\n\nclass Affine(NamedTuple):\n"
+        "    W: np.ndarray\n    b: np.ndarray\n\n\ndef f(p, x):\n"
+        "    return np.sum(np.tanh(x @ p.W + p.b))\n",
+        "Affine(np.ones((2, 2)), np.zeros(2)), np.ones(2)",
+        0,
+    ),
+    (
         "a write into an array a later-read view shares",
         "import numpy as np\n\n\ndef f(x):\n    X = np.outer(x, x)\n    row = X[0]\n"
         "    X[0] = np.sin(x)\n    return np.sum(row * X[0])\n",
@@ -242,7 +250,8 @@ def supported() -> str:
         "  whose body reads `d[k]`); `while`; `break`, `continue`, early `return`, also",
         "  inside loops;",
         "- list, dict and tuple displays and comprehensions; subscripts and slices, read and",
-        "  written (`x[i] = v`, `x[i] += v`); `xs.append(v)`;",
+        "  written (`x[i] = v`, `x[i] += v`); `xs.append(v)`; an array's `.T`, `.mT`, `.real`",
+        "  and `.imag`, and its methods that mean a NumPy function (`x.sum(axis=0)`);",
         "- calls to the functions in the [op table](ops.md), to functions with an",
         "  `@s2s.adjoint` rule, and to your own Python functions (recursion included), which",
         "  s2s reads and differentiates in turn;",

@@ -27,6 +27,9 @@ from .parse import MISSING
 NONDIFF_ATTRS = {"shape", "ndim", "size", "dtype", "itemsize", "nbytes", "strides"}
 #: array methods that mean the NumPy function of the same name, receiver first
 ARRAY_METHODS: dict[str, Any] = {}
+#: array attributes that mean a NumPy function of the array (`x.mT`: NumPy 2's transpose of
+#: the last two axes)
+_ARRAY_ATTRS: dict[str, Any] = {}
 
 
 def _init_methods() -> None:
@@ -70,6 +73,9 @@ def _init_methods() -> None:
             fn = np.ravel
         if fn is not None:
             ARRAY_METHODS[meth] = fn
+    _ARRAY_ATTRS["imag"] = np.imag
+    if hasattr(np, "matrix_transpose"):
+        _ARRAY_ATTRS["mT"] = np.matrix_transpose
 
 
 _init_methods()
@@ -157,6 +163,9 @@ def classify(core: CoreFunction, s: Any) -> StmtInfo:
                 )
             if value.attr in ("real",):
                 return StmtInfo(COPY, target=target, operands=ops)
+            op = _ARRAY_ATTRS.get(value.attr)
+            if op is not None:  # `x.mT`, `x.imag`: the NumPy function of the same meaning
+                return StmtInfo(OP, target=target, operands=ops, op=op, args=[value.value])
             return StmtInfo(ATTR, target=target, operands=ops)
         if isinstance(value, (gast.Tuple, gast.List, gast.Dict)):
             return StmtInfo(BUILD, target=target, operands=ops)
@@ -317,6 +326,22 @@ def _init_ops() -> None:
 _init_ops()
 
 
+def attribute_refusal(s: Any) -> tuple[str, str]:
+    """The message and hint for an attribute read (`v = p.W`) whose object depends on the
+    differentiated input and whose value the result depends on: s2s differentiates no
+    attribute of an object (a NamedTuple's field, a dataclass's), and a zero derivative there
+    would be a silently wrong gradient."""
+    attr = s.value
+    base = attr.value.id if isinstance(attr.value, gast.Name) else "the object"
+    return (
+        f"reading `.{attr.attr}` of {base!r}, which depends on the differentiated input: s2s "
+        "differentiates no attribute reads but an array's .T, .mT, .real and .imag",
+        f"keep an object's differentiable fields in a dict ({base}['{attr.attr}']) or a tuple; "
+        "for an array, use a NumPy function (np.ravel(x) for x.flat); or wrap the read in "
+        "s2s.stop_gradient(...) if no derivative should flow through it",
+    )
+
+
 def walk_stmts(stmts: list):
     for s in stmts:
         yield s
@@ -328,8 +353,11 @@ def walk_stmts(stmts: list):
 
 
 def propagates(info: StmtInfo) -> bool:
-    """Does a gradient flow from this statement's operands to its target?"""
-    if info.kind in (NONDIFF, CONST, ATTR, HOOK):
+    """Does a gradient flow from this statement's operands to its target?
+
+    An attribute read (`p.W`) does, as far as activity goes: where it is active, reverse and
+    forward mode refuse it (`attribute_refusal`) rather than give it a zero derivative."""
+    if info.kind in (NONDIFF, CONST, HOOK):
         return False
     if info.kind == OP and adjoints.is_nondiff(info.op):
         return False

@@ -396,6 +396,8 @@ class Forward:
         y = info.target
         if kind == A.COPY:
             return [], self.set_tangent(y, self.copy_tangent(s.value, st), st), primal
+        if kind == A.ATTR and any(o in st.N for o in info.operands):
+            raise self.error(UnsupportedSyntaxError, s, *A.attribute_refusal(s))
         if kind in (A.CONST, A.NONDIFF, A.ATTR):
             return [], self.set_tangent(y, None, st), primal
         if kind == A.GETITEM:

@@ -322,6 +322,8 @@ class Reverse:
             return sp
         if id(s) in self.inplace:
             return self.spec_inplace(s, info)
+        if kind == A.ATTR:
+            raise self.error(UnsupportedSyntaxError, s, *A.attribute_refusal(s))
         if kind == A.COPY:
             src = info.operands[0]
             sp = Spec(

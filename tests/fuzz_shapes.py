@@ -5,8 +5,9 @@ matrices and vectors whose lengths are drawn from 1 to 3 (so length-1 axes broad
 statements are the ones the shape rules follow or must refuse to follow: ufuncs and arithmetic
 between broadcastable operands, `@` and `np.dot` of matrices and vectors, `.T`, an int index,
 parts of an axis (`a[:, 1:A.shape[0]]`, whose adjoints may be assigned, not added),
-reductions with and without an axis, `np.zeros((a.shape[0], ...))`, a dict argument's entries,
-augmented assignment, loops over `range`, and branches that give a name one shape or two.
+reductions with and without an axis, `np.zeros((a.shape[0], ...))` and
+`np.zeros_like(a, shape=(a.shape[0], ...))`, a dict argument's entries, augmented assignment,
+loops over `range`, and branches that give a name one shape or two.
 
 `check(seed)` generates a program with `Program(random.Random(seed))` and compares, for each
 argument: the gradient of the call (the code specialized to the arguments' shape patterns)
@@ -167,7 +168,12 @@ class Program:
                 e, shape = self.expr()
                 self.lines.append(f"{ind}{t} = {e}")
             else:
-                self.lines.append(f"{ind}{t} = np.zeros(({a}.shape[0], {a}.shape[1])) + {a}")
+                made = (
+                    f"np.zeros_like({a}, shape=({a}.shape[0], {a}.shape[1]))"
+                    if self.rnd.random() < 0.5
+                    else f"np.zeros(({a}.shape[0], {a}.shape[1]))"
+                )
+                self.lines.append(f"{ind}{t} = {made} + {a}")
         elif r < 0.7:
             a = self.pick()
             shape = self.pool[a]

@@ -2,10 +2,12 @@
 arithmetic operators (`+ - * / @ **`, unary minus), module-level constants and arrays."""
 
 import numpy as np
-from fd import assert_grad_matches
-from hypothesis import given
+from fd import assert_grad_matches, numerical_grad
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from strategies import arrays, matrices, positive, positive_arrays, reals, sides
+
+import s2s
 
 SCALE = 1.7
 SHIFT = -0.4
@@ -282,3 +284,20 @@ def test_unary_minus(xy):
 def test_module_level_constants_and_arrays(x):
     assert_grad_matches(uses_globals, x)
     np.testing.assert_array_equal(OFFSET, [0.3, -1.2, 0.8])
+
+
+def matrix_transposes(x):
+    return np.sum(np.sin(x.mT @ x) + x.imag * x + x.real)
+
+
+@settings(max_examples=10, deadline=None)
+@given(st.integers(0, 2**31 - 1), st.integers(1, 4))
+def test_array_attributes_mT_real_imag(seed, n):
+    """`x.mT` is `np.matrix_transpose(x)`, `.real` the value, `.imag` a constant zero (real
+    arguments): checked against central differences and forward mode."""
+    x = np.random.default_rng(seed).standard_normal((2, n, n))
+    g = s2s.grad(matrix_transposes)(x)
+    np.testing.assert_allclose(g, numerical_grad(matrix_transposes, (x,), 0), rtol=1e-6, atol=1e-8)
+    u = np.random.default_rng(seed + 1).standard_normal(x.shape)
+    _, t = s2s.jvp(matrix_transposes)(x, u)
+    np.testing.assert_allclose(t, np.sum(g * u), rtol=1e-10, atol=1e-12)
