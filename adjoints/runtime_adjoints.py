@@ -183,6 +183,11 @@ def reduction_count_adjoint(z, x, axis=None):
     """An element count."""
 
 
+@_rule(rt.field_key, zero=("x", "attr", "where"))
+def field_key_adjoint(z, x, attr, where):
+    """The key of a field (a position or a name)."""
+
+
 @_rule(rt.zeros_like, zero=("x",))
 def zeros_like_adjoint(z, x):
     """A zero."""

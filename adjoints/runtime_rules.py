@@ -632,6 +632,11 @@ def reduction_count_t(z, x, axis=None):
     """An element count."""
 
 
+@_rule(rt.field_key, zero=("x", "attr", "where"))
+def field_key_t(z, x, attr, where):
+    """The key of a field (a position or a name)."""
+
+
 @_rule(rt.shape_of, zero=("x",))
 def shape_of_t(z, x):
     """A stand-in read only for its shape and dtype."""

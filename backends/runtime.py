@@ -18,6 +18,8 @@ helper keeps, so that an adjoint computed on a device stays there:
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import math
 import numbers
 import re
@@ -108,7 +110,39 @@ def zeros_like(x: Any) -> Any:
         return [0.0] * len(x)
     if type(x) in _SCALARS:
         return 0.0
+    if _dataclass_fields(x) is not None:
+        return {}  # by field name, as a dict's (`field_key`)
     return np.zeros_like(x, dtype=_float_dtype(x))
+
+
+def _dataclass_fields(x: Any) -> tuple[str, ...] | None:
+    """The field names of a dataclass instance, or None."""
+    if not dataclasses.is_dataclass(x) or isinstance(x, type):
+        return None
+    return tuple(f.name for f in dataclasses.fields(x))
+
+
+def field_key(x: Any, attr: str, where: str) -> Any:
+    """Where the adjoint of the attribute read `x.attr` (at `where`, `'model.py:12'`) goes in
+    the adjoint of `x`: the field's position for a NamedTuple (whose adjoint is a list, as a
+    tuple's is), its name for a dataclass (whose adjoint is a dict). Any other object's
+    attribute is refused: s2s differentiates no attribute of an array but .T, .mT, .real and
+    .imag."""
+    names = getattr(type(x), "_fields", None) if isinstance(x, tuple) else None
+    if names is not None and attr in names:
+        return names.index(attr)
+    names = _dataclass_fields(x)
+    if names is not None and attr in names:
+        return attr
+    from s2s.errors import UnsupportedSyntaxError
+
+    raise UnsupportedSyntaxError(
+        f"{where}: reading `.{attr}` of a {type(x).__name__} that depends on the differentiated "
+        "input: s2s differentiates the fields of a NamedTuple or a dataclass, and of an array "
+        "only .T, .mT, .real and .imag",
+        hint="for an array, use a NumPy function (np.ravel(x) for x.flat); or wrap the read in "
+        "s2s.stop_gradient(...) if no derivative should flow through it",
+    )
 
 
 def empty_like(x: Any) -> Any:
@@ -258,6 +292,8 @@ def grad_like(g: Any, x: Any) -> Any:
     if isinstance(x, (list, tuple)):
         gl = g if isinstance(g, (list, tuple)) else [0.0] * len(x)
         out = [grad_like(a, b) for a, b in zip(gl, x, strict=True)]
+        if hasattr(type(x), "_fields"):  # a NamedTuple: the gradient is one of its type
+            return type(x)(*out)
         return tuple(out) if isinstance(x, tuple) else out
     if type(x) in _SCALARS or isinstance(x, numbers.Number) and not hasattr(x, "shape"):
         if type(g) is complex or getattr(getattr(g, "dtype", None), "kind", "") == "c":
@@ -281,7 +317,35 @@ def grad_like(g: Any, x: Any) -> Any:
         if isinstance(x, np.ndarray) and not isinstance(g, np.ndarray):
             g = np.asarray(g, dtype=dtype)  # a NumPy scalar for a 0-d array
         return g
+    names = _dataclass_fields(x)
+    if names is not None:  # a dataclass: a copy of it holding the gradient of each field
+        gd = g if isinstance(g, dict) else {}
+        return replace_fields(
+            x,
+            {
+                k: grad_like(gd.get(k, 0.0), getattr(x, k))
+                for k in names
+                if _has_gradient(getattr(x, k))  # a str or None field stays as it is
+            },
+        )
     return g
+
+
+def _has_gradient(v: Any) -> bool:
+    """Whether a dataclass field gets a gradient: numbers, arrays, containers, dataclasses."""
+    return (
+        isinstance(v, (numbers.Number, dict, list, tuple))
+        or hasattr(v, "shape")
+        or _dataclass_fields(v) is not None
+    )
+
+
+def replace_fields(x: Any, values: dict[str, Any]) -> Any:
+    """A shallow copy of the dataclass instance `x` with these fields set (frozen ones too)."""
+    out = copy.copy(x)
+    for k, v in values.items():
+        object.__setattr__(out, k, v)
+    return out
 
 
 def _complex_gradient() -> None:
@@ -352,6 +416,7 @@ HELPERS: dict[str, Any] = {
     "copy_value": copy_value,
     "unstack": unstack,
     "grad_like": grad_like,
+    "field_key": field_key,
     "seed": seed,
     "is_zero": is_zero,
 }

@@ -10,7 +10,17 @@ from typing import Any
 
 import numpy as np
 
-from .runtime import _ABSENT, _SCALARS, HELPERS, _float_dtype, copy_value
+from .runtime import (
+    _ABSENT,
+    _SCALARS,
+    HELPERS,
+    _dataclass_fields,
+    _float_dtype,
+    _has_gradient,
+    copy_value,
+    field_key,
+    replace_fields,
+)
 
 
 def zeros_tangent(x: Any) -> Any:
@@ -21,10 +31,29 @@ def zeros_tangent(x: Any) -> Any:
     if isinstance(x, list):
         return [zeros_tangent(v) for v in x]
     if isinstance(x, tuple):
-        return tuple(zeros_tangent(v) for v in x)
+        zeros = [zeros_tangent(v) for v in x]
+        return type(x)(*zeros) if hasattr(type(x), "_fields") else tuple(zeros)
+    names = _dataclass_fields(x)
+    if names is not None:
+        return replace_fields(
+            x, {k: zeros_tangent(getattr(x, k)) for k in names if _has_gradient(getattr(x, k))}
+        )
     if type(x) in _SCALARS or not hasattr(x, "shape"):
         return 0.0
     return np.zeros_like(x, dtype=_float_dtype(x))
+
+
+def field_tangent(t: Any, x: Any, attr: str, where: str) -> Any:
+    """The tangent of the attribute read `x.attr` (a NamedTuple's or a dataclass's field; see
+    `field_key`), from the tangent `t` of `x`: the same field of `t`."""
+    key = field_key(x, attr, where)
+    if type(t) in _SCALARS and t == 0:
+        return 0.0
+    if isinstance(t, dict):
+        return t.get(key, 0.0)
+    if isinstance(t, (list, tuple)):
+        return t[key]
+    return getattr(t, attr)
 
 
 def owned_tangent(t: Any, x: Any) -> Any:
@@ -59,7 +88,22 @@ def tangent_like(t: Any, y: Any) -> Any:
     if isinstance(y, (list, tuple)):
         tl = t if isinstance(t, (list, tuple)) else [0.0] * len(y)
         out = [tangent_like(a, b) for a, b in zip(tl, y, strict=True)]
+        if hasattr(type(y), "_fields"):
+            return type(y)(*out)
         return tuple(out) if isinstance(y, tuple) else out
+    names = _dataclass_fields(y)
+    if names is not None:
+        fields = {
+            k: getattr(t, k, 0.0) if not isinstance(t, dict) else t.get(k, 0.0) for k in names
+        }
+        return replace_fields(
+            y,
+            {
+                k: tangent_like(fields[k], getattr(y, k))
+                for k in names
+                if _has_gradient(getattr(y, k))  # a str or None field stays as it is
+            },
+        )
     if type(y) in _SCALARS or not hasattr(y, "shape"):
         return float(t) if type(t) in _SCALARS or getattr(t, "shape", None) == () else t
     if isinstance(y, np.generic):  # a NumPy scalar: the same scalar type
@@ -122,5 +166,6 @@ TANGENT_HELPERS: dict[str, Any] = {
     "owned_tangent": owned_tangent,
     "expand_tangent": expand_tangent,
     "tangent_like": tangent_like,
+    "field_tangent": field_tangent,
 }
 HELPERS.update(TANGENT_HELPERS)

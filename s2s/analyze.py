@@ -326,20 +326,16 @@ def _init_ops() -> None:
 _init_ops()
 
 
-def attribute_refusal(s: Any) -> tuple[str, str]:
-    """The message and hint for an attribute read (`v = p.W`) whose object depends on the
-    differentiated input and whose value the result depends on: s2s differentiates no
-    attribute of an object (a NamedTuple's field, a dataclass's), and a zero derivative there
-    would be a silently wrong gradient."""
-    attr = s.value
-    base = attr.value.id if isinstance(attr.value, gast.Name) else "the object"
-    return (
-        f"reading `.{attr.attr}` of {base!r}, which depends on the differentiated input: s2s "
-        "differentiates no attribute reads but an array's .T, .mT, .real and .imag",
-        f"keep an object's differentiable fields in a dict ({base}['{attr.attr}']) or a tuple; "
-        "for an array, use a NumPy function (np.ravel(x) for x.flat); or wrap the read in "
-        "s2s.stop_gradient(...) if no derivative should flow through it",
-    )
+def field_location(core: CoreFunction, s: Any) -> str:
+    """`'model.py:12'`, the place of the attribute read `v = p.W` (statement `s`), for the
+    generated `field_key(p, 'W', 'model.py:12')`: the key of the field in the adjoint (or
+    tangent) of `p` (`backends/runtime.py`). A NamedTuple's or a dataclass's field is
+    differentiated; any other attribute is refused when the code runs, naming this place (the
+    object's type is known only then)."""
+    import os
+
+    line = core.info.file_line(getattr(s, "lineno", None) or getattr(s, "s2s_line", None))
+    return f"{os.path.basename(core.info.filename)}:{line}"
 
 
 def walk_stmts(stmts: list):
@@ -353,10 +349,8 @@ def walk_stmts(stmts: list):
 
 
 def propagates(info: StmtInfo) -> bool:
-    """Does a gradient flow from this statement's operands to its target?
-
-    An attribute read (`p.W`) does, as far as activity goes: where it is active, reverse and
-    forward mode refuse it (`attribute_refusal`) rather than give it a zero derivative."""
+    """Does a gradient flow from this statement's operands to its target? (An attribute read
+    `p.W` does: a NamedTuple's or a dataclass's field, see `field_location`.)"""
     if info.kind in (NONDIFF, CONST, HOOK):
         return False
     if info.kind == OP and adjoints.is_nondiff(info.op):

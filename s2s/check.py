@@ -12,6 +12,7 @@ a time, so this is for checking, on small inputs, not for training.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import inspect
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from .backends.runtime import replace_fields
 from .errors import S2SError
 
 __all__ = ["ArgumentCheck", "GradCheckError", "GradCheckReport", "check_grad"]
@@ -38,8 +40,15 @@ def _leaves(tree: Any, path: tuple = ()) -> Iterator[tuple[tuple, Any]]:
     elif isinstance(tree, (list, tuple)):
         for i, v in enumerate(tree):
             yield from _leaves(v, path + (i,))
+    elif _is_dataclass(tree):
+        for f in dataclasses.fields(tree):
+            yield from _leaves(getattr(tree, f.name), path + (f.name,))
     else:
         yield path, tree
+
+
+def _is_dataclass(tree: Any) -> bool:
+    return dataclasses.is_dataclass(tree) and not isinstance(tree, type)
 
 
 def _map(tree: Any, fn: Callable[[tuple, Any], Any], path: tuple = ()) -> Any:
@@ -49,12 +58,15 @@ def _map(tree: Any, fn: Callable[[tuple, Any], Any], path: tuple = ()) -> Any:
         return type(tree)(*(_map(v, fn, path + (i,)) for i, v in enumerate(tree)))
     if isinstance(tree, (list, tuple)):
         return type(tree)(_map(v, fn, path + (i,)) for i, v in enumerate(tree))
+    if _is_dataclass(tree):
+        names = [f.name for f in dataclasses.fields(tree)]
+        return replace_fields(tree, {k: _map(getattr(tree, k), fn, path + (k,)) for k in names})
     return fn(path, tree)
 
 
 def _get(tree: Any, path: tuple) -> Any:
     for p in path:
-        tree = tree[p]
+        tree = getattr(tree, p) if _is_dataclass(tree) else tree[p]
     return tree
 
 
@@ -67,6 +79,8 @@ def _set(tree: Any, path: tuple, value: Any) -> Any:
         out = type(tree)(tree)
         out[head] = _set(tree[head], rest, value)
         return out
+    if _is_dataclass(tree):
+        return replace_fields(tree, {head: _set(getattr(tree, head), rest, value)})
     items = list(tree)
     items[head] = _set(items[head], rest, value)
     if isinstance(tree, tuple) and hasattr(tree, "_fields"):

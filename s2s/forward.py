@@ -396,8 +396,14 @@ class Forward:
         y = info.target
         if kind == A.COPY:
             return [], self.set_tangent(y, self.copy_tangent(s.value, st), st), primal
-        if kind == A.ATTR and any(o in st.N for o in info.operands):
-            raise self.error(UnsupportedSyntaxError, s, *A.attribute_refusal(s))
+        if kind == A.ATTR and isinstance(s.value.value, gast.Name):
+            t = self.tangent_of(s.value.value, st)
+            if t is not None:  # `v = p.W`: a field of a NamedTuple or a dataclass
+                where = A.field_location(self.core, s)
+                value = _call(
+                    "field_tangent", t, name(s.value.value.id), const(s.value.attr), const(where)
+                )
+                return [], self.set_tangent(y, value, st), primal
         if kind in (A.CONST, A.NONDIFF, A.ATTR):
             return [], self.set_tangent(y, None, st), primal
         if kind == A.GETITEM:

@@ -322,8 +322,20 @@ class Reverse:
             return sp
         if id(s) in self.inplace:
             return self.spec_inplace(s, info)
-        if kind == A.ATTR:
-            raise self.error(UnsupportedSyntaxError, s, *A.attribute_refusal(s))
+        if kind == A.ATTR:  # `v = p.W`: a field of a NamedTuple or a dataclass
+            base = s.value.value
+            if not (isinstance(base, gast.Name) and base.id in active):
+                return None
+            self.indexed.add(base.id)
+            key = call(
+                "field_key",
+                name(base.id),
+                const(s.value.attr),
+                const(A.field_location(self.core, s)),
+            )
+            sp = Spec(contribs=[Contribution(base.id, name(self.d(info.target)), index=key)])
+            sp.reads = {base.id}
+            return sp
         if kind == A.COPY:
             src = info.operands[0]
             sp = Spec(

@@ -18,6 +18,7 @@ the arrays they receive are measured at the values the caller passed.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import inspect
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -56,8 +57,15 @@ def leaves(tree: Any, path: Path = ()) -> Iterator[tuple[Path, Any]]:
     elif isinstance(tree, (list, tuple)):
         for i, item in enumerate(tree):
             yield from leaves(item, path + (i,))
+    elif _is_dataclass(tree):
+        for f in dataclasses.fields(tree):
+            yield from leaves(getattr(tree, f.name), path + (f.name,))
     else:
         yield path, tree
+
+
+def _is_dataclass(tree: Any) -> bool:
+    return dataclasses.is_dataclass(tree) and not isinstance(tree, type)
 
 
 def _rebuild(tree: Any, fn: Callable[[Path, Any], Any], path: Path = ()) -> Any:
@@ -68,6 +76,11 @@ def _rebuild(tree: Any, fn: Callable[[Path, Any], Any], path: Path = ()) -> Any:
         return type(tree)(*(_rebuild(v, fn, path + (i,)) for i, v in enumerate(tree)))
     if isinstance(tree, (list, tuple)):
         return type(tree)(_rebuild(v, fn, path + (i,)) for i, v in enumerate(tree))
+    if _is_dataclass(tree):  # a copy with each field rebuilt (frozen ones too)
+        out = copy.copy(tree)
+        for f in dataclasses.fields(tree):
+            object.__setattr__(out, f.name, _rebuild(getattr(tree, f.name), fn, path + (f.name,)))
+        return out
     return fn(path, tree)
 
 
@@ -193,6 +206,19 @@ def assert_tree_close(
         assert len(got) == len(like), f"{where}: length {len(got)} != {len(like)}"
         for i, (g, w, lk) in enumerate(zip(got, want, like, strict=True)):
             assert_tree_close(g, w, lk, rtol=rtol, atol=atol, where=f"{where}[{i}]")
+    elif _is_dataclass(like):
+        assert type(got) is type(like), (
+            f"{where}: expected {type(like).__name__}, got {type(got).__name__}"
+        )
+        for f in dataclasses.fields(like):
+            assert_tree_close(
+                getattr(got, f.name),
+                getattr(want, f.name),
+                getattr(like, f.name),
+                rtol=rtol,
+                atol=atol,
+                where=f"{where}.{f.name}",
+            )
     elif isinstance(like, np.ndarray):
         assert isinstance(got, np.ndarray), (
             f"{where}: expected an ndarray of shape {like.shape}, got {type(got).__name__}"

@@ -397,7 +397,7 @@ def to_device(tree: Any, dtype: Any = None) -> Any:
     if isinstance(tree, dict):
         return {k: to_device(v, dtype) for k, v in tree.items()}
     if isinstance(tree, (list, tuple)):
-        return type(tree)(to_device(v, dtype) for v in tree)
+        return _rebuild(tree, [to_device(v, dtype) for v in tree])
     return tree
 
 
@@ -408,7 +408,7 @@ def to_host(tree: Any) -> Any:
     if isinstance(tree, dict):
         return {k: to_host(v) for k, v in tree.items()}
     if isinstance(tree, (list, tuple)):
-        return type(tree)(to_host(v) for v in tree)
+        return _rebuild(tree, [to_host(v) for v in tree])
     return tree
 
 

@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 from s2s.backends import runtime
 from s2s.backends.namespace import MixedArraysError, library_of, namespace_of
 from strict_array import StrictArray, leaves, to_device, to_host, transfers
+from test_containers import Affine, affine_loss
 
 import s2s
 from benchmarks.models import logreg_loss, mlp_loss
@@ -186,6 +187,14 @@ MODELS = {
         (0, 1),
     ),
     "nested_dict_list_params": (nested_params, _nested, 0),
+    "namedtuple_params": (
+        affine_loss,
+        lambda r: (
+            Affine(r.standard_normal((3, 4)) / 2, r.standard_normal(4)),
+            r.standard_normal((2, 3)),
+        ),
+        0,
+    ),
 }
 BRANCH = (device_branch, lambda r: (r.standard_normal(4), r.standard_normal(4)), (0, 1))
 
@@ -368,7 +377,8 @@ def _direction(tree, rng):
     if isinstance(tree, dict):
         return {k: _direction(v, rng) for k, v in tree.items()}
     if isinstance(tree, (list, tuple)):
-        return type(tree)(_direction(v, rng) for v in tree)
+        items = [_direction(v, rng) for v in tree]
+        return type(tree)(*items) if hasattr(tree, "_fields") else type(tree)(items)
     if isinstance(tree, np.ndarray):
         return rng.standard_normal(tree.shape).astype(tree.dtype)
     return float(rng.standard_normal())

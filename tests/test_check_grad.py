@@ -141,3 +141,19 @@ def test_forward_not_available_is_reported_not_failed():
 def test_bad_wrt():
     with pytest.raises(s2s.S2SError, match="names no parameter"):
         s2s.check_grad(mlp, {}, np.zeros(3), wrt="nope")
+
+
+def test_dataclass_and_namedtuple_arguments_are_checked_field_by_field():
+    """Every float field of a dataclass (and of a NamedTuple) is a checked coordinate: 9 + 3
+    entries and the float `scale` (the str field is not one)."""
+    from test_containers import Affine, Scaled, affine_loss
+    from test_containers import scaled_loss as loss
+
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((2, 3))
+    report = s2s.check_grad(loss, Scaled(rng.standard_normal((3, 3)), rng.standard_normal(3)), x)
+    assert report.ok and "over 13 coordinates" in str(report), str(report)
+    report = s2s.check_grad(
+        affine_loss, Affine(rng.standard_normal((3, 3)), rng.standard_normal(3)), x
+    )
+    assert report.ok and "over 12 coordinates" in str(report), str(report)

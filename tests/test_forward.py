@@ -34,7 +34,8 @@ def _random_like(tree, rng):
     if isinstance(tree, dict):
         return {k: _random_like(v, rng) for k, v in tree.items()}
     if isinstance(tree, tuple):
-        return tuple(_random_like(v, rng) for v in tree)
+        items = [_random_like(v, rng) for v in tree]
+        return type(tree)(*items) if hasattr(tree, "_fields") else tuple(items)
     if isinstance(tree, list):
         return [_random_like(v, rng) for v in tree]
     if isinstance(tree, np.ndarray):
@@ -49,7 +50,8 @@ def _combine(a, b, s):
     if isinstance(a, dict):
         return {k: _combine(a[k], b[k], s) for k in a}
     if isinstance(a, (list, tuple)):
-        return type(a)(_combine(x, y, s) for x, y in zip(a, b, strict=True))
+        items = [_combine(x, y, s) for x, y in zip(a, b, strict=True)]
+        return type(a)(*items) if hasattr(a, "_fields") else type(a)(items)
     if isinstance(a, np.ndarray) and a.dtype.kind == "f":
         return a + s * b
     if isinstance(a, float):
