@@ -291,10 +291,7 @@ def grad_like(g: Any, x: Any) -> Any:
         return out
     if isinstance(x, (list, tuple)):
         gl = g if isinstance(g, (list, tuple)) else [0.0] * len(x)
-        out = [grad_like(a, b) for a, b in zip(gl, x, strict=True)]
-        if hasattr(type(x), "_fields"):  # a NamedTuple: the gradient is one of its type
-            return type(x)(*out)
-        return tuple(out) if isinstance(x, tuple) else out
+        return like_sequence(x, [grad_like(a, b) for a, b in zip(gl, x, strict=True)])
     if type(x) in _SCALARS or isinstance(x, numbers.Number) and not hasattr(x, "shape"):
         if type(g) is complex or getattr(getattr(g, "dtype", None), "kind", "") == "c":
             _complex_gradient()
@@ -317,18 +314,17 @@ def grad_like(g: Any, x: Any) -> Any:
         if isinstance(x, np.ndarray) and not isinstance(g, np.ndarray):
             g = np.asarray(g, dtype=dtype)  # a NumPy scalar for a 0-d array
         return g
-    names = _dataclass_fields(x)
-    if names is not None:  # a dataclass: a copy of it holding the gradient of each field
+    if _dataclass_fields(x) is not None:  # a copy holding the gradient of each field
         gd = g if isinstance(g, dict) else {}
-        return replace_fields(
-            x,
-            {
-                k: grad_like(gd.get(k, 0.0), getattr(x, k))
-                for k in names
-                if _has_gradient(getattr(x, k))  # a str or None field stays as it is
-            },
-        )
+        return map_fields(x, lambda k, v: grad_like(gd.get(k, 0.0), v))
     return g
+
+
+def like_sequence(x: Any, items: list) -> Any:
+    """`items` in a sequence of `x`'s kind: a NamedTuple of its type, a tuple, or the list."""
+    if isinstance(x, tuple):
+        return type(x)(*items) if hasattr(type(x), "_fields") else tuple(items)
+    return items
 
 
 def _has_gradient(v: Any) -> bool:
@@ -337,6 +333,15 @@ def _has_gradient(v: Any) -> bool:
         isinstance(v, (numbers.Number, dict, list, tuple))
         or hasattr(v, "shape")
         or _dataclass_fields(v) is not None
+    )
+
+
+def map_fields(x: Any, fn: Any) -> Any:
+    """A copy of the dataclass instance `x` with each field `k` that gets a gradient set to
+    `fn(k, value)` (a str or None field stays as it is)."""
+    names = _dataclass_fields(x) or ()
+    return replace_fields(
+        x, {k: fn(k, getattr(x, k)) for k in names if _has_gradient(getattr(x, k))}
     )
 
 

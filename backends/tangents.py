@@ -16,10 +16,10 @@ from .runtime import (
     HELPERS,
     _dataclass_fields,
     _float_dtype,
-    _has_gradient,
     copy_value,
     field_key,
-    replace_fields,
+    like_sequence,
+    map_fields,
 )
 
 
@@ -31,13 +31,9 @@ def zeros_tangent(x: Any) -> Any:
     if isinstance(x, list):
         return [zeros_tangent(v) for v in x]
     if isinstance(x, tuple):
-        zeros = [zeros_tangent(v) for v in x]
-        return type(x)(*zeros) if hasattr(type(x), "_fields") else tuple(zeros)
-    names = _dataclass_fields(x)
-    if names is not None:
-        return replace_fields(
-            x, {k: zeros_tangent(getattr(x, k)) for k in names if _has_gradient(getattr(x, k))}
-        )
+        return like_sequence(x, [zeros_tangent(v) for v in x])
+    if _dataclass_fields(x) is not None:
+        return map_fields(x, lambda k, v: zeros_tangent(v))
     if type(x) in _SCALARS or not hasattr(x, "shape"):
         return 0.0
     return np.zeros_like(x, dtype=_float_dtype(x))
@@ -87,22 +83,13 @@ def tangent_like(t: Any, y: Any) -> Any:
         return {k: tangent_like(td.get(k, 0.0), v) for k, v in y.items()}
     if isinstance(y, (list, tuple)):
         tl = t if isinstance(t, (list, tuple)) else [0.0] * len(y)
-        out = [tangent_like(a, b) for a, b in zip(tl, y, strict=True)]
-        if hasattr(type(y), "_fields"):
-            return type(y)(*out)
-        return tuple(out) if isinstance(y, tuple) else out
-    names = _dataclass_fields(y)
-    if names is not None:
-        fields = {
-            k: getattr(t, k, 0.0) if not isinstance(t, dict) else t.get(k, 0.0) for k in names
-        }
-        return replace_fields(
+        return like_sequence(y, [tangent_like(a, b) for a, b in zip(tl, y, strict=True)])
+    if _dataclass_fields(y) is not None:
+        return map_fields(
             y,
-            {
-                k: tangent_like(fields[k], getattr(y, k))
-                for k in names
-                if _has_gradient(getattr(y, k))  # a str or None field stays as it is
-            },
+            lambda k, v: tangent_like(
+                t.get(k, 0.0) if isinstance(t, dict) else getattr(t, k, 0.0), v
+            ),
         )
     if type(y) in _SCALARS or not hasattr(y, "shape"):
         return float(t) if type(t) in _SCALARS or getattr(t, "shape", None) == () else t

@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import builtins
+import os
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -332,8 +333,6 @@ def field_location(core: CoreFunction, s: Any) -> str:
     tangent) of `p` (`backends/runtime.py`). A NamedTuple's or a dataclass's field is
     differentiated; any other attribute is refused when the code runs, naming this place (the
     object's type is known only then)."""
-    import os
-
     line = core.info.file_line(getattr(s, "lineno", None) or getattr(s, "s2s_line", None))
     return f"{os.path.basename(core.info.filename)}:{line}"
 
