@@ -693,8 +693,32 @@ def number_guard(v: Any, names: str, where: str) -> None:
         )
 
 
+def check_method(x: Any, cls: type, attr: str, where: str) -> None:
+    """Before a differentiated method call `x.attr(...)` (`x(...)` for `__call__`) at `where`:
+    s2s read the call as one of `cls.attr`, `cls` being the class the annotations give `x`
+    (`s2s/classes.py`). Python does not check annotations: an object whose class has another
+    function under that name is refused (its derivative would be another one)."""
+    got = getattr(type(x), attr, None)
+    if got is not None and got is getattr(cls, attr, None):
+        return
+    from s2s.errors import ArgumentError
+
+    shown = f"{cls.__qualname__}.{attr}"
+    what = "another function" if got is not None else "no such method"
+    filename, _, line = where.rpartition(":")
+    raise ArgumentError(
+        f"s2s differentiated this call as {shown} (the annotations say the object is a "
+        f"{cls.__name__}), but it is a {type(x).__name__}, whose class has {what} there",
+        filename=filename,
+        lineno=int(line) if line.isdigit() else None,
+        hint=f"annotate it with the class of the object passed (for a list of them, "
+        f"list[{type(x).__name__}]), or pass a {cls.__name__}",
+    )
+
+
 HELPERS.update(
     {
+        "check_method": check_method,
         "alias_guard": alias_guard,
         "item_guard": item_guard,
         "arg_guard": arg_guard,

@@ -703,6 +703,8 @@ class _Sharing:
             if meth == "get":
                 return frozenset(self.elements(recv, st)).union(*args[1:])
             return self.view_of(node, recv.union(*args), st)  # unknown: may share anything
+        if isinstance(func, gast.Name) and func.id in st.env:  # `m(x)`: m's `__call__`
+            return self.view_of(node, self.value(func, st).union(*args), st)
         if self._fresh_callee(func):
             return self.fresh_array(node, st)
         self.value(func, st)

@@ -21,6 +21,8 @@ import gast
 from s2s import adjoints
 from s2s.adjoints import registry
 
+from . import classes
+from .classes import is_user_function
 from .nodes import names, walk
 from .normalize import CoreFunction, is_atom
 from .parse import MISSING
@@ -108,6 +110,8 @@ class StmtInfo:
     op: Any = None  # resolved callable for OP/USER
     args: list = field(default_factory=list)  # atoms, for OP/USER (receiver first)
     keywords: dict = field(default_factory=dict)
+    #: USER: `recv.attr(...)` of a class of the user's (`classes.Method`), receiver `args[0]`
+    method: Any = None
 
 
 def atom_names(node: Any, local: set[str]) -> list[str]:
@@ -203,6 +207,17 @@ def _classify_call(core: CoreFunction, call: gast.Call, target: str | None) -> S
     if isinstance(f, gast.Attribute) and not getattr(f, "s2s_global", False):
         # a method of a local value
         recv = f.value
+        m = classes.method_of(classes.classes(core).get(getattr(recv, "id", None)), f.attr)
+        if m is not None:  # a method of a class of the user's: differentiated like a function
+            return StmtInfo(
+                USER,
+                target=target,
+                operands=ops,
+                op=m.fn,
+                args=([] if m.static else [recv]) + list(call.args),
+                keywords=keywords,
+                method=m,
+            )
         if f.attr in ARRAY_METHODS:
             fn = ARRAY_METHODS[f.attr]
             args = list(call.args)
@@ -250,6 +265,9 @@ def _classify_call(core: CoreFunction, call: gast.Call, target: str | None) -> S
         )
     if adjoints.is_nondiff(obj):
         return StmtInfo(NONDIFF, target=target, operands=ops, op=obj)
+    fields = classes.constructor_fields(obj, call.args, keywords)
+    if fields is not None:  # `State(h, c)`: a NamedTuple or a dataclass, made of its fields
+        return StmtInfo(BUILD, target=target, operands=ops, op=obj, keywords=fields)
     rule = adjoints.lookup(obj)
     if rule is not None and (rule.adjoint is not None or rule.tangent is not None):
         return StmtInfo(
@@ -277,15 +295,6 @@ def _is_random(obj: Any) -> bool:
 
 
 _SPECIAL_NONDIFF_TYPES: tuple = ()
-
-
-def is_user_function(obj: Any) -> bool:
-    import inspect
-
-    if not inspect.isfunction(obj):
-        return False
-    mod = getattr(obj, "__module__", "") or ""
-    return mod.split(".")[0] not in ("numpy", "s2s", "scipy")
 
 
 _BINOPS: dict = {}
@@ -335,6 +344,56 @@ def field_location(core: CoreFunction, s: Any) -> str:
     object's type is known only then)."""
     line = core.info.file_line(getattr(s, "lineno", None) or getattr(s, "s2s_line", None))
     return f"{os.path.basename(core.info.filename)}:{line}"
+
+
+def method_refusal(core: CoreFunction, s: Any, attr: str) -> tuple[str, str]:
+    """The message and hint refusing the call of method `attr` (statement `s`), which has no
+    rule: s2s reads a method of a class of the user's only where it knows the class."""
+    f = s.value.func
+    recv = getattr(f.value, "id", None)
+    cls = classes.classes(core).get(recv)
+    said = f"calling {recv!r}" if getattr(f, "s2s_implicit_call", False) else f"`.{attr}()`"
+    if recv is not None and cls is None:
+        return (
+            f"{said}: s2s differentiates a method of your class once it knows the class of "
+            f"{recv!r} from the annotations, and they do not say it",
+            "annotate the parameter it comes from with its class (def loss(model: MLP, x)), "
+            "and a dataclass's fields with theirs (layers: list[Linear]); for a NumPy array "
+            "method, use the function form np.<name>(x, ...)",
+        )
+    if isinstance(cls, type):
+        return (
+            f"{said}: {cls.__name__} has no plain method {attr!r} s2s can read",
+            "s2s differentiates the plain methods and staticmethods of your classes (not "
+            "classmethods or properties); call a module-level function instead",
+        )
+    return (
+        f"no derivative rule for the method `.{attr}()`",
+        "use the NumPy function form (np.<name>(x, ...)) if it has a rule",
+    )
+
+
+def method_guard(core: CoreFunction, s: Any, info: StmtInfo) -> Any:
+    """`check_method(m, MLP, '__call__', 'model.py:12')`, written before the differentiated call
+    of a method (`info.method`) of the user's class: the object must have that very function
+    (`backends/runtime.py`); None for any other call. The class is referred to by its name,
+    bound by the compiler where the module does not bind it (`s2s_object`)."""
+    m = info.method
+    if m is None:
+        return None
+    recv = s.value.func.value
+    cls = gast.Name(id=m.cls.__name__, ctx=gast.Load(), annotation=None, type_comment=None)
+    cls.s2s_object = m.cls
+    args = [
+        gast.Name(id=recv.id, ctx=gast.Load(), annotation=None, type_comment=None),
+        cls,
+        gast.Constant(value=m.attr, kind=None),
+        gast.Constant(value=field_location(core, s), kind=None),
+    ]
+    check = gast.Name(id="check_method", ctx=gast.Load(), annotation=None, type_comment=None)
+    node = gast.Expr(value=gast.Call(func=check, args=args, keywords=[]))
+    node.s2s_line = getattr(s, "s2s_line", None)
+    return node
 
 
 def walk_stmts(stmts: list):

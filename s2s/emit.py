@@ -190,6 +190,13 @@ def to_ast(node: Any) -> Any:
             new = ast.Name(id=node.id, ctx=_CONTEXTS[type(node.ctx)])
         new.lineno = 1
         return new
+    if cls is gast.Call and getattr(node.func, "s2s_implicit_call", False):
+        # `m.__call__(x)` is how the core spells `m(x)` of a local object (`normalize`)
+        new = ast.Call(
+            func=to_ast(node.func.value), args=to_ast(node.args), keywords=to_ast(node.keywords)
+        )
+        new.lineno = 1
+        return new
     spec = _AST_OF.get(cls)
     if spec is None:
         target = getattr(ast, cls.__name__)

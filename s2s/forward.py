@@ -29,6 +29,7 @@ from s2s.backends import tangents as _tangents  # noqa: F401  (registers the hel
 
 from . import analyze as A
 from . import emit, idioms
+from .classes import display_name, is_namedtuple, unit_name
 from .errors import NoRuleError, UnsupportedSyntaxError
 from .nodes import blocks, calls, children, copy_tree, walk
 from .nodes import names as name_nodes
@@ -126,17 +127,20 @@ class ForwardProgram:
         active: tuple[str, ...],
         numbers: frozenset = frozenset(),
         ones: frozenset = frozenset(),
+        method: Any = None,
     ) -> tuple[str, dict[str, str], bool]:
         """The name of the JVP of `fn` in `active` (specialized to the parameters `numbers`
         that hold Python numbers, and to those of `ones` whose tangent is the number 1.0), the
         names of the tangent parameters it takes, and whether they may be passed by position
         (after the call's own positional arguments)."""
-        key = (fn, active, numbers, ones)
+        self_class = method.cls if method is not None and not method.static else None
+        key = (fn, active, numbers, ones, self_class)
         if key in self.units:
             u = self.units[key]
             return u.name, u.tparams, u.positional
-        unit = Unit(fn=fn, name=self.unique(f"jvp_{fn.__name__}"))
+        unit = Unit(fn=fn, name=self.unique(f"jvp_{unit_name(fn, method)}"))
         core = normalize(parse_function(fn))
+        core.self_class = self_class
         fwd = Forward(core, list(active), self, numbers, ones)
         args = core.args
         unit.positional = not (args.defaults or args.kwonlyargs or args.posonlyargs)
@@ -421,6 +425,8 @@ class Forward:
             return [], self.set_tangent(y, value, st), primal
         if kind == A.BUILD:
             value = s.value
+            if info.op is not None:
+                return [], self.set_tangent(y, self.build_tangent(value, st, info), st), primal
             if not (value.values if isinstance(value, gast.Dict) else value.elts):
                 return [], self.set_tangent(y, copy_tree(value), st, owned=True), primal
             return [], self.set_tangent(y, self.build_tangent(s.value, st), st), primal
@@ -503,7 +509,9 @@ class Forward:
             )
         raise TypeError(f"unexpected copy form {gast.dump(value)}")
 
-    def build_tangent(self, value: Any, st: State) -> Any:
+    def build_tangent(self, value: Any, st: State, info: A.StmtInfo | None = None) -> Any:
+        if info is not None and info.op is not None:
+            return self.constructor_tangent(info, st)
         if isinstance(value, gast.Dict):
             vals = value.values
         else:
@@ -517,6 +525,24 @@ class Forward:
         if isinstance(value, gast.Tuple):
             return gast.Tuple(elts=elts, ctx=gast.Load())
         return gast.List(elts=elts, ctx=gast.Load())
+
+    def constructor_tangent(self, info: A.StmtInfo, st: State) -> Any:
+        """The tangent of `State(h, c)`: a tuple of the fields' tangents, in order, for a
+        NamedTuple; a dict of them by name for a dataclass (as `field_tangent` reads them)."""
+        given = info.keywords
+        ts = {k: self.tangent_of(v, st) for k, v in given.items()}
+        if all(t is None for t in ts.values()):
+            return None
+        if not is_namedtuple(info.op):
+            keys = [k for k in given if ts[k] is not None]
+            return gast.Dict(keys=[const(k) for k in keys], values=[ts[k] for k in keys])
+        elts = [
+            ts[k]
+            if ts.get(k) is not None
+            else (self.zero_of(given[k], st) if k in given else const(0.0))
+            for k in info.op._fields
+        ]
+        return gast.Tuple(elts=elts, ctx=gast.Load())
 
     # -- ops: template instantiation --------------------------------------------------------
     def op_tangent(self, s: Any, info: A.StmtInfo, st: State) -> list:
@@ -669,13 +695,7 @@ class Forward:
     def _no_rule(self, s: Any, info: A.StmtInfo, rule: Any) -> Exception:
         op = info.op
         if isinstance(op, tuple) and op[0] == "method":
-            return self.error(
-                NoRuleError,
-                s,
-                f"no derivative rule for the method `.{op[1]}()`",
-                "use the NumPy function form (np.<name>(x, ...)) if it has a "
-                "rule, or register one with @s2s.tangent",
-            )
+            return self.error(NoRuleError, s, *A.method_refusal(self.core, s, op[1]))
         if isinstance(op, tuple) and op[0] == "missing":
             return self.error(
                 NoRuleError,
@@ -730,19 +750,21 @@ class Forward:
             y = self.fresh()  # run for its tape: the result and its tangent go unused
         args_t = {p: bound.arguments[p].id for p in active}
         if self.dry:
-            jname, tparams = f"jvp_{fn.__name__}", {p: f"t_{p}" for p in active}
+            jname, tparams = f"jvp_{unit_name(fn, info.method)}", {p: f"t_{p}" for p in active}
             positional = False
         else:
             numbers = A.callee_numbers(fn, info.args, info.keywords, self._is_number)
             ones = frozenset(p for p in active if args_t[p] in self.ones)
-            jname, tparams, positional = self.program.request(fn, active, numbers, ones)
+            jname, tparams, positional = self.program.request(
+                fn, active, numbers, ones, info.method
+            )
         call = primal.value
         passed = [p for p in active if p in tparams]  # (a tangent 1.0 the callee knows)
         tangents = [self.tangent_of(name(args_t[p]), st) for p in passed]
         if positional and not call.keywords:
-            args, keywords = [load_copy(a) for a in call.args] + tangents, []
+            args, keywords = [load_copy(a) for a in info.args] + tangents, []
         else:
-            args = [load_copy(a) for a in call.args]
+            args = [load_copy(a) for a in info.args]
             keywords = copy_tree(call.keywords) + [
                 gast.keyword(arg=tparams[p], value=t) for p, t in zip(passed, tangents, strict=True)
             ]
@@ -754,7 +776,8 @@ class Forward:
         # the tangent tape stays owned: the callee appends to and pops the one list in place
         st.O -= (set(args_t.values()) | {y}) - {self.tape}
         st.N.add(y)
-        return [], [], node
+        guard = A.method_guard(self.core, s, info)
+        return [guard] if guard is not None else [], [], node
 
     # -- control flow -----------------------------------------------------------------------
     def if_stmt(self, s: gast.If, st: State, line: int | None) -> list:
@@ -862,7 +885,8 @@ class Forward:
             if result in st.N
             else _call("zeros_tangent", name(result))
         )
-        where = f"{core.name} ({os.path.basename(core.info.filename)}:{core.info.first_lineno})"
+        file = os.path.basename(core.info.filename)
+        where = f"{display_name(core)} ({file}:{core.info.first_lineno})"
         if grad:
             (w,) = self.wrt
             if result in self.scalars:  # a Python number out (a real scalar), a float back

@@ -1202,18 +1202,11 @@ class Normalizer:
             self._check_callable(func)
             self._check_global_mutation(func)
             func = load_copy_chain(func)
-        elif isinstance(func, gast.Name):
-            raise self.error(
-                node,
-                f"calling the local value {func.id!r} is not supported",
-                "call module-level functions by name",
-            )
         else:
-            raise self.error(
-                node,
-                "calling the result of an expression is not supported",
-                "call module-level functions by name",
-            )
+            # `m(x)` on a local object (or `self.layers[-1](x)`) is its method `__call__`
+            # (`classes.py`); emit writes it back as `m(x)`
+            func = gast.Attribute(value=self.atom(func, out), attr="__call__", ctx=gast.Load())
+            func.s2s_implicit_call = True
         args = [self.atom(a, out) for a in node.args]
         keywords = [gast.keyword(arg=k.arg, value=self.atom(k.value, out)) for k in node.keywords]
         for position in getattr(node, "s2s_copied_args", ()):
@@ -1561,6 +1554,9 @@ class CoreFunction:
     counter: int
     args: Any = None  # the original gast.arguments, for defaults
     fn: Any = None
+    #: the class of the first parameter: a method read for a call on an object of this class
+    self_class: Any = None
+    classes: dict | None = None  # `classes.classes(core)`, once computed
 
 
 def normalize(parsed: ParsedFunction) -> CoreFunction:

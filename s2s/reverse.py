@@ -26,6 +26,7 @@ from . import analyze as A
 from . import idioms
 from . import shapes as S
 from .checkpoint import segment_loops, uses_markers
+from .classes import is_namedtuple
 from .errors import NoRuleError, UnsupportedSyntaxError
 from .nodes import children, clone, is_temporary, walk
 from .nodes import names as name_nodes
@@ -396,7 +397,18 @@ class Reverse:
         value = s.value
         dy = name(self.d(info.target))
         sp = Spec()
-        if isinstance(value, gast.Dict):
+        if info.op is not None:  # `State(h, c)`: a NamedTuple's adjoint is a list, a dataclass's
+            named = is_namedtuple(info.op)  # a dict (`field_key`)
+            for k, v in info.keywords.items():
+                if isinstance(v, gast.Name) and v.id in self.active:
+                    if named:
+                        got = gast.Subscript(
+                            value=clone(dy), slice=const(info.op._fields.index(k)), ctx=gast.Load()
+                        )
+                    else:
+                        got = method(clone(dy), "get", const(k), const(0.0))
+                    sp.contribs.append(Contribution(v.id, got))
+        elif isinstance(value, gast.Dict):
             pairs = list(zip(value.keys, value.values, strict=True))
             for k, v in pairs:
                 if isinstance(v, gast.Name) and v.id in self.active:
@@ -489,13 +501,7 @@ class Reverse:
     def _no_rule(self, s: Any, info: A.StmtInfo) -> Exception:
         op = info.op
         if isinstance(op, tuple) and op[0] == "method":
-            return self.error(
-                NoRuleError,
-                s,
-                f"no derivative rule for the method `.{op[1]}()`",
-                "use the NumPy function form (np.<name>(x, ...)) if it has a "
-                "rule, or register one with @s2s.adjoint",
-            )
+            return self.error(NoRuleError, s, *A.method_refusal(self.core, s, op[1]))
         if isinstance(op, tuple) and op[0] == "missing":
             return self.error(
                 NoRuleError,
@@ -660,9 +666,12 @@ class Reverse:
         if not active_params:
             return None
         numbers = A.callee_numbers(fn, info.args, info.keywords, self._is_scalar)
-        fwd_name, bwd_name = self.ctx.request(fn, active_params, s, self.core.info, numbers)
+        fwd_name, bwd_name = self.ctx.request(
+            fn, active_params, s, self.core.info, numbers, info.method
+        )
         sp = Spec(side_effect=True)
-        sp.user = (fwd_name, bwd_name, active_params, bound)  # type: ignore[attr-defined]
+        # (the names of the pair, and what the forward sweep writes before and for the call)
+        sp.user = (fwd_name, bwd_name, A.method_guard(self.core, s, info), info.args)  # type: ignore[attr-defined]
         # the tape of a generated `fwd_g(tape, ...)`: its adjoint list is passed and updated
         inout = [bound.arguments[p].id for p in active_params if p == "tape" and _generated_fn(fn)]
         sp.inout = inout  # type: ignore[attr-defined]
@@ -1037,12 +1046,14 @@ class Reverse:
                 sp = self.specs.get(id(s))
                 if sp is not None and getattr(sp, "user", None) is not None:
                     # the callee's forward sweep, its pushes dropped with the scratch tape
-                    c = s.value
+                    fwd_name, _, guard, args = sp.user
                     node.value = gast.Call(
-                        func=name(sp.user[0]),
-                        args=[gast.List(elts=[], ctx=gast.Load())] + [load_copy(a) for a in c.args],
-                        keywords=clone(c.keywords),
+                        func=name(fwd_name),
+                        args=[gast.List(elts=[], ctx=gast.Load())] + [load_copy(a) for a in args],
+                        keywords=clone(s.value.keywords),
                     )
+                    if guard is not None:
+                        out.append(clone(guard))
                 node.s2s_primal = True
             node.s2s_line = line
             out.append(node)
@@ -1334,12 +1345,13 @@ class Reverse:
                 out.append(push(name(info.target), self.tape))
         sp = self.specs.get(id(s))
         if sp is not None and getattr(sp, "user", None) is not None:
-            fwd_name = sp.user[0]
-            c = s.value if isinstance(s, gast.Assign) else s.value
+            fwd_name, _, guard, args = sp.user
+            if guard is not None:
+                out.append(clone(guard))
             newcall = gast.Call(
                 func=name(fwd_name),
-                args=[name(self.tape)] + [load_copy(a) for a in c.args],
-                keywords=clone(c.keywords),
+                args=[name(self.tape)] + [load_copy(a) for a in args],
+                keywords=clone(s.value.keywords),
             )
             node = clone(s)
             node.value = newcall

@@ -258,10 +258,16 @@ class StaticModule:
         if isinstance(stmt, ast.FunctionDef):
             return Binding("function", self.function(name), owner=self)
         if isinstance(stmt, (ast.AsyncFunctionDef, ast.ClassDef)):
-            kind = "an async function" if isinstance(stmt, ast.AsyncFunctionDef) else "a class"
+            if isinstance(stmt, ast.ClassDef):
+                raise self.error(
+                    stmt.lineno,
+                    f"{name!r} is a class, and s2s-grad does not read classes yet",
+                    "write plain functions of arrays for s2s-grad, or use the Python API "
+                    "(s2s.grad, s2s.source), which differentiates the methods of your classes",
+                )
             raise self.error(
                 stmt.lineno,
-                f"{name!r} is {kind}, which s2s-grad cannot differentiate through",
+                f"{name!r} is an async function, which s2s-grad cannot differentiate through",
                 "call plain functions and pass arrays",
             )
         if isinstance(stmt, ast.Import):

@@ -20,6 +20,7 @@ from s2s.backends.runtime import HELPERS
 from . import analyze as A
 from . import dtypes, emit, nodes
 from .analyze import def_sites
+from .classes import display_name, unit_name
 from .dtypes import argument_facts
 from .errors import WrtError
 from .nodes import is_call
@@ -89,19 +90,23 @@ class Program:
         node: Any,
         info: Any,
         numbers: frozenset = frozenset(),
+        method: Any = None,
     ) -> tuple[str, str]:
-        key = (fn, active, numbers)
+        """The names of the forward/backward pair of user function `fn` (a method of a class
+        of the user's for `method`, a `classes.Method`), made once per key."""
+        self_class = method.cls if method is not None and not method.static else None
+        key = (fn, active, numbers, self_class)
         if key in self.units:
             u = self.units[key]
             return u.fwd_name, u.bwd_name
+        base = unit_name(fn, method)
         unit = Unit(
-            fn=fn,
-            fwd_name=self._unique(f"fwd_{fn.__name__}"),
-            bwd_name=self._unique(f"bwd_{fn.__name__}"),
+            fn=fn, fwd_name=self._unique(f"fwd_{base}"), bwd_name=self._unique(f"bwd_{base}")
         )
         self.units[key] = unit
         self.order.append(key)
         core = normalize(parse_function(fn))
+        core.self_class = self_class
         rev = Reverse(core, list(active), self, split=True, numbers=numbers)
         self.assume(rev)
         rev.run()
@@ -136,7 +141,7 @@ def _funcdef(fname: str, args: gast.arguments, body: list) -> gast.FunctionDef:
 def _where(core: CoreFunction) -> str:
     fname = os.path.basename(core.info.filename)
     line = core.info.first_lineno
-    return f"{core.name} ({fname}:{line})"
+    return f"{display_name(core)} ({fname}:{line})"
 
 
 def _lines(core: CoreFunction):
@@ -745,6 +750,11 @@ def _compile(
             for k, v in _nonlocals(owners[i]).items():
                 closure.setdefault(k, v)
         free = {n.id for i in idxs for n in found[i]}  # the names the source reads
+        for i in idxs:  # a class a `check_method` names (`analyze.method_guard`)
+            for n in found[i]:
+                obj = getattr(n, "s2s_object", None)
+                if obj is not None:
+                    closure.setdefault(n.id, obj)
         closure = {
             k: v
             for k, v in closure.items()
@@ -775,7 +785,7 @@ def _nonlocals(fn: Any) -> dict[str, Any]:
 
 def _user_binds(g: dict, key: str, value: Any) -> bool:
     """The user's module already binds `key` to the same object: read it as a global."""
-    return key in ("np", "math") and g.get(key) is value
+    return (key in ("np", "math") or isinstance(value, type)) and g.get(key) is value
 
 
 __all__ = ["Generated", "Program", "generate"]

@@ -34,7 +34,9 @@ __all__ = [
     "is_float_leaf",
     "leaves",
     "numerical_grad",
+    "random_direction",
     "resolve_wrt",
+    "tree_dot",
 ]
 
 Path = tuple
@@ -62,6 +64,34 @@ def leaves(tree: Any, path: Path = ()) -> Iterator[tuple[Path, Any]]:
             yield from leaves(getattr(tree, f.name), path + (f.name,))
     else:
         yield path, tree
+
+
+def random_direction(tree: Any, rng: np.random.Generator) -> Any:
+    """A tree of the same structure and types with standard normal arrays and floats (other
+    leaves, a str field, kept): a direction for the dot-product test."""
+    if isinstance(tree, tuple) and hasattr(tree, "_fields"):
+        return type(tree)(*(random_direction(v, rng) for v in tree))
+    if isinstance(tree, (list, tuple)):
+        return type(tree)(random_direction(v, rng) for v in tree)
+    if isinstance(tree, dict):
+        return {k: random_direction(v, rng) for k, v in tree.items()}
+    if _is_dataclass(tree):
+        values = {
+            f.name: random_direction(getattr(tree, f.name), rng) for f in dataclasses.fields(tree)
+        }
+        return dataclasses.replace(tree, **values)
+    if isinstance(tree, np.ndarray):
+        return rng.standard_normal(tree.shape)
+    return float(rng.standard_normal()) if isinstance(tree, float) else tree
+
+
+def tree_dot(a: Any, b: Any) -> float:
+    """The sum of the leafwise products of two trees of one structure (str leaves skipped)."""
+    return sum(
+        float(np.sum(x * y))
+        for (_, x), (_, y) in zip(leaves(a), leaves(b), strict=True)
+        if not isinstance(x, str)
+    )
 
 
 def _is_dataclass(tree: Any) -> bool:
@@ -244,6 +274,10 @@ def _trees_equal(a: Any, b: Any) -> bool:
         return len(a) == len(b) and all(_trees_equal(x, y) for x, y in zip(a, b, strict=True))
     if isinstance(a, np.ndarray):
         return a.shape == b.shape and a.dtype == b.dtype and np.array_equal(a, b)
+    if _is_dataclass(a):  # field by field (a dataclass's `==` compares arrays as a whole)
+        return all(
+            _trees_equal(getattr(a, f.name), getattr(b, f.name)) for f in dataclasses.fields(a)
+        )
     try:
         return bool(a == b)
     except Exception:  # noqa: BLE001 - anything we cannot compare counts as different

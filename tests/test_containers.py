@@ -10,7 +10,7 @@ from typing import NamedTuple
 
 import numpy as np
 import pytest
-from fd import assert_grad_matches, leaves
+from fd import assert_grad_matches, leaves, random_direction, tree_dot
 from hypothesis import given
 from hypothesis import strategies as st
 from strategies import arrays, matrices, reals, sides
@@ -436,27 +436,6 @@ def affine_args(draw):
     return W, b, x
 
 
-def _direction(tree, rng):
-    if isinstance(tree, tuple) and hasattr(tree, "_fields"):
-        return type(tree)(*(_direction(v, rng) for v in tree))
-    if isinstance(tree, list):
-        return [_direction(v, rng) for v in tree]
-    if dataclasses.is_dataclass(tree):
-        values = {f.name: _direction(getattr(tree, f.name), rng) for f in dataclasses.fields(tree)}
-        return dataclasses.replace(tree, **values)
-    if isinstance(tree, np.ndarray):
-        return rng.standard_normal(tree.shape)
-    return float(rng.standard_normal()) if isinstance(tree, float) else tree
-
-
-def _dot(a, b):
-    return sum(
-        float(np.sum(x * y))
-        for (_, x), (_, y) in zip(leaves(a), leaves(b), strict=True)
-        if not isinstance(x, str)
-    )
-
-
 @given(affine_args())
 def test_namedtuple_parameters(args):
     """`p.W` of a NamedTuple is differentiated: the gradient is an `Affine` (central
@@ -467,9 +446,9 @@ def test_namedtuple_parameters(args):
     g = assert_grad_matches(affine_loss, p, x)
     assert type(g) is Affine
     rng = np.random.default_rng(int(abs(W).sum() * 1000) % 2**32)
-    u = _direction(p, rng)
+    u = random_direction(p, rng)
     _, t = s2s.jvp(affine_loss)(p, x, u)
-    np.testing.assert_allclose(t, _dot(g, u), rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(t, tree_dot(g, u), rtol=1e-9, atol=1e-12)
     h = s2s.hvp(affine_loss)(p, x, u)
     eps = 1e-6
     plus = s2s.grad(affine_loss)(Affine(W + eps * u.W, b + eps * u.b), x)
@@ -506,9 +485,9 @@ def test_dataclass_parameters(args, scale):
     ) / (2 * eps)
     assert isinstance(g.scale, float)
     np.testing.assert_allclose(g.scale, want, rtol=1e-5, atol=1e-7)
-    u = _direction(p, np.random.default_rng(int(abs(W).sum() * 1000) % 2**32))
+    u = random_direction(p, np.random.default_rng(int(abs(W).sum() * 1000) % 2**32))
     _, t = s2s.jvp(scaled_loss)(p, x, u)
-    np.testing.assert_allclose(t, _dot(g, u), rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(t, tree_dot(g, u), rtol=1e-9, atol=1e-12)
 
 
 @given(affine_args())
@@ -557,6 +536,6 @@ def test_a_loop_over_namedtuples_plain_checkpointed_and_forward():
         assert type(b) is Affine
         np.testing.assert_allclose(b.W, a.W, rtol=1e-12, atol=1e-14)
         np.testing.assert_allclose(b.b, a.b, rtol=1e-12, atol=1e-14)
-    u = [_direction(p, rng) for p in layers]
+    u = [random_direction(p, rng) for p in layers]
     _, t = s2s.jvp(loop_over_namedtuples)(layers, x, u)
-    np.testing.assert_allclose(t, _dot(g, u), rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(t, tree_dot(g, u), rtol=1e-9, atol=1e-12)
