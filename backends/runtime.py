@@ -110,36 +110,64 @@ def zeros_like(x: Any) -> Any:
         return [0.0] * len(x)
     if type(x) in _SCALARS:
         return 0.0
-    if _dataclass_fields(x) is not None:
+    if _record_fields(x) is not None:
         return {}  # by field name, as a dict's (`field_key`)
     return np.zeros_like(x, dtype=_float_dtype(x))
 
 
-def _dataclass_fields(x: Any) -> tuple[str, ...] | None:
-    """The field names of a dataclass instance, or None."""
-    if not dataclasses.is_dataclass(x) or isinstance(x, type):
+#: the top-level packages whose objects are never records (their attributes are not fields)
+_LIBRARY_PACKAGES = frozenset(("builtins", "numpy", "cupy", "scipy", "s2s", "random", "types"))
+
+
+def _record_fields(x: Any) -> tuple[str, ...] | None:
+    """The field names of a record: a dataclass instance, or an object of a class of the user's
+    that keeps its attributes in `__dict__` (`self.W = W` in `__init__`); None for anything
+    else (an array, a container, a module, a function, a library's object)."""
+    if dataclasses.is_dataclass(x):
+        return None if isinstance(x, type) else tuple(f.name for f in dataclasses.fields(x))
+    attrs = getattr(x, "__dict__", None)
+    if (
+        attrs is None
+        or isinstance(x, type)
+        or callable(getattr(x, "__array_function__", None))
+        or hasattr(x, "shape")
+        or hasattr(x, "__code__")
+        or (type(x).__module__ or "").partition(".")[0] in _LIBRARY_PACKAGES
+    ):
         return None
-    return tuple(f.name for f in dataclasses.fields(x))
+    return tuple(attrs)
+
+
+def _class_constant(cls: type, attr: str) -> bool:
+    """`attr` is a plain value the class holds (`eps = 1e-5` in its body): no derivative."""
+    for klass in cls.__mro__:
+        if attr in vars(klass):
+            value = vars(klass)[attr]
+            return isinstance(value, (numbers.Number, str, tuple, type(None))) or hasattr(
+                value, "shape"
+            )
+    return False
 
 
 def field_key(x: Any, attr: str, where: str) -> Any:
     """Where the adjoint of the attribute read `x.attr` (at `where`, `'model.py:12'`) goes in
     the adjoint of `x`: the field's position for a NamedTuple (whose adjoint is a list, as a
-    tuple's is), its name for a dataclass (whose adjoint is a dict). Any other object's
-    attribute is refused: s2s differentiates no attribute of an array but .T, .mT, .real and
-    .imag."""
+    tuple's is), its name for a record, a dataclass or an object of a class of the user's
+    (whose adjoint is a dict: `_record_fields`). Any other attribute is refused: s2s
+    differentiates no attribute of an array but .T, .mT, .real and .imag, and no attribute of
+    an object that its class holds (a method, a class-level constant)."""
     names = getattr(type(x), "_fields", None) if isinstance(x, tuple) else None
     if names is not None and attr in names:
         return names.index(attr)
-    names = _dataclass_fields(x)
-    if names is not None and attr in names:
-        return attr
+    names = _record_fields(x)
+    if names is not None and (attr in names or _class_constant(type(x), attr)):
+        return attr  # (a class-level constant's adjoint is kept under its name, and dropped)
     from s2s.errors import UnsupportedSyntaxError
 
     raise UnsupportedSyntaxError(
         f"{where}: reading `.{attr}` of a {type(x).__name__} that depends on the differentiated "
-        "input: s2s differentiates the fields of a NamedTuple or a dataclass, and of an array "
-        "only .T, .mT, .real and .imag",
+        "input: s2s differentiates the fields of a NamedTuple, a dataclass or an object of "
+        "your class (what `self.W = ...` set), and of an array only .T, .mT, .real and .imag",
         hint="for an array, use a NumPy function (np.ravel(x) for x.flat); or wrap the read in "
         "s2s.stop_gradient(...) if no derivative should flow through it",
     )
@@ -314,7 +342,7 @@ def grad_like(g: Any, x: Any) -> Any:
         if isinstance(x, np.ndarray) and not isinstance(g, np.ndarray):
             g = np.asarray(g, dtype=dtype)  # a NumPy scalar for a 0-d array
         return g
-    if _dataclass_fields(x) is not None:  # a copy holding the gradient of each field
+    if _record_fields(x) is not None:  # a copy holding the gradient of each field
         gd = g if isinstance(g, dict) else {}
         return map_fields(x, lambda k, v: grad_like(gd.get(k, 0.0), v))
     return g
@@ -332,14 +360,14 @@ def _has_gradient(v: Any) -> bool:
     return (
         isinstance(v, (numbers.Number, dict, list, tuple))
         or hasattr(v, "shape")
-        or _dataclass_fields(v) is not None
+        or _record_fields(v) is not None
     )
 
 
 def map_fields(x: Any, fn: Any) -> Any:
     """A copy of the dataclass instance `x` with each field `k` that gets a gradient set to
     `fn(k, value)` (a str or None field stays as it is)."""
-    names = _dataclass_fields(x) or ()
+    names = _record_fields(x) or ()
     return replace_fields(
         x, {k: fn(k, getattr(x, k)) for k in names if _has_gradient(getattr(x, k))}
     )

@@ -163,6 +163,14 @@ UNSUPPORTED: list[tuple[str, str, str, object]] = [
         0,
     ),
     (
+        "a method of an object whose class the annotations do not say",
+        "import numpy as np\n\n\nclass Linear:\n    def __init__(self, W):\n        self.W = W\n\n"
+        "    def __call__(self, x):\n        return x @ self.W\n\n\ndef f(x, layer):\n"
+        "    return np.sum(layer(x))\n",
+        "np.ones((2, 3)), Linear(np.ones((3, 2)))",
+        0,
+    ),
+    (
         "an array attribute other than `.T`, `.mT`, `.real` and `.imag`",
         "import numpy as np\n\n\ndef f(x):\n    return np.sum(x.flat[0] * x)\n",
         "np.ones(3)",
@@ -257,6 +265,14 @@ def supported() -> str:
         "  gradient has the same structure; NamedTuples and dataclasses read by field",
         "  (`p.W`), whose gradient is an object of the same type (a dataclass's str or None",
         "  fields are kept as they are);",
+        "- methods of your classes: `model(x)` and `model.apply(x)`, where the annotations",
+        "  say the class (`def loss(model: MLP, x)`, a dataclass field `layers: list[Linear]`,",
+        "  `self` in a method, `tuple[...]` and `dict[str, ...]` of classes, a constructor",
+        "  call, a return annotation): each method is read and differentiated like a",
+        "  function, and the generated code checks before each call that the object's class",
+        "  has that very method (an object of another class is an `ArgumentError` naming the",
+        "  line, never a wrong gradient); NamedTuples and dataclasses made in the function",
+        "  (`State(h, c=c)`); see [classes](classes.md);",
         "- s2s's own `with` blocks: `with s2s.insert_grad_of(x) as dx:` (code run on a",
         "  gradient in the backward sweep, see [custom rules and surgery](custom-rules.md))",
         "  and `with s2s.checkpoint():` (see [checkpointing](checkpointing.md)).",

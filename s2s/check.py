@@ -12,7 +12,6 @@ a time, so this is for checking, on small inputs, not for training.
 from __future__ import annotations
 
 import copy
-import dataclasses
 import inspect
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -20,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from .backends.runtime import replace_fields
+from .backends.runtime import _record_fields, replace_fields
 from .errors import S2SError
 
 __all__ = ["ArgumentCheck", "GradCheckError", "GradCheckReport", "check_grad"]
@@ -41,14 +40,15 @@ def _leaves(tree: Any, path: tuple = ()) -> Iterator[tuple[tuple, Any]]:
         for i, v in enumerate(tree):
             yield from _leaves(v, path + (i,))
     elif _is_dataclass(tree):
-        for f in dataclasses.fields(tree):
-            yield from _leaves(getattr(tree, f.name), path + (f.name,))
+        for name in _record_fields(tree):
+            yield from _leaves(getattr(tree, name), path + (name,))
     else:
         yield path, tree
 
 
 def _is_dataclass(tree: Any) -> bool:
-    return dataclasses.is_dataclass(tree) and not isinstance(tree, type)
+    """A record: a dataclass instance or an object of a class of the user's (`_record_fields`)."""
+    return _record_fields(tree) is not None
 
 
 def _map(tree: Any, fn: Callable[[tuple, Any], Any], path: tuple = ()) -> Any:
@@ -59,7 +59,7 @@ def _map(tree: Any, fn: Callable[[tuple, Any], Any], path: tuple = ()) -> Any:
     if isinstance(tree, (list, tuple)):
         return type(tree)(_map(v, fn, path + (i,)) for i, v in enumerate(tree))
     if _is_dataclass(tree):
-        names = [f.name for f in dataclasses.fields(tree)]
+        names = _record_fields(tree)
         return replace_fields(tree, {k: _map(getattr(tree, k), fn, path + (k,)) for k in names})
     return fn(path, tree)
 
@@ -102,8 +102,17 @@ def _differentiable(leaf: Any) -> bool:
     )
 
 
-def _path_text(name: str, path: tuple, index: tuple | None = None) -> str:
-    text = name + "".join(f"[{p!r}]" for p in path)
+def _path_text(name: str, path: tuple, index: tuple | None = None, tree: Any = None) -> str:
+    """`params['W1']`, `model.layers[0].W` (a record's field as an attribute: `tree` is the
+    argument the path is in)."""
+    text = name
+    for p in path:
+        if tree is not None and _is_dataclass(tree):
+            text += f".{p}"
+            tree = getattr(tree, p)
+        else:
+            text += f"[{p!r}]"
+            tree = tree[p] if tree is not None else None
     if index:
         text += "[" + ", ".join(str(i) for i in index) + "]"
     return text
@@ -250,13 +259,18 @@ def check_grad(
                     err = _rel(float(g_arr[index]), num, floor)
                     size += 1
                     if err > worst[0]:
-                        worst = (err, _path_text(n, path, index), float(g_arr[index]), num)
+                        worst = (
+                            err,
+                            _path_text(n, path, index, values[n]),
+                            float(g_arr[index]),
+                            num,
+                        )
             else:
                 num = _central(call, values, n, path, leaf, None, eps)
                 err = _rel(float(g_leaf), num, floor)
                 size += 1
                 if err > worst[0]:
-                    worst = (err, _path_text(n, path), float(g_leaf), num)
+                    worst = (err, _path_text(n, path, None, values[n]), float(g_leaf), num)
         err = max(worst[0], 0.0)
         checks.append(
             ArgumentCheck(

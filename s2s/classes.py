@@ -142,12 +142,20 @@ _FIELDS: dict[type, dict[str, Any]] = {}
 
 
 def field_class(cls: type, attr: str) -> Any:
-    """The class fact of field `attr` of the dataclass or NamedTuple `cls`, from its annotation."""
+    """The class fact of field `attr` of `cls`, from its annotation in the class body (a
+    dataclass's, a NamedTuple's, or any class's), or else, for a plain class, from the
+    annotation of the `__init__` parameter of the same name (`self.norm = norm`: the usual
+    way; `check_method` checks it where it matters)."""
     fields = _FIELDS.get(cls)
     if fields is None:
         fields = {}
         module = sys.modules.get(cls.__module__)
         globals_ = vars(module) if module is not None else {}
+        init = vars(cls).get("__init__") if not dataclasses.is_dataclass(cls) else None
+        if inspect.isfunction(init):  # `def __init__(self, norm: Norm): self.norm = norm`
+            for k, fact in function_annotations(init).items():
+                if k != "return":
+                    fields[k] = fact
         for klass in reversed(cls.__mro__):
             for k, ann in vars(klass).get("__annotations__", {}).items():
                 fact = from_annotation(_evaluated(ann, globals_, dict(vars(cls))))
@@ -332,3 +340,51 @@ def _value_fact(core: CoreFunction, value: Any, env: dict) -> Any:
         if is_user_function(obj):
             return function_annotations(obj).get("return") or _TOP
     return _TOP
+
+
+def split_field_calls(core: CoreFunction) -> None:
+    """`self.norm(x)`, where `norm` is not a method of the class of `self` but a field holding
+    an object of a known class: Python calls the field's value, so the core reads it first,
+    `_k = self.norm; y = _k(x)` (and `_k`'s class is the field's). In place."""
+    from .normalize import assign, name
+
+    facts = classes(core)
+    if not facts:
+        return
+
+    def block(stmts: list) -> list:
+        out = []
+        for s in stmts:
+            for field_name in ("body", "orelse"):
+                inner = getattr(s, field_name, None)
+                if isinstance(inner, list) and isinstance(s, (gast.If, gast.For, gast.While)):
+                    setattr(s, field_name, block(inner))
+            call = getattr(s, "value", None) if isinstance(s, (gast.Assign, gast.Expr)) else None
+            f = getattr(call, "func", None)
+            if (
+                isinstance(call, gast.Call)
+                and isinstance(f, gast.Attribute)
+                and not getattr(f, "s2s_global", False)
+                and _is_local(core, f.value)
+                and isinstance(facts.get(f.value.id), type)
+                and method_of(facts[f.value.id], f.attr) is None
+                and isinstance(field_class(facts[f.value.id], f.attr), type)
+            ):
+                core.counter += 1
+                tmp = f"_{core.counter}"
+                core.locals.add(tmp)
+                line = getattr(s, "s2s_line", None)
+                out.append(
+                    assign(
+                        tmp,
+                        gast.Attribute(value=name(f.value.id), attr=f.attr, ctx=gast.Load()),
+                        line,
+                    )
+                )
+                call.func = gast.Attribute(value=name(tmp), attr="__call__", ctx=gast.Load())
+                call.func.s2s_implicit_call = True
+                core.classes = None  # (`_k` has a class now)
+            out.append(s)
+        return out
+
+    core.body = block(core.body)

@@ -139,8 +139,7 @@ class ForwardProgram:
             u = self.units[key]
             return u.name, u.tparams, u.positional
         unit = Unit(fn=fn, name=self.unique(f"jvp_{unit_name(fn, method)}"))
-        core = normalize(parse_function(fn))
-        core.self_class = self_class
+        core = normalize(parse_function(fn), self_class)
         fwd = Forward(core, list(active), self, numbers, ones)
         args = core.args
         unit.positional = not (args.defaults or args.kwonlyargs or args.posonlyargs)

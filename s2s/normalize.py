@@ -1559,7 +1559,9 @@ class CoreFunction:
     classes: dict | None = None  # `classes.classes(core)`, once computed
 
 
-def normalize(parsed: ParsedFunction) -> CoreFunction:
+def normalize(parsed: ParsedFunction, self_class: Any = None) -> CoreFunction:
+    """The core of `parsed`; `self_class`: the class of its first parameter, for a method read
+    for a call on an object of that class (`classes.py`)."""
     tree = parsed.tree
     info = parsed.info
     args = tree.args
@@ -1654,7 +1656,7 @@ def normalize(parsed: ParsedFunction) -> CoreFunction:
         core.insert(len(core) - 1, assign(tmp, ret.value, ret.s2s_line))
         ret.value = name(tmp)
     _check_no_python_builtins_shadowing(norm.locals, info, tree)
-    return CoreFunction(
+    out = CoreFunction(
         name=parsed.name,
         params=params,
         defaults=defaults + [d for d in kw_defaults if d],
@@ -1666,7 +1668,12 @@ def normalize(parsed: ParsedFunction) -> CoreFunction:
         counter=norm.counter,
         args=tree.args,
         fn=parsed.fn,
+        self_class=self_class,
     )
+    from .classes import split_field_calls  # (classes reads the core: import at use)
+
+    split_field_calls(out)
+    return out
 
 
 def _check_no_python_builtins_shadowing(locs: set[str], info: SourceInfo, tree: Any) -> None:

@@ -105,8 +105,7 @@ class Program:
         )
         self.units[key] = unit
         self.order.append(key)
-        core = normalize(parse_function(fn))
-        core.self_class = self_class
+        core = normalize(parse_function(fn), self_class)
         rev = Reverse(core, list(active), self, split=True, numbers=numbers)
         self.assume(rev)
         rev.run()

@@ -60,8 +60,8 @@ def leaves(tree: Any, path: Path = ()) -> Iterator[tuple[Path, Any]]:
         for i, item in enumerate(tree):
             yield from leaves(item, path + (i,))
     elif _is_dataclass(tree):
-        for f in dataclasses.fields(tree):
-            yield from leaves(getattr(tree, f.name), path + (f.name,))
+        for name in _fields(tree):
+            yield from leaves(getattr(tree, name), path + (name,))
     else:
         yield path, tree
 
@@ -76,10 +76,10 @@ def random_direction(tree: Any, rng: np.random.Generator) -> Any:
     if isinstance(tree, dict):
         return {k: random_direction(v, rng) for k, v in tree.items()}
     if _is_dataclass(tree):
-        values = {
-            f.name: random_direction(getattr(tree, f.name), rng) for f in dataclasses.fields(tree)
-        }
-        return dataclasses.replace(tree, **values)
+        out = copy.copy(tree)
+        for name in _fields(tree):
+            object.__setattr__(out, name, random_direction(getattr(tree, name), rng))
+        return out
     if isinstance(tree, np.ndarray):
         return rng.standard_normal(tree.shape)
     return float(rng.standard_normal()) if isinstance(tree, float) else tree
@@ -94,8 +94,24 @@ def tree_dot(a: Any, b: Any) -> float:
     )
 
 
+def _fields(tree: Any) -> list[str]:
+    """The fields of a record: a dataclass's, or the attributes of an object of a class of
+    the tests (`self.W = W`)."""
+    if dataclasses.is_dataclass(tree):
+        return [f.name for f in dataclasses.fields(tree)]
+    return list(vars(tree))
+
+
 def _is_dataclass(tree: Any) -> bool:
-    return dataclasses.is_dataclass(tree) and not isinstance(tree, type)
+    """A record: a dataclass instance, or a plain object of a class of the tests."""
+    if dataclasses.is_dataclass(tree):
+        return not isinstance(tree, type)
+    return (
+        hasattr(tree, "__dict__")
+        and not isinstance(tree, (type, np.ndarray))
+        and not hasattr(tree, "__code__")
+        and type(tree).__module__.partition(".")[0] not in ("numpy", "builtins", "strict_array")
+    )
 
 
 def _rebuild(tree: Any, fn: Callable[[Path, Any], Any], path: Path = ()) -> Any:
@@ -108,8 +124,8 @@ def _rebuild(tree: Any, fn: Callable[[Path, Any], Any], path: Path = ()) -> Any:
         return type(tree)(_rebuild(v, fn, path + (i,)) for i, v in enumerate(tree))
     if _is_dataclass(tree):  # a copy with each field rebuilt (frozen ones too)
         out = copy.copy(tree)
-        for f in dataclasses.fields(tree):
-            object.__setattr__(out, f.name, _rebuild(getattr(tree, f.name), fn, path + (f.name,)))
+        for name in _fields(tree):
+            object.__setattr__(out, name, _rebuild(getattr(tree, name), fn, path + (name,)))
         return out
     return fn(path, tree)
 
@@ -121,6 +137,8 @@ def _to_float64(path: Path, leaf: Any) -> Any:
         return leaf.astype(np.float64)  # always a copy
     if is_float_leaf(leaf):
         return float(leaf)
+    if isinstance(leaf, (str, type(None))):
+        return leaf  # a record's str or None field: no gradient, kept as it is
     raise TypeError(f"leaf {path} is {type(leaf).__name__}; only floats and float arrays")
 
 
@@ -189,6 +207,8 @@ def _numerical_grad_one(f: Callable, args: tuple, pos: int, eps: float) -> Any:
         return _as_scalar(f(*call_args))
 
     def grad_leaf(path: Path, leaf: Any) -> Any:
+        if isinstance(leaf, (str, type(None))):
+            return leaf
         if isinstance(leaf, float):
             return (value_at(path, leaf + eps) - value_at(path, leaf - eps)) / (2.0 * eps)
         out = np.zeros_like(leaf)
@@ -240,14 +260,14 @@ def assert_tree_close(
         assert type(got) is type(like), (
             f"{where}: expected {type(like).__name__}, got {type(got).__name__}"
         )
-        for f in dataclasses.fields(like):
+        for name in _fields(like):
             assert_tree_close(
-                getattr(got, f.name),
-                getattr(want, f.name),
-                getattr(like, f.name),
+                getattr(got, name),
+                getattr(want, name),
+                getattr(like, name),
                 rtol=rtol,
                 atol=atol,
-                where=f"{where}.{f.name}",
+                where=f"{where}.{name}",
             )
     elif isinstance(like, np.ndarray):
         assert isinstance(got, np.ndarray), (
@@ -261,6 +281,8 @@ def assert_tree_close(
             f"{where}: a float argument needs a float gradient, got {type(got).__name__}"
         )
         np.testing.assert_allclose(got, want, rtol=rtol, atol=atol, err_msg=where)
+    elif isinstance(like, (str, type(None))):
+        assert got == like, f"{where}: a str or None field is kept as it is, got {got!r}"
     else:
         raise TypeError(f"{where}: cannot compare against a {type(like).__name__} argument")
 
@@ -275,9 +297,7 @@ def _trees_equal(a: Any, b: Any) -> bool:
     if isinstance(a, np.ndarray):
         return a.shape == b.shape and a.dtype == b.dtype and np.array_equal(a, b)
     if _is_dataclass(a):  # field by field (a dataclass's `==` compares arrays as a whole)
-        return all(
-            _trees_equal(getattr(a, f.name), getattr(b, f.name)) for f in dataclasses.fields(a)
-        )
+        return all(_trees_equal(getattr(a, name), getattr(b, name)) for name in _fields(a))
     try:
         return bool(a == b)
     except Exception:  # noqa: BLE001 - anything we cannot compare counts as different

@@ -2,6 +2,8 @@
 `tests/golden/<name>.py`. The golden files name lines of this file: edit it only together
 with `S2S_UPDATE_GOLDEN=1 pytest tests/test_golden.py`."""
 
+import dataclasses
+
 import numpy as np
 
 
@@ -63,3 +65,22 @@ def logistic_loss(w, X, y):
     """A sigmoid and its binary cross-entropy, written out: each one op to s2s."""
     p = 1.0 / (1.0 + np.exp(-(X @ w)))
     return -np.mean(y * np.log(p) + (1.0 - y) * np.log(1.0 - p))
+
+
+@dataclasses.dataclass
+class Dense:
+    """A layer whose `__call__` s2s differentiates (the annotation says what `layer` is)."""
+
+    W: np.ndarray
+    b: np.ndarray
+
+    def __call__(self, x):
+        return np.tanh(x @ self.W + self.b)
+
+
+def layers_loss(layers: list[Dense], x, y):
+    """Methods of the user's classes: a list of layers, each called in a loop."""
+    h = x
+    for layer in layers:
+        h = layer(h)
+    return np.mean((h - y) ** 2)

@@ -398,6 +398,74 @@ def test_a_recursive_method(n):
     np.testing.assert_allclose(t, tree_dot(g, u), rtol=1e-9, atol=1e-12)
 
 
+# --- plain classes: attributes set in `__init__` ---------------------------------------------
+
+
+class Norm:
+    eps = 1e-5  # a class-level constant: read, no derivative
+
+    def __init__(self, gain):
+        self.gain = gain
+        self.label = "norm"  # a str attribute: kept as it is
+
+    def __call__(self, x):
+        mu = np.mean(x, axis=-1, keepdims=True)
+        var = np.mean((x - mu) ** 2, axis=-1, keepdims=True)
+        return self.gain * (x - mu) / np.sqrt(var + self.eps)
+
+
+class Block:
+    layers: list[Linear]  # a class-level annotation says what the attribute holds
+
+    def __init__(self, layers, norm: Norm):
+        self.layers = layers
+        self.norm = norm
+
+    def __call__(self, x):
+        for layer in self.layers:
+            x = np.tanh(self.norm(layer(x)))
+        return x
+
+    @property
+    def first(self):
+        return self.layers[0]
+
+
+def block_loss(block: Block, x):
+    return np.sum(block(x) ** 2)
+
+
+def through_a_property(block: Block, x):
+    return np.sum(block.first(x))
+
+
+@given(st.data())
+@settings(max_examples=10, deadline=None)
+def test_plain_classes(data):
+    """Objects of plain classes (attributes set in `__init__`, a class-level constant, a str
+    attribute, `layers: list[Linear]` annotated in the class body): the gradient is an object
+    of the same class holding the gradient of each attribute (central differences), and
+    forward mode agrees."""
+    n, batch = data.draw(sides(2, 4)), data.draw(sides())
+    layers = [Linear(data.draw(matrices(n, n)) / 2, data.draw(arrays((n,)))) for _ in range(2)]
+    block = Block(layers, Norm(data.draw(arrays((n,)))))
+    x = data.draw(matrices(batch, n))
+    g = assert_grad_matches(block_loss, block, x)
+    assert type(g) is Block and type(g.norm) is Norm and g.norm.label == "norm"
+    assert [type(p) for p in g.layers] == [Linear, Linear]
+    u = random_direction(block, np.random.default_rng(2))
+    _, t = s2s.jvp(block_loss)(block, x, u)
+    np.testing.assert_allclose(t, tree_dot(g, u), rtol=1e-9, atol=1e-12)
+
+
+def test_a_property_is_refused():
+    """A property computes its value from the object: s2s does not read it, and says so."""
+    rng = np.random.default_rng(0)
+    block = Block([Linear(rng.standard_normal((2, 2)), np.zeros(2))], Norm(np.ones(2)))
+    with pytest.raises(s2s.S2SError, match="first"):
+        s2s.grad(through_a_property)(block, np.ones((1, 2)))
+
+
 # --- what is refused --------------------------------------------------------------------------
 
 
@@ -487,3 +555,13 @@ def test_numerical_reference_sees_the_classes():
     x, y = rng.standard_normal((3, 2)), rng.standard_normal((3, 2))
     num = numerical_grad(mse, (model, x, y), 0)
     assert type(num) is MLP and np.abs(num.layers[0].W).sum() > 0
+
+
+def test_check_grad_names_fields_as_attributes():
+    """`s2s.check_grad` on a model of classes passes, and names a coordinate the way the
+    model is read: `model.layers[0].W[0, 1]`."""
+    rng = np.random.default_rng(1)
+    model = MLP([Linear(rng.standard_normal((2, 3)), rng.standard_normal(3))])
+    report = s2s.check_grad(mse, model, rng.standard_normal((4, 2)), rng.standard_normal((4, 3)))
+    assert report.ok, str(report)
+    assert "at model.layers[0]." in str(report)

@@ -181,3 +181,24 @@ def test_custom_rules_page_runs(tmp_path, monkeypatch, capsys):
     for text in texts:
         for line in text.splitlines():
             assert line.split("...")[0] in printed, line
+
+
+def test_classes_page_runs(tmp_path, monkeypatch, capsys):
+    """docs/classes.md is real: its Python blocks run in order as one module
+    (`classes_page.py`; their asserts check what the page states), and each line of the
+    generated code it shows is a line of what `print(s2s.source(loss))` prints."""
+    blocks = _fenced((DOCS / "classes.md").read_text())
+    main = [code for lang, code in blocks if lang == "python"]
+    texts = [code for lang, code in blocks if lang == "text"]
+    assert {lang for lang, _ in blocks} == {"python", "text"} and len(main) >= 3 and texts
+    (tmp_path / "classes_page.py").write_text("\n\n".join(main))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    try:
+        spec = importlib.util.spec_from_file_location("classes_page", tmp_path / "classes_page.py")
+        spec.loader.exec_module(importlib.util.module_from_spec(spec))
+    finally:
+        sys.modules.pop("classes_page", None)
+    printed = capsys.readouterr().out.splitlines()
+    for text in texts:
+        for line in text.splitlines():
+            assert line in printed, line

@@ -36,6 +36,8 @@ CASES: dict[str, tuple] = {
     "dict_layers_forward": (programs.dict_layers, {"mode": "forward"}),
     "extremes": (programs.extremes, {"wrt": (0, 1)}),
     "logistic_loss": (programs.logistic_loss, {}),
+    "layers_loss": (programs.layers_loss, {}),
+    "layers_loss_forward": (programs.layers_loss, {"mode": "forward"}),
 }
 
 
@@ -90,6 +92,13 @@ def _inputs(case: str, rng: np.random.Generator) -> tuple:
             "second": {"w": rng.normal(size=(2, 2)), "b": rng.normal(size=2)},
         }
         return params, rng.normal(size=3)
+    if case.startswith("layers_loss"):
+        widths = [3, 4, 2]
+        layers = [
+            programs.Dense(rng.normal(size=(a, b)) / 2, rng.normal(size=b))
+            for a, b in zip(widths, widths[1:], strict=False)
+        ]
+        return layers, rng.normal(size=(5, 3)), rng.normal(size=(5, 2))
     if case == "logistic_loss":
         return rng.normal(size=3), rng.normal(size=(6, 3)), rng.uniform(0.0, 1.0, 6)
     xs = [float(v) for v in np.linspace(-1.0, 1.0, 4) + rng.uniform(-0.1, 0.1, 4)]
@@ -120,6 +129,8 @@ def test_golden_programs_are_right(case, seed):
 
 
 def _random_like(tree, rng):
+    if isinstance(tree, programs.Dense):
+        return programs.Dense(_random_like(tree.W, rng), _random_like(tree.b, rng))
     if isinstance(tree, dict):
         return {k: _random_like(v, rng) for k, v in tree.items()}
     if isinstance(tree, list):
