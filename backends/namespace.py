@@ -10,6 +10,7 @@ backend module of the library that owns the array: `numpy_backend`, `cupy_backen
 
 from __future__ import annotations
 
+import dataclasses
 from types import ModuleType
 from typing import Any
 
@@ -23,6 +24,43 @@ class MixedArraysError(ArgumentError):
 
 
 _HOST_SCALARS = (float, int, bool, complex, str, bytes, type(None))
+
+#: the top-level packages whose objects are never records (their attributes are not fields)
+_LIBRARY_PACKAGES = frozenset(("builtins", "numpy", "cupy", "scipy", "s2s", "random", "types"))
+
+
+#: type -> its dataclass field names, _PLAIN (a plain class of the user's: the instance's
+#: attributes), or None (not a record); decided once per type
+_RECORD_TYPES: dict[type, Any] = {}
+_PLAIN, _UNSEEN = object(), object()
+
+
+def _record_kind(t: type) -> Any:
+    if dataclasses.is_dataclass(t):
+        return tuple(f.name for f in dataclasses.fields(t))
+    if (
+        issubclass(t, type)
+        or callable(getattr(t, "__array_function__", None))
+        or hasattr(t, "shape")
+        or hasattr(t, "__code__")
+        or (t.__module__ or "").partition(".")[0] in _LIBRARY_PACKAGES
+    ):
+        return None
+    return _PLAIN
+
+
+def _record_fields(x: Any) -> tuple[str, ...] | None:
+    """The field names of a record: a dataclass instance, or an object of a class of the user's
+    that keeps its attributes in `__dict__` (`self.W = W` in `__init__`); None for anything
+    else (an array, a container, a module, a function, a library's object)."""
+    t = type(x)
+    kind = _RECORD_TYPES.get(t, _UNSEEN)
+    if kind is _UNSEEN:
+        kind = _RECORD_TYPES[t] = _record_kind(t)
+    if kind is _PLAIN:
+        attrs = getattr(x, "__dict__", None)
+        return None if attrs is None else tuple(attrs)
+    return kind
 
 
 def library_of(x: Any) -> str | None:
@@ -44,6 +82,9 @@ def _libraries(tree: Any, found: set[str]) -> None:
     elif isinstance(tree, (list, tuple)):
         for v in tree:
             _libraries(v, found)
+    elif type(tree) not in _HOST_SCALARS and _record_fields(tree) is not None:
+        for k in _record_fields(tree):
+            _libraries(getattr(tree, k), found)
     elif type(tree) not in _HOST_SCALARS:
         lib = library_of(tree)
         if lib is not None:
@@ -58,6 +99,9 @@ def _where(tree: Any, path: str, out: dict[str, str]) -> None:
     elif isinstance(tree, (list, tuple)):
         for i, v in enumerate(tree):
             _where(v, f"{path}[{i}]", out)
+    elif _record_fields(tree) is not None:
+        for k in _record_fields(tree):
+            _where(getattr(tree, k), f"{path}.{k}", out)
     else:
         lib = library_of(tree)
         if lib is not None and lib not in out:

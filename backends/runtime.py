@@ -19,7 +19,6 @@ helper keeps, so that an adjoint computed on a device stays there:
 from __future__ import annotations
 
 import copy
-import dataclasses
 import math
 import numbers
 import re
@@ -27,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from .namespace import namespace_of
+from .namespace import _record_fields, namespace_of
 
 _SCALARS = (float, int, bool, complex)
 
@@ -113,29 +112,6 @@ def zeros_like(x: Any) -> Any:
     if _record_fields(x) is not None:
         return {}  # by field name, as a dict's (`field_key`)
     return np.zeros_like(x, dtype=_float_dtype(x))
-
-
-#: the top-level packages whose objects are never records (their attributes are not fields)
-_LIBRARY_PACKAGES = frozenset(("builtins", "numpy", "cupy", "scipy", "s2s", "random", "types"))
-
-
-def _record_fields(x: Any) -> tuple[str, ...] | None:
-    """The field names of a record: a dataclass instance, or an object of a class of the user's
-    that keeps its attributes in `__dict__` (`self.W = W` in `__init__`); None for anything
-    else (an array, a container, a module, a function, a library's object)."""
-    if dataclasses.is_dataclass(x):
-        return None if isinstance(x, type) else tuple(f.name for f in dataclasses.fields(x))
-    attrs = getattr(x, "__dict__", None)
-    if (
-        attrs is None
-        or isinstance(x, type)
-        or callable(getattr(x, "__array_function__", None))
-        or hasattr(x, "shape")
-        or hasattr(x, "__code__")
-        or (type(x).__module__ or "").partition(".")[0] in _LIBRARY_PACKAGES
-    ):
-        return None
-    return tuple(attrs)
 
 
 def _class_constant(cls: type, attr: str) -> bool:
@@ -245,7 +221,8 @@ def add_at(d: Any, index: Any, g: Any) -> Any:
         d[index] = add(d[index], g) if index in d else g
         return d
     if isinstance(d, list):
-        d[index] = add(d[index], g)
+        # (into a zero slot, `g` itself, as into a dict: `add` would copy an array)
+        d[index] = add(d[index], g) if not _is_zero(d[index]) or isinstance(index, slice) else g
         return d
     try:
         if _has_array_index(index):
@@ -356,7 +333,7 @@ def like_sequence(x: Any, items: list) -> Any:
 
 
 def _has_gradient(v: Any) -> bool:
-    """Whether a dataclass field gets a gradient: numbers, arrays, containers, dataclasses."""
+    """Whether a record's field gets a gradient: numbers, arrays, containers, records."""
     return (
         isinstance(v, (numbers.Number, dict, list, tuple))
         or hasattr(v, "shape")
@@ -365,8 +342,8 @@ def _has_gradient(v: Any) -> bool:
 
 
 def map_fields(x: Any, fn: Any) -> Any:
-    """A copy of the dataclass instance `x` with each field `k` that gets a gradient set to
-    `fn(k, value)` (a str or None field stays as it is)."""
+    """A copy of the record `x` with each field `k` that gets a gradient set to `fn(k, value)`
+    (a str or None field stays as it is)."""
     names = _record_fields(x) or ()
     return replace_fields(
         x, {k: fn(k, getattr(x, k)) for k in names if _has_gradient(getattr(x, k))}
@@ -374,7 +351,23 @@ def map_fields(x: Any, fn: Any) -> Any:
 
 
 def replace_fields(x: Any, values: dict[str, Any]) -> Any:
-    """A shallow copy of the dataclass instance `x` with these fields set (frozen ones too)."""
+    """A shallow copy of the record `x` with these fields set (frozen ones too): what
+    `copy.copy` makes, made directly where the class keeps its state in `__dict__` and does
+    not customize copying (`copy.copy` goes through `__reduce_ex__`, several times slower)."""
+    t = type(x)
+    attrs = getattr(x, "__dict__", None)
+    if (
+        attrs is not None
+        and t.__reduce_ex__ is object.__reduce_ex__
+        and t.__reduce__ is object.__reduce__
+        and getattr(t, "__copy__", None) is None
+        and getattr(t, "__setstate__", None) is None
+        and not hasattr(t, "__slots__")
+    ):
+        out = t.__new__(t)
+        out.__dict__.update(attrs)
+        out.__dict__.update(values)
+        return out
     out = copy.copy(x)
     for k, v in values.items():
         object.__setattr__(out, k, v)

@@ -173,7 +173,7 @@ def run_one(
     if "s2s" in times:
         row.s2s_s = times["s2s"]
         row.ratio = row.s2s_s / row.hand_s
-    for peer in peers:
+    for peer in peers if model.peers else ():
         row.peers[peer] = run_peer_subprocess(peer, model.name, size, opts.repeats, opts.min_time)
     return row
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -61,6 +61,46 @@ def make_mlp(size: int, seed: int = 0) -> tuple:
     x = rng.standard_normal((MLP_BATCH, size))
     y = rng.standard_normal((MLP_BATCH, MLP_OUT))
     return params, x, y
+
+
+# --------------------------------------------------------------------------------------------
+# The same MLP written as classes (NamedTuples with a `__call__`), the way a PyTorch user writes
+# a model: s2s differentiates the methods (docs/classes.md). The hand-written gradient is the
+# dict MLP's, put in the model's structure.
+
+
+class Dense(NamedTuple):
+    W: np.ndarray
+    b: np.ndarray
+
+    def __call__(self, x):
+        return x @ self.W + self.b
+
+
+class TwoLayer(NamedTuple):
+    hidden: Dense
+    out: Dense
+
+    def __call__(self, x):
+        return self.out(np.tanh(self.hidden(x)))
+
+
+def mlp_classes_loss(model: TwoLayer, x, y):
+    return np.mean((model(x) - y) ** 2)
+
+
+def mlp_classes_loss_grad(model: TwoLayer, x: np.ndarray, y: np.ndarray) -> TwoLayer:
+    """Hand-written gradient of ``mlp_classes_loss`` w.r.t. ``model``."""
+    params = {"W1": model.hidden.W, "b1": model.hidden.b, "W2": model.out.W, "b2": model.out.b}
+    g = mlp_loss_grad(params, x, y)
+    return TwoLayer(Dense(g["W1"], g["b1"]), Dense(g["W2"], g["b2"]))
+
+
+def make_mlp_classes(size: int, seed: int = 0) -> tuple:
+    """`make_mlp`'s arrays, in a `TwoLayer`."""
+    params, x, y = make_mlp(size, seed)
+    model = TwoLayer(Dense(params["W1"], params["b1"]), Dense(params["W2"], params["b2"]))
+    return model, x, y
 
 
 # --------------------------------------------------------------------------------------------
@@ -307,6 +347,7 @@ class Model:
     quick_sizes: tuple[int, ...]
     test_size: int
     size_label: str
+    peers: bool = True  # autograd and JAX can run it (they cannot trace a user's methods)
 
 
 MODELS: dict[str, Model] = {
@@ -322,6 +363,18 @@ MODELS: dict[str, Model] = {
             quick_sizes=(64,),
             test_size=3,
             size_label="width",
+        ),
+        Model(
+            "mlp_classes",
+            mlp_classes_loss,
+            mlp_classes_loss_grad,
+            make_mlp_classes,
+            wrt=0,
+            sizes=(64, 256, 1024),
+            quick_sizes=(64,),
+            test_size=3,
+            size_label="width",
+            peers=False,
         ),
         Model(
             "rnn",

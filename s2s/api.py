@@ -12,7 +12,7 @@ import numpy as np
 
 from s2s.adjoints.registry import VERSION as _RULES_VERSION
 from s2s.adjoints.registry import version as rules_version
-from s2s.backends.namespace import argument_checker
+from s2s.backends.namespace import _record_fields, argument_checker
 
 from .checkpoint import check_mode
 from .dtypes import dtype_of
@@ -96,6 +96,8 @@ def _object_arrays(tree: Any, path: str) -> str | None:
         items: Any = ((f"{path}[{k!r}]", v) for k, v in tree.items())
     elif isinstance(tree, (list, tuple)):
         items = ((f"{path}[{i}]", v) for i, v in enumerate(tree))
+    elif _record_fields(tree) is not None:
+        items = ((f"{path}.{k}", getattr(tree, k)) for k in _record_fields(tree))
     else:
         return None
     for p, v in items:
@@ -121,7 +123,10 @@ def _all_plain_numpy(tree: Any) -> bool:
         return all(_all_plain_numpy(v) for v in tree.values())
     if t is list or t is tuple:
         return all(_all_plain_numpy(v) for v in tree)
-    return False
+    if isinstance(tree, tuple) and hasattr(t, "_fields"):  # a NamedTuple
+        return all(_all_plain_numpy(v) for v in tree)
+    names = _record_fields(tree)
+    return names is not None and all(_all_plain_numpy(getattr(tree, k)) for k in names)
 
 
 def _argument_checker(fn: Any) -> Callable[[tuple, dict], None]:

@@ -78,22 +78,25 @@ def is_user_class(obj: Any) -> bool:
     return module not in _LIBRARIES
 
 
-def from_annotation(ann: Any) -> Any:
-    """The class fact an annotation gives: a class, `Seq`, `Fixed`, `Map`, or None."""
+def from_annotation(ann: Any, globals_: dict | None = None) -> Any:
+    """The class fact an annotation gives: a class, `Seq`, `Fixed`, `Map`, or None (a
+    `ForwardRef`, as NamedTuple keeps a string annotation, is evaluated in `globals_`)."""
+    if isinstance(ann, typing.ForwardRef):
+        ann = _evaluated(ann.__forward_arg__, globals_ or {})
     if isinstance(ann, type) and typing.get_origin(ann) is None:
         return ann if is_user_class(ann) else None
     origin, args = typing.get_origin(ann), typing.get_args(ann)
     if origin in (list, collections.abc.Sequence, collections.abc.MutableSequence) and args:
-        item = from_annotation(args[0])
+        item = from_annotation(args[0], globals_)
         return None if item is None else Seq(item)
     if origin is tuple and args:
         if len(args) == 2 and args[1] is Ellipsis:
-            item = from_annotation(args[0])
+            item = from_annotation(args[0], globals_)
             return None if item is None else Seq(item)
-        items = tuple(from_annotation(a) for a in args)
+        items = tuple(from_annotation(a, globals_) for a in args)
         return None if all(i is None for i in items) else Fixed(items)
     if origin in (dict, collections.abc.Mapping, collections.abc.MutableMapping) and len(args) == 2:
-        value = from_annotation(args[1])
+        value = from_annotation(args[1], globals_)
         return None if value is None else Map(value)
     return None
 
@@ -131,7 +134,7 @@ def function_annotations(fn: Any) -> dict[str, Any]:
     globals_ = getattr(fn, "__globals__", {})
     out = {}
     for k, ann in raw.items():
-        fact = from_annotation(_evaluated(ann, globals_, closure))
+        fact = from_annotation(_evaluated(ann, globals_, closure), globals_)
         if fact is not None:
             out[k] = fact
     _ANNOTATIONS[fn] = out
@@ -158,7 +161,7 @@ def field_class(cls: type, attr: str) -> Any:
                     fields[k] = fact
         for klass in reversed(cls.__mro__):
             for k, ann in vars(klass).get("__annotations__", {}).items():
-                fact = from_annotation(_evaluated(ann, globals_, dict(vars(cls))))
+                fact = from_annotation(_evaluated(ann, globals_, dict(vars(cls))), globals_)
                 if fact is None:
                     fields.pop(k, None)
                 else:

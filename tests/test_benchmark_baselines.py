@@ -50,6 +50,10 @@ def _get(tree, path):
 def _set(tree, path, value):
     if not path:
         return value
+    if isinstance(tree, tuple):  # (a NamedTuple too: rebuilt, as tuples cannot be written)
+        items = list(tree)
+        items[path[0]] = _set(items[path[0]], path[1:], value)
+        return type(tree)(*items) if hasattr(tree, "_fields") else tuple(items)
     tree[path[0]] = _set(tree[path[0]], path[1:], value)
     return tree
 
