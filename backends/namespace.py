@@ -49,7 +49,7 @@ def _record_kind(t: type) -> Any:
     return _PLAIN
 
 
-def _record_fields(x: Any) -> tuple[str, ...] | None:
+def record_fields(x: Any) -> tuple[str, ...] | None:
     """The field names of a record: a dataclass instance, or an object of a class of the user's
     that keeps its attributes in `__dict__` (`self.W = W` in `__init__`); None for anything
     else (an array, a container, a module, a function, a library's object)."""
@@ -82,8 +82,8 @@ def _libraries(tree: Any, found: set[str]) -> None:
     elif isinstance(tree, (list, tuple)):
         for v in tree:
             _libraries(v, found)
-    elif type(tree) not in _HOST_SCALARS and _record_fields(tree) is not None:
-        for k in _record_fields(tree):
+    elif type(tree) not in _HOST_SCALARS and record_fields(tree) is not None:
+        for k in record_fields(tree):
             _libraries(getattr(tree, k), found)
     elif type(tree) not in _HOST_SCALARS:
         lib = library_of(tree)
@@ -99,8 +99,8 @@ def _where(tree: Any, path: str, out: dict[str, str]) -> None:
     elif isinstance(tree, (list, tuple)):
         for i, v in enumerate(tree):
             _where(v, f"{path}[{i}]", out)
-    elif _record_fields(tree) is not None:
-        for k in _record_fields(tree):
+    elif record_fields(tree) is not None:
+        for k in record_fields(tree):
             _where(getattr(tree, k), f"{path}.{k}", out)
     else:
         lib = library_of(tree)

@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from .namespace import _record_fields, namespace_of
+from .namespace import namespace_of, record_fields
 
 _SCALARS = (float, int, bool, complex)
 
@@ -109,7 +109,7 @@ def zeros_like(x: Any) -> Any:
         return [0.0] * len(x)
     if type(x) in _SCALARS:
         return 0.0
-    if _record_fields(x) is not None:
+    if record_fields(x) is not None:
         return {}  # by field name, as a dict's (`field_key`)
     return np.zeros_like(x, dtype=_float_dtype(x))
 
@@ -129,13 +129,13 @@ def field_key(x: Any, attr: str, where: str) -> Any:
     """Where the adjoint of the attribute read `x.attr` (at `where`, `'model.py:12'`) goes in
     the adjoint of `x`: the field's position for a NamedTuple (whose adjoint is a list, as a
     tuple's is), its name for a record, a dataclass or an object of a class of the user's
-    (whose adjoint is a dict: `_record_fields`). Any other attribute is refused: s2s
+    (whose adjoint is a dict: `record_fields`). Any other attribute is refused: s2s
     differentiates no attribute of an array but .T, .mT, .real and .imag, and no attribute of
     an object that its class holds (a method, a class-level constant)."""
     names = getattr(type(x), "_fields", None) if isinstance(x, tuple) else None
     if names is not None and attr in names:
         return names.index(attr)
-    names = _record_fields(x)
+    names = record_fields(x)
     if names is not None and (attr in names or _class_constant(type(x), attr)):
         return attr  # (a class-level constant's adjoint is kept under its name, and dropped)
     from s2s.errors import UnsupportedSyntaxError
@@ -319,7 +319,7 @@ def grad_like(g: Any, x: Any) -> Any:
         if isinstance(x, np.ndarray) and not isinstance(g, np.ndarray):
             g = np.asarray(g, dtype=dtype)  # a NumPy scalar for a 0-d array
         return g
-    if _record_fields(x) is not None:  # a copy holding the gradient of each field
+    if record_fields(x) is not None:  # a copy holding the gradient of each field
         gd = g if isinstance(g, dict) else {}
         return map_fields(x, lambda k, v: grad_like(gd.get(k, 0.0), v))
     return g
@@ -337,14 +337,14 @@ def _has_gradient(v: Any) -> bool:
     return (
         isinstance(v, (numbers.Number, dict, list, tuple))
         or hasattr(v, "shape")
-        or _record_fields(v) is not None
+        or record_fields(v) is not None
     )
 
 
 def map_fields(x: Any, fn: Any) -> Any:
     """A copy of the record `x` with each field `k` that gets a gradient set to `fn(k, value)`
     (a str or None field stays as it is)."""
-    names = _record_fields(x) or ()
+    names = record_fields(x) or ()
     return replace_fields(
         x, {k: fn(k, getattr(x, k)) for k in names if _has_gradient(getattr(x, k))}
     )

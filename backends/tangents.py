@@ -15,11 +15,11 @@ from .runtime import (
     _SCALARS,
     HELPERS,
     _float_dtype,
-    _record_fields,
     copy_value,
     field_key,
     like_sequence,
     map_fields,
+    record_fields,
 )
 
 
@@ -32,7 +32,7 @@ def zeros_tangent(x: Any) -> Any:
         return [zeros_tangent(v) for v in x]
     if isinstance(x, tuple):
         return like_sequence(x, [zeros_tangent(v) for v in x])
-    if _record_fields(x) is not None:
+    if record_fields(x) is not None:
         return map_fields(x, lambda k, v: zeros_tangent(v))
     if type(x) in _SCALARS or not hasattr(x, "shape"):
         return 0.0
@@ -45,7 +45,7 @@ def field_tangent(t: Any, x: Any, attr: str, where: str) -> Any:
     key = field_key(x, attr, where)
     if type(t) in _SCALARS and t == 0:
         return 0.0
-    if isinstance(key, str) and key not in _record_fields(x):
+    if isinstance(key, str) and key not in record_fields(x):
         return 0.0  # a class-level constant (`eps = 1e-5` in the class body): no tangent
     if isinstance(t, dict):
         return t.get(key, 0.0)
@@ -86,7 +86,7 @@ def tangent_like(t: Any, y: Any) -> Any:
     if isinstance(y, (list, tuple)):
         tl = t if isinstance(t, (list, tuple)) else [0.0] * len(y)
         return like_sequence(y, [tangent_like(a, b) for a, b in zip(tl, y, strict=True)])
-    if _record_fields(y) is not None:
+    if record_fields(y) is not None:
         return map_fields(
             y,
             lambda k, v: tangent_like(

@@ -199,7 +199,7 @@ class Table:
     def __init__(self, peers: Sequence[str]) -> None:
         self.peers = list(peers)
         self.columns = [
-            ("model", 10),
+            ("model", 12),
             ("size", 14),
             ("hand-written", 12),
             ("s2s", 12),

@@ -12,7 +12,7 @@ import numpy as np
 
 from s2s.adjoints.registry import VERSION as _RULES_VERSION
 from s2s.adjoints.registry import version as rules_version
-from s2s.backends.namespace import _record_fields, argument_checker
+from s2s.backends.namespace import argument_checker, record_fields
 
 from .checkpoint import check_mode
 from .dtypes import dtype_of
@@ -96,8 +96,8 @@ def _object_arrays(tree: Any, path: str) -> str | None:
         items: Any = ((f"{path}[{k!r}]", v) for k, v in tree.items())
     elif isinstance(tree, (list, tuple)):
         items = ((f"{path}[{i}]", v) for i, v in enumerate(tree))
-    elif _record_fields(tree) is not None:
-        items = ((f"{path}.{k}", getattr(tree, k)) for k in _record_fields(tree))
+    elif record_fields(tree) is not None:
+        items = ((f"{path}.{k}", getattr(tree, k)) for k in record_fields(tree))
     else:
         return None
     for p, v in items:
@@ -125,7 +125,7 @@ def _all_plain_numpy(tree: Any) -> bool:
         return all(_all_plain_numpy(v) for v in tree)
     if isinstance(tree, tuple) and hasattr(t, "_fields"):  # a NamedTuple
         return all(_all_plain_numpy(v) for v in tree)
-    names = _record_fields(tree)
+    names = record_fields(tree)
     return names is not None and all(_all_plain_numpy(getattr(tree, k)) for k in names)
 
 

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from .backends.runtime import _record_fields, replace_fields
+from .backends.runtime import record_fields, replace_fields
 from .errors import S2SError
 
 __all__ = ["ArgumentCheck", "GradCheckError", "GradCheckReport", "check_grad"]
@@ -40,15 +40,15 @@ def _leaves(tree: Any, path: tuple = ()) -> Iterator[tuple[tuple, Any]]:
         for i, v in enumerate(tree):
             yield from _leaves(v, path + (i,))
     elif _is_dataclass(tree):
-        for name in _record_fields(tree):
+        for name in record_fields(tree):
             yield from _leaves(getattr(tree, name), path + (name,))
     else:
         yield path, tree
 
 
 def _is_dataclass(tree: Any) -> bool:
-    """A record: a dataclass instance or an object of a class of the user's (`_record_fields`)."""
-    return _record_fields(tree) is not None
+    """A record: a dataclass instance or an object of a class of the user's (`record_fields`)."""
+    return record_fields(tree) is not None
 
 
 def _map(tree: Any, fn: Callable[[tuple, Any], Any], path: tuple = ()) -> Any:
@@ -59,7 +59,7 @@ def _map(tree: Any, fn: Callable[[tuple, Any], Any], path: tuple = ()) -> Any:
     if isinstance(tree, (list, tuple)):
         return type(tree)(_map(v, fn, path + (i,)) for i, v in enumerate(tree))
     if _is_dataclass(tree):
-        names = _record_fields(tree)
+        names = record_fields(tree)
         return replace_fields(tree, {k: _map(getattr(tree, k), fn, path + (k,)) for k in names})
     return fn(path, tree)
 

@@ -565,3 +565,18 @@ def test_check_grad_names_fields_as_attributes():
     report = s2s.check_grad(mse, model, rng.standard_normal((4, 2)), rng.standard_normal((4, 3)))
     assert report.ok, str(report)
     assert "at model.layers[0]." in str(report)
+
+
+def test_the_argument_check_looks_inside_objects():
+    """Arrays of two libraries in one call, or an array of object dtype, inside a model of
+    classes are refused before the gradient runs, naming where they are."""
+    from strict_array import StrictArray
+
+    rng = np.random.default_rng(2)
+    W, b, x, y = (rng.standard_normal(s) for s in [(3, 2), (2,), (4, 3), (4, 2)])
+    mixed = MLP([Linear(StrictArray(W), b)])
+    with pytest.raises(s2s.ArgumentError, match=r"model\.layers\[0\]\.W"):
+        s2s.grad(mse)(mixed, x, y)
+    objects = MLP([Linear(W.astype(object), b)])
+    with pytest.raises(s2s.ArgumentError, match=r"model\.layers\[0\]\.W is an array of dtype"):
+        s2s.grad(mse)(objects, x, y)
