@@ -427,7 +427,25 @@ def draw_args(ch: Any) -> tuple:
 _POS = {"x": 0, "s": 1, "p": 2}
 
 
+def _field(p: Any, key: str) -> Any:
+    """`p['w']` of the dict parameter, or `p.w` where it is a record (tests/fuzz_classes.py)."""
+    return p[key] if isinstance(p, dict) else getattr(p, key)
+
+
+def _with_b(p: Any, value: float) -> Any:
+    """`p` with its field `b` set to `value` (a NamedTuple is made again)."""
+    if isinstance(p, dict):
+        p["b"] = value
+        return p
+    if isinstance(p, tuple):
+        return p._replace(b=value)
+    object.__setattr__(p, "b", value)
+    return p
+
+
 def _flat(tree: Any) -> np.ndarray:
+    if hasattr(tree, "w") and hasattr(tree, "b") and not isinstance(tree, dict):
+        return _flat([tree.w, tree.b])  # a record parameter
     if isinstance(tree, dict):
         return np.concatenate([_flat(tree[k]) for k in sorted(tree)])
     if isinstance(tree, (tuple, list)):
@@ -459,9 +477,9 @@ def _fd(f: Any, args: tuple, wrt: Any, eps: float) -> np.ndarray:
                 elif pos == 0:
                     a[0][k] += sign * eps
                 elif key == "w":
-                    a[2]["w"][k] += sign * eps
+                    _field(a[2], "w")[k] += sign * eps
                 else:
-                    a[2]["b"] = a[2]["b"] + sign * eps
+                    a[2] = _with_b(a[2], _field(a[2], "b") + sign * eps)
                 vals.append(float(f(*a)))
             out.append((vals[0] - vals[1]) / (2 * eps))
     return np.array(out)
@@ -485,7 +503,8 @@ def _flat_named(tree: Any, wrt: Any) -> np.ndarray:
     out = []
     for name, part in zip(names, parts, strict=True):
         if name == "p":
-            out.append(np.concatenate([np.asarray(part["w"], float).ravel(), [float(part["b"])]]))
+            w, b = _field(part, "w"), _field(part, "b")
+            out.append(np.concatenate([np.asarray(w, float).ravel(), [float(b)]]))
         else:
             out.append(np.atleast_1d(np.asarray(part, dtype=np.float64)).ravel())
     return np.concatenate(out)
@@ -495,14 +514,18 @@ class KnownBug(Exception):
     """A failure matching a bug pinned in tests/test_fuzz_regressions.py."""
 
 
-def check_program(source: str, wrt: Any, ch: Any) -> str:
-    return _check_program(source, wrt, ch)
+def check_program(source: str, wrt: Any, ch: Any, record: Any = None) -> str:
+    """`record`: a function making the dict parameter `p` (and its tangent) the record the
+    program takes instead (tests/fuzz_classes.py), or None."""
+    return _check_program(source, wrt, ch, record)
 
 
-def _check_program(source: str, wrt: Any, ch: Any) -> str:
+def _check_program(source: str, wrt: Any, ch: Any, record: Any = None) -> str:
     mod = load(source)
     f = mod.f
     args = draw_args(ch)
+    if record is not None:
+        args = (*args[:2], record(mod, args[2]), *args[3:])
     with np.errstate(all="ignore"):
         plain = f(*copy.deepcopy(args))
     if not np.isfinite(plain) or abs(plain) > 1e6:
@@ -529,6 +552,16 @@ def _check_program(source: str, wrt: Any, ch: Any) -> str:
 
     # Forward vs reverse: <grad, t> == jvp(t); the pullback of 1.0 is the gradient.
     t = _tangent(ch, wrt)
+    if record is not None and "p" in (wrt if isinstance(wrt, tuple) else (wrt,)):
+        t = tuple(
+            record(mod, v) if n == "p" else v
+            for n, v in zip(
+                wrt if isinstance(wrt, tuple) else (wrt,),
+                t if isinstance(wrt, tuple) else (t,),
+                strict=True,
+            )
+        )
+        t = t if isinstance(wrt, tuple) else t[0]
     v_fwd, t_out = s2s.jvp(f, wrt=wrt)(*args, t)
     _same(args, before)
     assert np.allclose(v_fwd, plain, rtol=1e-12, atol=1e-12), (v_fwd, plain)

@@ -15,6 +15,9 @@ arguments are never written.
   program. CI draws 25 (derandomized); `HYPOTHESIS_PROFILE=long` draws 10,000. Failures that
   match a bug still pinned in test_fuzz_regressions.py count as known, anything else fails.
 
+* `test_class_programs_fixed_seeds`: 30 programs with their body a method of a class holding
+  the parameter `p` (tests/fuzz_classes.py), under the same checks.
+
 The driver keeps going past failures and prints a summary:
 `python tests/fuzz_programs.py 0 10000`.
 """
@@ -103,3 +106,14 @@ def test_generator_covers_the_subset():
         "np.exp(",
     ):
         assert construct in text, construct
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_class_programs_fixed_seeds(seed):
+    """The same programs with their body a method of a class holding `p` (a NamedTuple, a
+    dataclass or a plain class, called as `p.run(...)` or `p(...)`: tests/fuzz_classes.py),
+    under the same checks."""
+    from fuzz_classes import make_params, program
+
+    source, wrt, ch = program(seed)
+    assert check_program(source, wrt, ch, record=make_params) in ("ok", "skip"), source
