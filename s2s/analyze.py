@@ -353,6 +353,13 @@ def method_refusal(core: CoreFunction, s: Any, attr: str) -> tuple[str, str]:
     recv = getattr(f.value, "id", None)
     cls = classes.classes(core).get(recv)
     said = f"calling {recv!r}" if getattr(f, "s2s_implicit_call", False) else f"`.{attr}()`"
+    if recv is not None and cls is None and getattr(f, "s2s_implicit_call", False):
+        return (
+            f"calling the local value {recv!r}: s2s differentiates such a call only as the "
+            "`__call__` of a class of yours, once the annotations say the class",
+            "call a function by its name (not through a variable); for an object, annotate "
+            "the parameter it comes from with its class (def loss(model: MLP, x))",
+        )
     if recv is not None and cls is None:
         return (
             f"{said}: s2s differentiates a method of your class once it knows the class of "

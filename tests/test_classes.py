@@ -509,12 +509,25 @@ def unannotated_method(model, x):
 
 def test_a_method_of_an_unknown_class_is_refused_with_what_to_write():
     m = Linear(np.ones((2, 2)), np.ones(2))
-    for fn, what in ((unannotated, "calling 'model'"), (unannotated_method, "`.apply()`")):
+    for fn, what in (
+        (unannotated, "calling the local value 'model'"),
+        (unannotated_method, "`.apply()`"),
+    ):
         with pytest.raises(s2s.NoRuleError) as info:
             s2s.grad(fn)(m, np.ones((1, 2)))
         text = str(info.value)
         assert what in text and "annotate the parameter" in text
         assert os.path.basename(__file__) in text
+
+
+def through_a_variable(x):
+    act = np.tanh if x.shape[0] > 1 else np.sin
+    return np.sum(act(x))
+
+
+def test_a_function_called_through_a_variable_is_refused():
+    with pytest.raises(s2s.NoRuleError, match="calling the local value 'act'"):
+        s2s.grad(through_a_variable)(np.ones(3))
 
 
 # --- on the device double ---------------------------------------------------------------------
