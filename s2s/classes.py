@@ -152,16 +152,16 @@ def field_class(cls: type, attr: str) -> Any:
     fields = _FIELDS.get(cls)
     if fields is None:
         fields = {}
-        module = sys.modules.get(cls.__module__)
-        globals_ = vars(module) if module is not None else {}
         init = vars(cls).get("__init__") if not dataclasses.is_dataclass(cls) else None
         if inspect.isfunction(init):  # `def __init__(self, norm: Norm): self.norm = norm`
             for k, fact in function_annotations(init).items():
                 if k != "return":
                     fields[k] = fact
         for klass in reversed(cls.__mro__):
+            module = sys.modules.get(klass.__module__)  # (each class's own, for a base class)
+            globals_ = vars(module) if module is not None else {}
             for k, ann in vars(klass).get("__annotations__", {}).items():
-                fact = from_annotation(_evaluated(ann, globals_, dict(vars(cls))), globals_)
+                fact = from_annotation(_evaluated(ann, globals_, dict(vars(klass))), globals_)
                 if fact is None:
                     fields.pop(k, None)
                 else:
