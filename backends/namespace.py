@@ -75,33 +75,42 @@ def library_of(x: Any) -> str | None:
     return None
 
 
-def _libraries(tree: Any, found: set[str]) -> None:
+def _libraries(tree: Any, found: set[str], seen: set[int] | None = None) -> None:
+    """The libraries of the arrays in `tree`; `seen`: the records walked (objects may refer to
+    each other in a cycle)."""
     if isinstance(tree, dict):
         for v in tree.values():
-            _libraries(v, found)
+            _libraries(v, found, seen)
     elif isinstance(tree, (list, tuple)):
         for v in tree:
-            _libraries(v, found)
+            _libraries(v, found, seen)
     elif type(tree) not in _HOST_SCALARS and record_fields(tree) is not None:
-        for k in record_fields(tree):
-            _libraries(getattr(tree, k), found)
+        seen = set() if seen is None else seen
+        if id(tree) not in seen:
+            seen.add(id(tree))
+            for k in record_fields(tree):
+                _libraries(getattr(tree, k), found, seen)
     elif type(tree) not in _HOST_SCALARS:
         lib = library_of(tree)
         if lib is not None:
             found.add(lib)
 
 
-def _where(tree: Any, path: str, out: dict[str, str]) -> None:
-    """First path (`params['W1']`, `xs[0]`) at which each library appears."""
+def _where(tree: Any, path: str, out: dict[str, str], seen: set[int] | None = None) -> None:
+    """First path (`params['W1']`, `xs[0]`, `model.layers[0].W`) at which each library
+    appears."""
     if isinstance(tree, dict):
         for k, v in tree.items():
-            _where(v, f"{path}[{k!r}]", out)
+            _where(v, f"{path}[{k!r}]", out, seen)
     elif isinstance(tree, (list, tuple)):
         for i, v in enumerate(tree):
-            _where(v, f"{path}[{i}]", out)
+            _where(v, f"{path}[{i}]", out, seen)
     elif record_fields(tree) is not None:
-        for k in record_fields(tree):
-            _where(getattr(tree, k), f"{path}.{k}", out)
+        seen = set() if seen is None else seen
+        if id(tree) not in seen:
+            seen.add(id(tree))
+            for k in record_fields(tree):
+                _where(getattr(tree, k), f"{path}.{k}", out, seen)
     else:
         lib = library_of(tree)
         if lib is not None and lib not in out:

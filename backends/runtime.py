@@ -22,6 +22,7 @@ import copy
 import math
 import numbers
 import re
+import threading
 from typing import Any
 
 import numpy as np
@@ -341,13 +342,34 @@ def _has_gradient(v: Any) -> bool:
     )
 
 
+_MAPPING = threading.local()  # the records `map_fields` is inside of, in this thread
+
+
 def map_fields(x: Any, fn: Any) -> Any:
     """A copy of the record `x` with each field `k` that gets a gradient set to `fn(k, value)`
-    (a str or None field stays as it is)."""
-    names = record_fields(x) or ()
-    return replace_fields(
-        x, {k: fn(k, getattr(x, k)) for k in names if _has_gradient(getattr(x, k))}
-    )
+    (a str or None field stays as it is). Objects that refer to each other in a cycle (a
+    `parent` link) have no tree structure for a gradient to take: refused."""
+    inside = getattr(_MAPPING, "ids", None)
+    if inside is None:
+        inside = _MAPPING.ids = set()
+    if id(x) in inside:
+        from s2s.errors import ArgumentError
+
+        raise ArgumentError(
+            f"a {type(x).__name__} refers back to itself through its fields (a cycle, such as "
+            "a parent link): a gradient takes the structure of its argument, and this one is "
+            "not a tree",
+            hint="differentiate with respect to the parameters alone (a tree of arrays, "
+            "dicts, lists and objects), and pass the rest as another argument",
+        )
+    inside.add(id(x))
+    try:
+        names = record_fields(x) or ()
+        return replace_fields(
+            x, {k: fn(k, getattr(x, k)) for k in names if _has_gradient(getattr(x, k))}
+        )
+    finally:
+        inside.discard(id(x))
 
 
 def replace_fields(x: Any, values: dict[str, Any]) -> Any:

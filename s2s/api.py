@@ -83,7 +83,7 @@ def _generate_located(fn: Any, wrt: Any, mode: str, extra: dict) -> Any:
         raise WrtError(exc.message, **_where(fn), hint=exc.hint) from None
 
 
-def _object_arrays(tree: Any, path: str) -> str | None:
+def _object_arrays(tree: Any, path: str, seen: set[int] | None = None) -> str | None:
     """The path of the first NumPy array of object dtype in `tree` (or complex leaf, then the
     path ends with " (complex)"), or None."""
     if isinstance(tree, np.ndarray):
@@ -97,11 +97,15 @@ def _object_arrays(tree: Any, path: str) -> str | None:
     elif isinstance(tree, (list, tuple)):
         items = ((f"{path}[{i}]", v) for i, v in enumerate(tree))
     elif record_fields(tree) is not None:
+        seen = set() if seen is None else seen  # (objects may refer to each other in a cycle)
+        if id(tree) in seen:
+            return None
+        seen.add(id(tree))
         items = ((f"{path}.{k}", getattr(tree, k)) for k in record_fields(tree))
     else:
         return None
     for p, v in items:
-        found = _object_arrays(v, p)
+        found = _object_arrays(v, p, seen)
         if found is not None:
             return found
     return None
@@ -110,7 +114,7 @@ def _object_arrays(tree: Any, path: str) -> str | None:
 _PLAIN = (float, int, bool, str, type(None))
 
 
-def _all_plain_numpy(tree: Any) -> bool:
+def _all_plain_numpy(tree: Any, depth: int = 0) -> bool:
     """True when `tree` holds only NumPy arrays of real or integer dtype, Python numbers (not
     complex) and plain containers of them: nothing the argument check could object to (one
     quick walk)."""
@@ -120,13 +124,15 @@ def _all_plain_numpy(tree: Any) -> bool:
     if t in _PLAIN:
         return True
     if t is dict:
-        return all(_all_plain_numpy(v) for v in tree.values())
+        return all(_all_plain_numpy(v, depth) for v in tree.values())
     if t is list or t is tuple:
-        return all(_all_plain_numpy(v) for v in tree)
+        return all(_all_plain_numpy(v, depth) for v in tree)
+    if depth > 8:  # (records referring to each other: the full check walks them once each)
+        return False
     if isinstance(tree, tuple) and hasattr(t, "_fields"):  # a NamedTuple
-        return all(_all_plain_numpy(v) for v in tree)
+        return all(_all_plain_numpy(v, depth + 1) for v in tree)
     names = record_fields(tree)
-    return names is not None and all(_all_plain_numpy(getattr(tree, k)) for k in names)
+    return names is not None and all(_all_plain_numpy(getattr(tree, k), depth + 1) for k in names)
 
 
 def _argument_checker(fn: Any) -> Callable[[tuple, dict], None]:

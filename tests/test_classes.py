@@ -593,3 +593,37 @@ def test_the_argument_check_looks_inside_objects():
     objects = MLP([Linear(W.astype(object), b)])
     with pytest.raises(s2s.ArgumentError, match=r"model\.layers\[0\]\.W is an array of dtype"):
         s2s.grad(mse)(objects, x, y)
+
+
+class Node:
+    def __init__(self, W, parent=None):
+        self.W = W
+        self.parent = parent
+        self.children = []
+
+
+def node_loss(x, node):
+    return np.sum(np.tanh(x @ node.W))
+
+
+def test_objects_referring_to_each_other_as_arguments():
+    """A non-differentiated argument whose objects refer to each other in a cycle (a tree with
+    parent links): the argument check walks each object once. Differentiated with respect to
+    such an argument: refused (a gradient takes the argument's structure, which is no tree)."""
+    rng = np.random.default_rng(4)
+    root = Node(rng.standard_normal((3, 2)))
+    child = Node(rng.standard_normal((3, 2)), parent=root)
+    root.children.append(child)
+    x = rng.standard_normal((2, 3))
+    g = s2s.grad(node_loss)(x, child)
+    want = np.zeros_like(x)
+    for i in np.ndindex(x.shape):
+        up, down = x.copy(), x.copy()
+        up[i] += 1e-6
+        down[i] -= 1e-6
+        want[i] = (node_loss(up, child) - node_loss(down, child)) / 2e-6
+    np.testing.assert_allclose(g, want, rtol=1e-6, atol=1e-8)
+    with pytest.raises(s2s.ArgumentError, match="refers back to itself"):
+        s2s.grad(node_loss, wrt="node")(x, child)
+    lone = Node(rng.standard_normal((3, 2)))
+    assert type(assert_grad_matches(node_loss, x, lone, wrt="node")) is Node
