@@ -25,8 +25,16 @@ class MixedArraysError(ArgumentError):
 
 _HOST_SCALARS = (float, int, bool, complex, str, bytes, type(None))
 
-#: the top-level packages whose objects are never records (their attributes are not fields)
-_LIBRARY_PACKAGES = frozenset(("builtins", "numpy", "cupy", "scipy", "s2s", "random", "types"))
+#: the top-level packages whose classes are not the user's: their objects are never records
+#: (their attributes are not fields), and s2s does not read their methods (`s2s/classes.py`)
+_LIBRARY_PACKAGES = frozenset(
+    ("builtins", "numpy", "cupy", "scipy", "s2s", "random", "types", "typing", "collections")
+)
+
+
+def is_library_class(t: type) -> bool:
+    """`t` is a class of a library or of Python's, not of the user's."""
+    return (getattr(t, "__module__", "") or "").partition(".")[0] in _LIBRARY_PACKAGES
 
 
 #: type -> its dataclass field names, _PLAIN (a plain class of the user's: the instance's
@@ -43,7 +51,7 @@ def _record_kind(t: type) -> Any:
         or callable(getattr(t, "__array_function__", None))
         or hasattr(t, "shape")
         or hasattr(t, "__code__")
-        or (t.__module__ or "").partition(".")[0] in _LIBRARY_PACKAGES
+        or is_library_class(t)
     ):
         return None
     return _PLAIN

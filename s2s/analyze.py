@@ -24,7 +24,7 @@ from s2s.adjoints import registry
 from . import classes
 from .classes import is_user_function
 from .nodes import names, walk
-from .normalize import CoreFunction, is_atom
+from .normalize import CoreFunction, const, is_atom, name
 from .parse import MISSING
 
 NONDIFF_ATTRS = {"shape", "ndim", "size", "dtype", "itemsize", "nbytes", "strides"}
@@ -388,17 +388,10 @@ def method_guard(core: CoreFunction, s: Any, info: StmtInfo) -> Any:
     m = info.method
     if m is None:
         return None
-    recv = s.value.func.value
-    cls = gast.Name(id=m.cls.__name__, ctx=gast.Load(), annotation=None, type_comment=None)
+    cls = name(m.cls.__name__)
     cls.s2s_object = m.cls
-    args = [
-        gast.Name(id=recv.id, ctx=gast.Load(), annotation=None, type_comment=None),
-        cls,
-        gast.Constant(value=m.attr, kind=None),
-        gast.Constant(value=field_location(core, s), kind=None),
-    ]
-    check = gast.Name(id="check_method", ctx=gast.Load(), annotation=None, type_comment=None)
-    node = gast.Expr(value=gast.Call(func=check, args=args, keywords=[]))
+    args = [name(s.value.func.value.id), cls, const(m.attr), const(field_location(core, s))]
+    node = gast.Expr(value=gast.Call(func=name("check_method"), args=args, keywords=[]))
     node.s2s_line = getattr(s, "s2s_line", None)
     return node
 

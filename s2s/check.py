@@ -39,14 +39,14 @@ def _leaves(tree: Any, path: tuple = ()) -> Iterator[tuple[tuple, Any]]:
     elif isinstance(tree, (list, tuple)):
         for i, v in enumerate(tree):
             yield from _leaves(v, path + (i,))
-    elif _is_dataclass(tree):
+    elif _is_record(tree):
         for name in record_fields(tree):
             yield from _leaves(getattr(tree, name), path + (name,))
     else:
         yield path, tree
 
 
-def _is_dataclass(tree: Any) -> bool:
+def _is_record(tree: Any) -> bool:
     """A record: a dataclass instance or an object of a class of the user's (`record_fields`)."""
     return record_fields(tree) is not None
 
@@ -58,7 +58,7 @@ def _map(tree: Any, fn: Callable[[tuple, Any], Any], path: tuple = ()) -> Any:
         return type(tree)(*(_map(v, fn, path + (i,)) for i, v in enumerate(tree)))
     if isinstance(tree, (list, tuple)):
         return type(tree)(_map(v, fn, path + (i,)) for i, v in enumerate(tree))
-    if _is_dataclass(tree):
+    if _is_record(tree):
         names = record_fields(tree)
         return replace_fields(tree, {k: _map(getattr(tree, k), fn, path + (k,)) for k in names})
     return fn(path, tree)
@@ -66,7 +66,7 @@ def _map(tree: Any, fn: Callable[[tuple, Any], Any], path: tuple = ()) -> Any:
 
 def _get(tree: Any, path: tuple) -> Any:
     for p in path:
-        tree = getattr(tree, p) if _is_dataclass(tree) else tree[p]
+        tree = getattr(tree, p) if _is_record(tree) else tree[p]
     return tree
 
 
@@ -79,7 +79,7 @@ def _set(tree: Any, path: tuple, value: Any) -> Any:
         out = type(tree)(tree)
         out[head] = _set(tree[head], rest, value)
         return out
-    if _is_dataclass(tree):
+    if _is_record(tree):
         return replace_fields(tree, {head: _set(getattr(tree, head), rest, value)})
     items = list(tree)
     items[head] = _set(items[head], rest, value)
@@ -107,7 +107,7 @@ def _path_text(name: str, path: tuple, index: tuple | None = None, tree: Any = N
     argument the path is in)."""
     text = name
     for p in path:
-        if tree is not None and _is_dataclass(tree):
+        if tree is not None and _is_record(tree):
             text += f".{p}"
             tree = getattr(tree, p)
         else:

@@ -71,9 +71,7 @@ def _can_break(loop: gast.For) -> bool:
 
 def _segmented(core: CoreFunction, loop: gast.For) -> gast.For:
     line = getattr(loop, "s2s_line", None)
-    core.counter += 1
-    seg = f"_{core.counter}"
-    core.locals.add(seg)
+    seg = core.fresh()
     inner = gast.For(
         target=loop.target, iter=name(seg), body=loop.body, orelse=[], type_comment=None
     )

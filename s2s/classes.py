@@ -32,9 +32,9 @@ from typing import Any
 
 import gast
 
-from .normalize import CoreFunction
+from s2s.backends.namespace import is_library_class
 
-_LIBRARIES = ("builtins", "numpy", "s2s", "scipy", "typing", "collections", "cupy")
+from .normalize import CoreFunction
 
 
 @dataclass(frozen=True)
@@ -71,11 +71,9 @@ def is_user_function(obj: Any) -> bool:
 
 
 def is_user_class(obj: Any) -> bool:
-    """A class of the user's: one whose methods s2s reads (not a builtin's or a library's)."""
-    if not isinstance(obj, type):
-        return False
-    module = (getattr(obj, "__module__", "") or "").split(".")[0]
-    return module not in _LIBRARIES
+    """A class of the user's: one whose methods s2s reads (not a builtin's or a library's;
+    the same classes whose objects the runtime takes for records, `record_fields`)."""
+    return isinstance(obj, type) and not is_library_class(obj)
 
 
 def from_annotation(ann: Any, globals_: dict | None = None) -> Any:
@@ -349,20 +347,16 @@ def split_field_calls(core: CoreFunction) -> None:
     """`self.norm(x)`, where `norm` is not a method of the class of `self` but a field holding
     an object of a known class: Python calls the field's value, so the core reads it first,
     `_k = self.norm; y = _k(x)` (and `_k`'s class is the field's). In place."""
+    from .nodes import blocks
     from .normalize import assign, name
 
     facts = classes(core)
     if not facts:
         return
-
-    def block(stmts: list) -> list:
+    for stmts in blocks(core.body):  # (each list is rewritten before its nested ones are read)
         out = []
         for s in stmts:
-            for field_name in ("body", "orelse"):
-                inner = getattr(s, field_name, None)
-                if isinstance(inner, list) and isinstance(s, (gast.If, gast.For, gast.While)):
-                    setattr(s, field_name, block(inner))
-            call = getattr(s, "value", None) if isinstance(s, (gast.Assign, gast.Expr)) else None
+            call = s.value if isinstance(s, (gast.Assign, gast.Expr)) else None
             f = getattr(call, "func", None)
             if (
                 isinstance(call, gast.Call)
@@ -373,21 +367,11 @@ def split_field_calls(core: CoreFunction) -> None:
                 and method_of(facts[f.value.id], f.attr) is None
                 and isinstance(field_class(facts[f.value.id], f.attr), type)
             ):
-                core.counter += 1
-                tmp = f"_{core.counter}"
-                core.locals.add(tmp)
-                line = getattr(s, "s2s_line", None)
-                out.append(
-                    assign(
-                        tmp,
-                        gast.Attribute(value=name(f.value.id), attr=f.attr, ctx=gast.Load()),
-                        line,
-                    )
-                )
+                tmp = core.fresh()
+                read = gast.Attribute(value=name(f.value.id), attr=f.attr, ctx=gast.Load())
+                out.append(assign(tmp, read, getattr(s, "s2s_line", None)))
                 call.func = gast.Attribute(value=name(tmp), attr="__call__", ctx=gast.Load())
                 call.func.s2s_implicit_call = True
                 core.classes = None  # (`_k` has a class now)
             out.append(s)
-        return out
-
-    core.body = block(core.body)
+        stmts[:] = out

@@ -1558,6 +1558,12 @@ class CoreFunction:
     self_class: Any = None
     classes: dict | None = None  # `classes.classes(core)`, once computed
 
+    def fresh(self) -> str:
+        """A new temporary `_k` of the core (for a pass that adds statements to it)."""
+        self.counter += 1
+        self.locals.add(f"_{self.counter}")
+        return f"_{self.counter}"
+
 
 def normalize(parsed: ParsedFunction, self_class: Any = None) -> CoreFunction:
     """The core of `parsed`; `self_class`: the class of its first parameter, for a method read

@@ -394,31 +394,29 @@ class Reverse:
         return None
 
     def spec_build(self, s: Any, info: A.StmtInfo) -> Spec:
+        """`y = {k: v}`, `(a, b)`, `[a, b]` or `State(h, c=c)`: each item's adjoint is its
+        entry of d_y, read by key (a dict's, a dataclass's: `d_y.get(k, 0.0)`) or by position
+        (a tuple's, a list's, a NamedTuple's: `d_y[i]`)."""
         value = s.value
-        dy = name(self.d(info.target))
-        sp = Spec()
-        if info.op is not None:  # `State(h, c)`: a NamedTuple's adjoint is a list, a dataclass's
-            named = is_namedtuple(info.op)  # a dict (`field_key`)
-            for k, v in info.keywords.items():
-                if isinstance(v, gast.Name) and v.id in self.active:
-                    if named:
-                        got = gast.Subscript(
-                            value=clone(dy), slice=const(info.op._fields.index(k)), ctx=gast.Load()
-                        )
-                    else:
-                        got = method(clone(dy), "get", const(k), const(0.0))
-                    sp.contribs.append(Contribution(v.id, got))
+        if info.op is not None:  # a constructor (`analyze`): its fields, bound by name
+            by_key = not is_namedtuple(info.op)
+            fields = info.op._fields if not by_key else ()
+            items = [(const(k if by_key else fields.index(k)), v) for k, v in info.keywords.items()]
         elif isinstance(value, gast.Dict):
-            pairs = list(zip(value.keys, value.values, strict=True))
-            for k, v in pairs:
-                if isinstance(v, gast.Name) and v.id in self.active:
-                    got = method(dy, "get", load_copy(k), const(0.0))
-                    sp.contribs.append(Contribution(v.id, got))
+            by_key = True
+            items = [(load_copy(k), v) for k, v in zip(value.keys, value.values, strict=True)]
         else:
-            for i, v in enumerate(value.elts):
-                if isinstance(v, gast.Name) and v.id in self.active:
-                    got = gast.Subscript(value=dy, slice=const(i), ctx=gast.Load())
-                    sp.contribs.append(Contribution(v.id, got))
+            by_key = False
+            items = [(const(i), v) for i, v in enumerate(value.elts)]
+        dy = self.d(info.target)
+        sp = Spec()
+        for key, v in items:
+            if isinstance(v, gast.Name) and v.id in self.active:
+                if by_key:
+                    got = method(name(dy), "get", key, const(0.0))
+                else:
+                    got = gast.Subscript(value=name(dy), slice=key, ctx=gast.Load())
+                sp.contribs.append(Contribution(v.id, got))
         return sp
 
     def spec_op(self, s: Any, info: A.StmtInfo) -> Spec | None:
@@ -1740,10 +1738,7 @@ def _name_bare_pops(core: CoreFunction) -> None:
                 and not s.value.args
                 and not s.value.keywords
             ):
-                core.counter += 1
-                tmp = f"_{core.counter}"
-                core.locals.add(tmp)
-                stmts[i] = assign(tmp, s.value, getattr(s, "s2s_line", None))
+                stmts[i] = assign(core.fresh(), s.value, getattr(s, "s2s_line", None))
 
     visit(core.body)
 

@@ -59,7 +59,7 @@ def leaves(tree: Any, path: Path = ()) -> Iterator[tuple[Path, Any]]:
     elif isinstance(tree, (list, tuple)):
         for i, item in enumerate(tree):
             yield from leaves(item, path + (i,))
-    elif _is_dataclass(tree):
+    elif _is_record(tree):
         for name in _fields(tree):
             yield from leaves(getattr(tree, name), path + (name,))
     else:
@@ -75,7 +75,7 @@ def random_direction(tree: Any, rng: np.random.Generator) -> Any:
         return type(tree)(random_direction(v, rng) for v in tree)
     if isinstance(tree, dict):
         return {k: random_direction(v, rng) for k, v in tree.items()}
-    if _is_dataclass(tree):
+    if _is_record(tree):
         out = copy.copy(tree)
         for name in _fields(tree):
             object.__setattr__(out, name, random_direction(getattr(tree, name), rng))
@@ -102,7 +102,7 @@ def _fields(tree: Any) -> list[str]:
     return list(vars(tree))
 
 
-def _is_dataclass(tree: Any) -> bool:
+def _is_record(tree: Any) -> bool:
     """A record: a dataclass instance, or a plain object of a class of the tests."""
     if dataclasses.is_dataclass(tree):
         return not isinstance(tree, type)
@@ -122,7 +122,7 @@ def _rebuild(tree: Any, fn: Callable[[Path, Any], Any], path: Path = ()) -> Any:
         return type(tree)(*(_rebuild(v, fn, path + (i,)) for i, v in enumerate(tree)))
     if isinstance(tree, (list, tuple)):
         return type(tree)(_rebuild(v, fn, path + (i,)) for i, v in enumerate(tree))
-    if _is_dataclass(tree):  # a copy with each field rebuilt (frozen ones too)
+    if _is_record(tree):  # a copy with each field rebuilt (frozen ones too)
         out = copy.copy(tree)
         for name in _fields(tree):
             object.__setattr__(out, name, _rebuild(getattr(tree, name), fn, path + (name,)))
@@ -256,7 +256,7 @@ def assert_tree_close(
         assert len(got) == len(like), f"{where}: length {len(got)} != {len(like)}"
         for i, (g, w, lk) in enumerate(zip(got, want, like, strict=True)):
             assert_tree_close(g, w, lk, rtol=rtol, atol=atol, where=f"{where}[{i}]")
-    elif _is_dataclass(like):
+    elif _is_record(like):
         assert type(got) is type(like), (
             f"{where}: expected {type(like).__name__}, got {type(got).__name__}"
         )
@@ -296,7 +296,7 @@ def _trees_equal(a: Any, b: Any) -> bool:
         return len(a) == len(b) and all(_trees_equal(x, y) for x, y in zip(a, b, strict=True))
     if isinstance(a, np.ndarray):
         return a.shape == b.shape and a.dtype == b.dtype and np.array_equal(a, b)
-    if _is_dataclass(a):  # field by field (a dataclass's `==` compares arrays as a whole)
+    if _is_record(a):  # field by field (a dataclass's `==` compares arrays as a whole)
         return all(_trees_equal(getattr(a, name), getattr(b, name)) for name in _fields(a))
     try:
         return bool(a == b)
