@@ -759,8 +759,29 @@ def check_method(x: Any, cls: type, attr: str, where: str) -> None:
     )
 
 
+def check_function(f: Any, expected: Any, param: str, where: str) -> None:
+    """First in code made for a parameter's default function (`act=np.tanh`) that any call
+    may run (`s2s.source`, `s2s.jvp`): s2s differentiated the calls through `param` as calls
+    of `expected`; another function passed is refused (its derivative would be another)."""
+    if f is expected:
+        return
+    from s2s.errors import ArgumentError
+
+    filename, _, line = where.rpartition(":")
+    shown = getattr(expected, "__name__", repr(expected))
+    raise ArgumentError(
+        f"{param} is {getattr(f, '__name__', type(f).__name__)}, but this derivative was made "
+        f"for {shown}, the default of {param}",
+        filename=filename,
+        lineno=int(line) if line.isdigit() else None,
+        hint="s2s.grad, s2s.value_and_grad and s2s.vjp make the code for each function "
+        "passed; s2s.jvp, s2s.hvp and s2s.source only for the default",
+    )
+
+
 HELPERS.update(
     {
+        "check_function": check_function,
         "check_method": check_method,
         "alias_guard": alias_guard,
         "item_guard": item_guard,

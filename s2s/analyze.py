@@ -353,12 +353,24 @@ def method_refusal(core: CoreFunction, s: Any, attr: str) -> tuple[str, str]:
     recv = getattr(f.value, "id", None)
     cls = classes.classes(core).get(recv)
     said = f"calling {recv!r}" if getattr(f, "s2s_implicit_call", False) else f"`.{attr}()`"
+    if recv in core.params and cls is None and getattr(f, "s2s_implicit_call", False):
+        return (
+            f"calling the parameter {recv!r}: s2s differentiates a call through a parameter "
+            "once it knows the function it holds: the one a call passes (s2s.grad(f)(x, "
+            "np.tanh), or a call from a function s2s differentiates), or its default "
+            f"({recv}=np.tanh); for an object, the class its annotation says",
+            "pass the function at the call, or give the parameter a default (s2s.source "
+            "shows the code for the default; df.s2s_source_for(*args) the code for a call); "
+            "for an object, annotate the parameter with its class (def loss(model: MLP, x))",
+        )
     if recv is not None and cls is None and getattr(f, "s2s_implicit_call", False):
         return (
-            f"calling the local value {recv!r}: s2s differentiates such a call only as the "
-            "`__call__` of a class of yours, once the annotations say the class",
-            "call a function by its name (not through a variable); for an object, annotate "
-            "the parameter it comes from with its class (def loss(model: MLP, x))",
+            f"calling the local value {recv!r}: s2s differentiates a call through a name once "
+            "it knows the function the name holds (a function of the module, a NumPy "
+            "function, a local def or lambda, each bound to the name once), or, for an "
+            "object, its class from the annotations",
+            "call the function by its name, or assign it to the name once; for an object, "
+            "annotate the parameter it comes from with its class (def loss(model: MLP, x))",
         )
     if recv is not None and cls is None:
         return (

@@ -17,6 +17,7 @@ from s2s.backends.namespace import argument_checker, record_fields
 from .checkpoint import check_mode
 from .dtypes import dtype_of
 from .errors import ArgumentError, S2SError, WrtError
+from .functions import is_function_value
 from .shapes import pattern_of
 from .transform import Generated, NotForForwardMode, generate
 
@@ -33,6 +34,7 @@ def _key(
     checkpoint_loops: str | None = None,
     shapes: tuple = (),
     dtypes: tuple = (),
+    functions: tuple | None = None,
 ) -> tuple:
     wrt_key = tuple(wrt) if isinstance(wrt, (list, tuple)) else wrt
     code = getattr(fn, "__code__", None)
@@ -47,6 +49,7 @@ def _key(
         checkpoint_loops,
         shapes,
         dtypes,
+        functions,
         rules_version(),
     )
 
@@ -182,8 +185,9 @@ def _generated(
     checkpoint_loops: str | None = None,
     shapes: tuple = (),
     dtypes: tuple = (),
+    functions: tuple | None = None,
 ) -> tuple[Generated, list[str], bool]:
-    key = _key(fn, wrt, mode, numbers, debug, checkpoint_loops, shapes, dtypes)
+    key = _key(fn, wrt, mode, numbers, debug, checkpoint_loops, shapes, dtypes, functions)
     with _LOCK:
         hit = _CACHE.get(key)
         if hit is not None and hit[0].assumed and not hit[0].still_valid():
@@ -198,11 +202,20 @@ def _generated(
                 extra["shapes"] = shapes
             if dtypes:
                 extra["dtypes"] = dtypes
+            if functions is not None:
+                extra["functions"] = functions
             hit = _CACHE[key] = _generate_located(fn, wrt, mode, extra)
         return hit
 
 
 _NUMBER_TYPES = (float, int)
+
+
+def _wrt_names(fn: Any, wrt: Any) -> list[str]:
+    """The parameter names `wrt` gives (a valid one: `transform.resolve_wrt` checked it)."""
+    params = list(inspect.signature(fn).parameters)
+    items = list(wrt) if isinstance(wrt, (tuple, list)) else [wrt]
+    return [params[w] if isinstance(w, int) else w for w in items]
 
 
 def _named_after(fn: Any) -> Callable:
@@ -236,8 +249,16 @@ class _Specializations:
         check_mode(checkpoint_loops)
         self.fn, self.wrt, self.mode, self.debug = fn, wrt, mode, debug
         self.checkpoint_loops = checkpoint_loops
-        self.generic = _generated(fn, wrt, mode, debug=debug, checkpoint_loops=checkpoint_loops)
         self.signature = inspect.signature(fn)
+        try:
+            self.generic = _generated(fn, wrt, mode, debug=debug, checkpoint_loops=checkpoint_loops)
+        except S2SError as exc:
+            if not getattr(exc, "s2s_function_parameter", False):
+                raise
+            # a parameter called as a function, with no default: the code is made for the
+            # function each call passes (`_lookup`); what needs code for any call raises this
+            self.missing = exc
+            self.generic = (None, _wrt_names(fn, wrt), isinstance(wrt, (tuple, list)))
         self.table: dict[tuple, Generated] = {}
         #: generated functions by `_fast_key`: calls needing no check (cleared in place only)
         self.fast: dict[tuple, Callable] = {}
@@ -279,9 +300,12 @@ class _Specializations:
         try:
             bound = self.signature.bind(*args, **kwargs)
         except TypeError:
-            return self.generic[0]  # the call itself raises the user's TypeError
+            return self.any_call()  # the call itself raises the user's TypeError
         bound.apply_defaults()
         numbers = frozenset(p for p, v in bound.arguments.items() if type(v) in _NUMBER_TYPES)
+        functions = tuple((p, v) for p, v in bound.arguments.items() if is_function_value(v)) or (
+            None if self.generic[0] is not None else ()
+        )
         _, wrt_names, is_tuple = self.generic
         if (
             self.mode in ("grad", "value_and_grad")
@@ -292,7 +316,9 @@ class _Specializations:
             # one number in: forward mode does the least work (see transform.py); where it
             # cannot give the gradient, reverse mode does
             try:
-                return _generated(self.fn, self.wrt, self.mode + "_forward", numbers)[0]
+                return _generated(
+                    self.fn, self.wrt, self.mode + "_forward", numbers, functions=functions
+                )[0]
             except (NotForForwardMode, S2SError):
                 pass
         shapes: tuple = ()
@@ -312,7 +338,14 @@ class _Specializations:
             self.checkpoint_loops,
             shapes,
             dtypes,
+            functions,
         )[0]
+
+    def any_call(self) -> Generated:
+        """The code any call may run (`s2s.source`'s)."""
+        if self.generic[0] is None:
+            raise self.missing
+        return self.generic[0]
 
 
 _FAST_SCALARS = (float, int, bool, str, type(None))
@@ -365,7 +398,9 @@ def _fast_dtypes(args: tuple) -> bool:
 def _shape_key(value: Any) -> Any:
     """What of an argument's shapes and dtypes the generated code may be specialized to (its
     shape and dtype; a dict's keys and the shapes and dtypes of its values, or their types),
-    quickly."""
+    quickly; a function, itself (the code is made for the function passed: `functions.py`)."""
+    if is_function_value(value):
+        return value
     if type(value) is dict:
         return tuple(value) + tuple(
             (getattr(v, "shape", type(v)), getattr(v, "dtype", None)) for v in value.values()
@@ -405,11 +440,11 @@ def grad(
     pick = _Specializations(fn, wrt, "grad", debug, checkpoint_loops)
     gen = pick.generic[0]
     df = _dispatcher(fn, pick)
-    df.__name__ = gen.names[0]
-    df.__qualname__ = gen.names[0]
-    df.s2s_source = gen.source  # type: ignore[attr-defined]
+    df.__name__ = df.__qualname__ = f"grad_{fn.__name__}" if gen is None else gen.names[0]
     df.s2s_source_for = _source_for(pick)  # type: ignore[attr-defined]
-    df.__s2s_generated__ = gen.entry[0]  # type: ignore[attr-defined]
+    if gen is not None:  # (else no code runs for every call: see _Specializations)
+        df.s2s_source = gen.source  # type: ignore[attr-defined]
+        df.__s2s_generated__ = gen.entry[0]  # type: ignore[attr-defined]
     return df
 
 
@@ -452,9 +487,10 @@ def value_and_grad(
     pick = _Specializations(fn, wrt, "value_and_grad", debug, checkpoint_loops)
     gen = pick.generic[0]
     vg = _dispatcher(fn, pick)
-    vg.__name__ = gen.names[0]
+    vg.__name__ = f"value_and_grad_{fn.__name__}" if gen is None else gen.names[0]
     vg.s2s_source_for = _source_for(pick)  # type: ignore[attr-defined]
-    vg.__s2s_generated__ = gen.entry[0]  # type: ignore[attr-defined]
+    if gen is not None:
+        vg.__s2s_generated__ = gen.entry[0]  # type: ignore[attr-defined]
     return vg
 
 

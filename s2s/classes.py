@@ -223,12 +223,21 @@ def constructor_fields(cls: Any, args: list, keywords: dict) -> dict | None:
     return dict(bound.arguments)
 
 
-def unit_name(fn: Any, method: Method | None) -> str:
+def unit_name(fn: Any, method: Method | None, functions: frozenset = frozenset()) -> str:
     """What the generated functions of a user function are named after: `helper`, or
-    `Linear_call` for `Linear.__call__` (`fwd_Linear_call`, `jvp_Linear_call`)."""
-    if method is None:
-        return fn.__name__
-    return f"{method.cls.__name__}_{method.attr.strip('_') or 'call'}"
+    `Linear_call` for `Linear.__call__` (`fwd_Linear_call`, `jvp_Linear_call`); made for the
+    functions a call passes (`functions.callee_functions`), their names follow:
+    `layer_tanh`."""
+    base = (
+        fn.__name__
+        if method is None
+        else (f"{method.cls.__name__}_{method.attr.strip('_') or 'call'}")
+    )
+    for _, f in sorted(functions, key=lambda pf: pf[0]):
+        base += "_" + (getattr(f, "__name__", "") or "f").strip("_").replace("<", "").replace(
+            ">", ""
+        )
+    return base
 
 
 def method_of(cls: Any, attr: str) -> Method | None:

@@ -31,6 +31,7 @@ from . import analyze as A
 from . import emit, idioms
 from .classes import display_name, is_namedtuple, unit_name
 from .errors import NoRuleError, UnsupportedSyntaxError
+from .functions import callee_functions
 from .nodes import blocks, calls, children, copy_tree, walk
 from .nodes import names as name_nodes
 from .normalize import CoreFunction, assign, const, load_copy, name, normalize, store
@@ -128,18 +129,19 @@ class ForwardProgram:
         numbers: frozenset = frozenset(),
         ones: frozenset = frozenset(),
         method: Any = None,
+        functions: frozenset = frozenset(),
     ) -> tuple[str, dict[str, str], bool]:
         """The name of the JVP of `fn` in `active` (specialized to the parameters `numbers`
         that hold Python numbers, and to those of `ones` whose tangent is the number 1.0), the
         names of the tangent parameters it takes, and whether they may be passed by position
         (after the call's own positional arguments)."""
         self_class = method.cls if method is not None and not method.static else None
-        key = (fn, active, numbers, ones, self_class)
+        key = (fn, active, numbers, ones, self_class, functions)
         if key in self.units:
             u = self.units[key]
             return u.name, u.tparams, u.positional
-        unit = Unit(fn=fn, name=self.unique(f"jvp_{unit_name(fn, method)}"))
-        core = normalize(parse_function(fn), self_class)
+        unit = Unit(fn=fn, name=self.unique(f"jvp_{unit_name(fn, method, functions)}"))
+        core = normalize(parse_function(fn), self_class, dict(functions))
         fwd = Forward(core, list(active), self, numbers, ones)
         args = core.args
         unit.positional = not (args.defaults or args.kwonlyargs or args.posonlyargs)
@@ -748,14 +750,15 @@ class Forward:
                 return [], [], primal  # result unused: the call's tangent is not needed
             y = self.fresh()  # run for its tape: the result and its tangent go unused
         args_t = {p: bound.arguments[p].id for p in active}
+        functions = callee_functions(self.core, fn, bound.arguments)
         if self.dry:
-            jname, tparams = f"jvp_{unit_name(fn, info.method)}", {p: f"t_{p}" for p in active}
-            positional = False
+            jname = f"jvp_{unit_name(fn, info.method, functions)}"
+            tparams, positional = {p: f"t_{p}" for p in active}, False
         else:
             numbers = A.callee_numbers(fn, info.args, info.keywords, self._is_number)
             ones = frozenset(p for p in active if args_t[p] in self.ones)
             jname, tparams, positional = self.program.request(
-                fn, active, numbers, ones, info.method
+                fn, active, numbers, ones, info.method, functions
             )
         call = primal.value
         passed = [p for p in active if p in tparams]  # (a tangent 1.0 the callee knows)
@@ -885,7 +888,7 @@ class Forward:
             else _call("zeros_tangent", name(result))
         )
         file = os.path.basename(core.info.filename)
-        where = f"{display_name(core)} ({file}:{core.info.first_lineno})"
+        where = f"{display_name(core)} ({file}:{core.info.def_line or core.info.first_lineno})"
         if grad:
             (w,) = self.wrt
             if result in self.scalars:  # a Python number out (a real scalar), a float back

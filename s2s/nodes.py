@@ -248,3 +248,29 @@ def is_temporary(v: str) -> bool:
     """Whether `v` is the name of a temporary (`_12`: `Normalizer.fresh` makes them, past any
     number the source uses), not of an adjoint, a tangent or a name of the user's."""
     return _TEMPORARY.fullmatch(v) is not None
+
+
+def leading_arguments(args: gast.arguments, leading: list[str]) -> gast.arguments:
+    """A copy of `args` without annotations and with the parameters `leading` first."""
+    args = copy_tree(args)
+    for a in list(args.posonlyargs) + list(args.args) + list(args.kwonlyargs):
+        a.annotation = None
+    lead = [gast.Name(id=n, ctx=gast.Param(), annotation=None, type_comment=None) for n in leading]
+    if args.posonlyargs:
+        args.posonlyargs = lead + list(args.posonlyargs)
+    else:
+        args.args = lead + list(args.args)
+    return args
+
+
+def funcdef(fname: str, args: gast.arguments, body: list) -> gast.FunctionDef:
+    """A plain `def fname(args): body`."""
+    return gast.FunctionDef(
+        name=fname,
+        args=args,
+        body=body,
+        decorator_list=[],
+        returns=None,
+        type_comment=None,
+        type_params=[],
+    )

@@ -84,7 +84,7 @@ def is_atom(node: Any) -> bool:
 def load_copy(node: Any) -> Any:
     """A fresh Load copy of an atom."""
     if isinstance(node, gast.Name):
-        return name(node.id)
+        return _known_object(name(node.id), node)
     if isinstance(node, gast.Constant):
         return const(node.value)
     if isinstance(node, gast.Attribute):
@@ -1093,7 +1093,7 @@ class Normalizer:
     def _known(self, node: gast.Name) -> bool:
         if node.id in self.locals:
             return True
-        if self.namespace.lookup(node.id) is MISSING:
+        if self.namespace.resolve(node) is MISSING:
             raise self.info.error(
                 NameResolutionError,
                 node,
@@ -1254,7 +1254,7 @@ class Normalizer:
         root = func
         while isinstance(root, gast.Attribute):
             root = root.value
-        if self.namespace.lookup(root.id) is MISSING:
+        if self.namespace.resolve(root) is MISSING:
             raise self.info.error(
                 NameResolutionError,
                 func,
@@ -1421,9 +1421,22 @@ def _always_assigns(stmts: list, target: str) -> bool:
     return False
 
 
+def _known_object(out: gast.Name, node: gast.Name) -> gast.Name:
+    """`out`, a copy of the Name `node`, with the object `node` is known to name, if any
+    (`s2s_object`, `s2s_value`: see `parse.Namespace.resolve`)."""
+    if node.__dict__.keys() & _KNOWN:
+        for k in _KNOWN:
+            if k in node.__dict__:
+                setattr(out, k, node.__dict__[k])
+    return out
+
+
+_KNOWN = ("s2s_object", "s2s_value")
+
+
 def load_copy_chain(node: Any) -> Any:
     if isinstance(node, gast.Name):
-        return name(node.id)
+        return _known_object(name(node.id), node)
     out = gast.Attribute(value=load_copy_chain(node.value), attr=node.attr, ctx=gast.Load())
     out.s2s_global = True
     return out
@@ -1557,6 +1570,8 @@ class CoreFunction:
     #: the class of the first parameter: a method read for a call on an object of this class
     self_class: Any = None
     classes: dict | None = None  # `classes.classes(core)`, once computed
+    #: the function each local name known to hold one holds (`functions.bind`)
+    functions: dict | None = None
 
     def fresh(self) -> str:
         """A new temporary `_k` of the core (for a pass that adds statements to it)."""
@@ -1565,12 +1580,22 @@ class CoreFunction:
         return f"_{self.counter}"
 
 
-def normalize(parsed: ParsedFunction, self_class: Any = None) -> CoreFunction:
+def normalize(
+    parsed: ParsedFunction,
+    self_class: Any = None,
+    functions: dict | None = None,
+    guard_defaults: bool = False,
+) -> CoreFunction:
     """The core of `parsed`; `self_class`: the class of its first parameter, for a method read
-    for a call on an object of that class (`classes.py`)."""
+    for a call on an object of that class (`classes.py`); `functions`: the functions the
+    caller passes, by parameter, and `guard_defaults`: those of the parameters' defaults too,
+    checked at run time (`functions.py`)."""
+    from .functions import bind, lift, scope_names  # (they read the core: import at use)
+
     tree = parsed.tree
     info = parsed.info
     args = tree.args
+    lift(parsed, scope_names(tree)[1])
     if args.vararg is not None or args.kwarg is not None:
         node = args.vararg or args.kwarg
         raise info.error(
@@ -1679,6 +1704,7 @@ def normalize(parsed: ParsedFunction, self_class: Any = None) -> CoreFunction:
     from .classes import split_field_calls  # (classes reads the core: import at use)
 
     split_field_calls(out)
+    bind(out, functions, guard_defaults)
     return out
 
 

@@ -22,6 +22,8 @@ class SourceInfo:
     filename: str
     first_lineno: int  # line number in the file of the tree's line 1
     lines: list[str]  # the dedented source lines
+    #: the file line of the `def` (or `lambda`) of a local function s2s lifted (`functions.py`)
+    def_line: int | None = None
 
     def file_line(self, lineno: int | None) -> int | None:
         return None if lineno is None else lineno + self.first_lineno - 1
@@ -61,8 +63,13 @@ class Namespace:
         return _MISSING
 
     def resolve(self, node: Any) -> Any:
-        """The object a Name or dotted Attribute chain refers to, or _MISSING."""
+        """The object a Name or dotted Attribute chain refers to, or _MISSING. A Name the
+        pipeline made or rewrote carries it: `s2s_value` (a local name known to hold that
+        function, `functions.bind`) or `s2s_object` (a name bound for the generated code)."""
         if isinstance(node, gast.Name):
+            known = node.__dict__.get("s2s_value") or node.__dict__.get("s2s_object")
+            if known is not None:
+                return known
             return self.lookup(node.id)
         if isinstance(node, gast.Attribute):
             base = self.resolve(node.value)
@@ -97,6 +104,17 @@ def parse_function(fn: Any) -> ParsedFunction:
     """Parse `fn`'s source into a gast FunctionDef with its name-resolution namespace."""
     fn = inspect.unwrap(fn)
     name = getattr(fn, "__name__", repr(fn))
+    lifted = getattr(fn, "__s2s_lifted__", None)
+    if lifted is not None:  # a local function s2s lifted (`functions.py`)
+        from .nodes import copy_tree
+
+        return ParsedFunction(
+            fn=fn,
+            name=name,
+            tree=copy_tree(lifted.tree),
+            info=lifted.info,
+            namespace=lifted.namespace,
+        )
     if not inspect.isfunction(fn):
         raise SourceUnavailableError(
             f"cannot read the source of {name!r}: it is not a Python function "

@@ -28,6 +28,7 @@ from . import shapes as S
 from .checkpoint import segment_loops, uses_markers
 from .classes import is_namedtuple
 from .errors import NoRuleError, UnsupportedSyntaxError
+from .functions import callee_functions
 from .nodes import children, clone, is_temporary, walk
 from .nodes import names as name_nodes
 from .normalize import CoreFunction, assign, const, is_atom, load_copy, name, store
@@ -499,7 +500,10 @@ class Reverse:
     def _no_rule(self, s: Any, info: A.StmtInfo) -> Exception:
         op = info.op
         if isinstance(op, tuple) and op[0] == "method":
-            return self.error(NoRuleError, s, *A.method_refusal(self.core, s, op[1]))
+            exc = self.error(NoRuleError, s, *A.method_refusal(self.core, s, op[1]))
+            if op[1] == "__call__" and getattr(s.value.func.value, "id", None) in self.core.params:
+                exc.s2s_function_parameter = True  # (`api`: the code for a call may be made)
+            return exc
         if isinstance(op, tuple) and op[0] == "missing":
             return self.error(
                 NoRuleError,
@@ -664,8 +668,9 @@ class Reverse:
         if not active_params:
             return None
         numbers = A.callee_numbers(fn, info.args, info.keywords, self._is_scalar)
+        functions = callee_functions(self.core, fn, bound.arguments)
         fwd_name, bwd_name = self.ctx.request(
-            fn, active_params, s, self.core.info, numbers, info.method
+            fn, active_params, s, self.core.info, numbers, info.method, functions
         )
         sp = Spec(side_effect=True)
         # (the names of the pair, and what the forward sweep writes before and for the call)

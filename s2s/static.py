@@ -417,6 +417,7 @@ class StaticModule:
             for n in walk(tree)
             if isinstance(n, gast.Name) and isinstance(n.ctx, (gast.Param, gast.Store))
         }
+        locs |= {n.name for n in walk(tree) if isinstance(n, gast.FunctionDef)}  # local defs
         sinfo = SourceInfo(
             filename=info.filename, first_lineno=info.first_lineno, lines=info.source.splitlines()
         )
@@ -503,6 +504,8 @@ class Loader:
         if info is not None:
             ruled = _ruled_function(info)
             return obj if ruled is None else ruled
+        if getattr(obj, "__s2s_lifted__", None) is not None:
+            return obj  # a local function of a function read here (`functions.lift`)
         if not is_user_function(obj) or registry.is_nondiff(obj):
             return obj
         rule = registry.lookup(obj)

@@ -91,21 +91,23 @@ class Program:
         info: Any,
         numbers: frozenset = frozenset(),
         method: Any = None,
+        functions: frozenset = frozenset(),
     ) -> tuple[str, str]:
         """The names of the forward/backward pair of user function `fn` (a method of a class
-        of the user's for `method`, a `classes.Method`), made once per key."""
+        of the user's for `method`, a `classes.Method`; `functions`: the functions the call
+        passes, `functions.callee_functions`), made once per key."""
         self_class = method.cls if method is not None and not method.static else None
-        key = (fn, active, numbers, self_class)
+        key = (fn, active, numbers, self_class, functions)
         if key in self.units:
             u = self.units[key]
             return u.fwd_name, u.bwd_name
-        base = unit_name(fn, method)
+        base = unit_name(fn, method, functions)
         unit = Unit(
             fn=fn, fwd_name=self._unique(f"fwd_{base}"), bwd_name=self._unique(f"bwd_{base}")
         )
         self.units[key] = unit
         self.order.append(key)
-        core = normalize(parse_function(fn), self_class)
+        core = normalize(parse_function(fn), self_class, dict(functions))
         rev = Reverse(core, list(active), self, split=True, numbers=numbers)
         self.assume(rev)
         rev.run()
@@ -114,32 +116,15 @@ class Program:
 
 
 def _arguments(core: CoreFunction, leading: list[str]) -> gast.arguments:
-    args = nodes.copy_tree(core.args)
-    for a in list(args.posonlyargs) + list(args.args) + list(args.kwonlyargs):
-        a.annotation = None
-    lead = [gast.Name(id=n, ctx=gast.Param(), annotation=None, type_comment=None) for n in leading]
-    if args.posonlyargs:
-        args.posonlyargs = lead + list(args.posonlyargs)
-    else:
-        args.args = lead + list(args.args)
-    return args
+    return nodes.leading_arguments(core.args, leading)
 
 
-def _funcdef(fname: str, args: gast.arguments, body: list) -> gast.FunctionDef:
-    return gast.FunctionDef(
-        name=fname,
-        args=args,
-        body=body,
-        decorator_list=[],
-        returns=None,
-        type_comment=None,
-        type_params=[],
-    )
+_funcdef = nodes.funcdef
 
 
 def _where(core: CoreFunction) -> str:
     fname = os.path.basename(core.info.filename)
-    line = core.info.first_lineno
+    line = core.info.def_line or core.info.first_lineno
     return f"{display_name(core)} ({fname}:{line})"
 
 
@@ -556,6 +541,7 @@ def generate(
     checkpoint_loops: str | None = None,
     shapes: tuple = (),
     dtypes: tuple = (),
+    functions: tuple | None = None,
 ) -> tuple[Generated, list[str], bool]:
     """Generate and compile the derivative code of `fn` (see `_generate`).
 
@@ -566,7 +552,7 @@ def generate(
     gc.disable()
     try:
         return _generate(
-            fn, wrt, mode, do_optimize, numbers, debug, checkpoint_loops, shapes, dtypes
+            fn, wrt, mode, do_optimize, numbers, debug, checkpoint_loops, shapes, dtypes, functions
         )
     finally:
         if enabled:
@@ -583,6 +569,7 @@ def _generate(
     checkpoint_loops: str | None = None,
     shapes: tuple = (),
     dtypes: tuple = (),
+    functions: tuple | None = None,
 ) -> tuple[Generated, list[str], bool]:
     """Generate and compile the derivative code of `fn`.
 
@@ -596,9 +583,12 @@ def _generate(
     debug: a finiteness check after every adjoint statement (reverse modes; `s2s/debug.py`).
     checkpoint_loops: "sqrt" runs every outermost loop in checkpointed segments (reverse
     modes; `s2s/checkpoint.py`).
+    functions: (parameter, function) pairs, the functions the call passes (`functions.py`);
+    None for code any call may run, which takes a parameter's function from its default and
+    checks that the call passed that one.
     """
     parsed = parse_function(fn)
-    core = normalize(parsed)
+    core = normalize(parsed, None, dict(functions or ()), guard_defaults=functions is None)
     wrt_names, is_tuple = resolve_wrt(core, wrt)
     if mode == "jvp":
         return _generate_jvp(core, wrt_names, is_tuple, do_optimize, numbers)

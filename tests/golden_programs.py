@@ -84,3 +84,21 @@ def layers_loss(layers: list[Dense], x, y):
     for layer in layers:
         h = layer(h)
     return np.mean((h - y) ** 2)
+
+
+def rnn_cell(h, x, W, U, act):
+    return act(h @ W + x @ U)
+
+
+def local_rnn_loss(W, U, xs, act=np.tanh):
+    """Functions as values: a function passed down (`act`, its default checked), a local
+    `def` reading the parameters, and a lambda."""
+    sq = lambda v: v * v  # noqa: E731
+
+    def step(h, x):
+        return rnn_cell(h, x, W, U, act)
+
+    h = np.zeros(W.shape[0])
+    for x in xs:
+        h = step(h, x)
+    return np.sum(sq(h))

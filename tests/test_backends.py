@@ -95,6 +95,24 @@ def nested_params(params, x):
     return np.sum(h * h) * params["scale"]
 
 
+def apply_act(z, act):
+    return act(z)
+
+
+def local_functions(W, U, xs):
+    """Functions as values on the device: a local def reading parameters, a lambda, and a
+    function passed down."""
+    sq = lambda v: v * v  # noqa: E731
+
+    def step(h, x):
+        return apply_act(h @ W + x @ U, np.tanh)
+
+    h = np.tanh(xs[0] @ U)
+    for t in range(1, xs.shape[0]):
+        h = step(h, xs[t])
+    return np.sum(sq(h))
+
+
 def device_branch(x, w):
     s = np.sum(x * w)
     if s > 0:  # the user's own host read of a device value
@@ -157,6 +175,15 @@ def _nested(r):
 
 # name: (function, input maker, wrt)
 MODELS = {
+    "local_functions": (
+        local_functions,
+        lambda r: (
+            r.standard_normal((3, 3)) / 2,
+            r.standard_normal((2, 3)),
+            r.standard_normal((4, 2)),
+        ),
+        (0, 1),
+    ),
     "mlp": (mlp_loss, _mlp, 0),
     "mlp_methods": (mlp_methods, lambda r: _mlp(r)[:2], 0),
     "rnn": (rnn_loss, _rnn, 0),

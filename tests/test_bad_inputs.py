@@ -76,8 +76,9 @@ CORPUS: dict[str, tuple[str, str]] = {
         "        y = y * 2.0\n    bump()\n    return y\n",
         U,
     ),
-    "nested_def": (
-        "def f(x):\n    def g(t):  # <-\n        return t * 2.0\n    return np.sum(g(x))  # <-\n",
+    "local_function_as_value": (
+        "def f(x):\n    s = 2.0\n    def g(t):\n        return t * s\n    fs = [g]  # <-\n"
+        "    return np.sum(fs[0](x))\n",
         U,
     ),
     "yield": ("def f(x):\n    yield np.sum(x)  # <-\n", U),
@@ -88,11 +89,15 @@ CORPUS: dict[str, tuple[str, str]] = {
         "async def f(x):  # <-\n    async for v in x:\n        pass\n    return np.sum(x)\n",
         U,
     ),
-    "lambda_called": (
-        "def f(x):\n    sq = lambda t: t * t  # <-\n    return np.sum(sq(x))  # <-\n",
+    "lambda_bound_twice": (
+        "def f(x):\n    s = 2.0\n    sq = lambda t: t * s  # <-\n    sq = lambda t: t + s  # <-\n"
+        "    return np.sum(sq(x))\n",
         U,
     ),
-    "lambda_in_map": ("def f(x):\n    return np.sum(list(map(lambda t: t * t, x)))  # <-\n", U),
+    "lambda_in_map": (
+        "def f(x):\n    return np.sum(list(map(lambda t: t * t, x)))  # <-\n",
+        "NoRuleError",
+    ),
     "star_args_def": ("def f(x, *rest):  # <-\n    return np.sum(x)\n", U),
     "kwargs_def": ("def f(x, **kw):  # <-\n    return np.sum(x)\n", U),
     "star_call": ("def f(x):\n    parts = (x, x)\n    return np.sum(np.add(*parts))  # <-\n", U),

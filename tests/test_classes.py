@@ -510,7 +510,7 @@ def unannotated_method(model, x):
 def test_a_method_of_an_unknown_class_is_refused_with_what_to_write():
     m = Linear(np.ones((2, 2)), np.ones(2))
     for fn, what in (
-        (unannotated, "calling the local value 'model'"),
+        (unannotated, "calling the parameter 'model'"),
         (unannotated_method, "`.apply()`"),
     ):
         with pytest.raises(s2s.NoRuleError) as info:

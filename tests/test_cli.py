@@ -339,7 +339,10 @@ def test_help_and_python_m(project):
             "def f(x):\n    return np.sum(x * undefined_thing)\n",
             "model2.py:6:23: name 'undefined_thing'",
         ),
-        ("def f(x):\n    g = lambda v: v\n    return g(x)\n", "model2.py:6:9: lambda"),
+        (
+            "def f(x):\n    g = lambda v: v * x\n    gs = [g]\n    return gs[0](x)\n",
+            "model2.py:7:11: the local function 'g' reads x",
+        ),
         ("def f(x):\n    return np.sum(x * TABLE)\n", "'TABLE' is not a literal"),
         ("def f(x):\n    return np.sum(x\n", "syntax error"),
     ],

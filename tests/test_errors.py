@@ -68,8 +68,10 @@ async def with_async(x):  # <-
 
 
 def with_lambda(x):
-    sq = lambda t: t * np.sin(t)  # <-
-    return np.sum(sq(x))  # <-
+    k = np.sum(x)
+    sq = lambda t: t * np.sin(t) * k  # <-
+    fs = (sq, sq)  # <-
+    return np.sum(fs[0](x))
 
 
 def star_args(x, *rest):  # <-

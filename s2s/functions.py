@@ -1,0 +1,703 @@
+"""Functions as values: which function each local name holds, for calls through a name.
+
+`act(z)`, where `act` is a parameter or a local name, is a call s2s differentiates once it
+knows which function `act` holds. It knows that statically, never by guessing from a value:
+
+* a name assigned a module-level function, a NumPy function or ufunc, a builtin, or any
+  callable the module binds (`act = np.tanh`, `f = relu`), or another such name;
+* a parameter: the function the caller passes (a call from a differentiated function passes
+  it by name, and the callee's derivative is made for that function: one pair per function),
+  the parameter's default (`act=np.tanh`; code any call may run checks that the call passed
+  that very function, `check_function`), or, for the function `s2s.grad` differentiates, the
+  function the call passes (the dispatcher looks the code up by it);
+* a local function, a nested `def g(...)` or a `lambda`: it is *lifted* (`lift`), made a
+  function of its own, `loss_g`, whose first parameters are the enclosing function's names
+  it reads (its *environment*: Python's free variables, and those of the local functions it
+  calls), and each call `g(x)` becomes `loss_g(s, x)`. Python reads a free variable when the
+  call runs; passing its value at the call is the same. Local functions calling each other,
+  or themselves, call each other's lifted functions the same way.
+
+A call through a name none of these says is refused with what to write. `lift` runs on the
+source tree before anything else; `bind` on the core, after `normalize`, rewrites each call
+`act(...)` through a name with a known function: it keeps its text (the name holds that very
+function when the code runs) and its Name node carries the function (`s2s_value`) for the
+stages that resolve callees.
+"""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+import inspect
+import types
+from dataclasses import dataclass
+from typing import Any
+
+import gast
+import numpy as np
+
+from .errors import UnsupportedSyntaxError
+from .nodes import copy_tree, funcdef, leading_arguments, walk
+from .parse import MISSING, ParsedFunction, SourceInfo
+
+
+@dataclass(frozen=True)
+class Lifted:
+    """What `parse.parse_function` reads for a lifted local function (attached to the function
+    object made for it, as `__s2s_lifted__`)."""
+
+    tree: Any  # the gast FunctionDef: environment parameters first
+    info: SourceInfo
+    namespace: Any
+    env: tuple
+
+
+def is_function_value(obj: Any) -> bool:
+    """A callable s2s can take a derivative through when a name holds it: a Python function,
+    a builtin, a NumPy function or ufunc (not a class, whose call makes an object, nor an
+    object with a `__call__`, which `classes.py` reads from annotations)."""
+    if obj is MISSING or isinstance(obj, type) or not callable(obj):
+        return False
+    if isinstance(obj, (types.FunctionType, types.BuiltinFunctionType, np.ufunc)):
+        return True
+    return type(obj).__name__ == "_ArrayFunctionDispatcher"  # np.sum, np.dot (NumPy >= 1.25)
+
+
+# -- lifting ---------------------------------------------------------------------------------
+
+_COMPREHENSIONS = (gast.ListComp, gast.SetComp, gast.DictComp, gast.GeneratorExp)
+
+
+def _params(args: gast.arguments) -> list[str]:
+    out = [a.id for a in list(args.posonlyargs) + list(args.args) + list(args.kwonlyargs)]
+    return out + [a.id for a in (args.vararg, args.kwarg) if a is not None]
+
+
+def _defaults_of(args: gast.arguments) -> list:
+    return list(args.defaults) + [k for k in args.kw_defaults if k is not None]
+
+
+def _loaded(n: Any) -> bool:
+    return isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)
+
+
+def scope_names(scope: Any) -> tuple[set[str], set[str]]:
+    """(free, bound) names of a `def` or `lambda`: the names it reads from enclosing scopes
+    (Python's free variables, its own nested scopes' included) and those it binds."""
+    bound = set(_params(scope.args))
+    loads: set[str] = set()
+
+    def visit(node: Any) -> None:
+        if isinstance(node, gast.Name):
+            (loads if isinstance(node.ctx, gast.Load) else bound).add(node.id)
+        elif isinstance(node, (gast.FunctionDef, gast.Lambda)):
+            if isinstance(node, gast.FunctionDef):
+                bound.add(node.name)
+            for d in _defaults_of(node.args):
+                visit(d)
+            loads.update(scope_names(node)[0])
+        elif isinstance(node, gast.Nonlocal):
+            loads.update(node.names)
+        elif isinstance(node, _COMPREHENSIONS):
+            visit(node.generators[0].iter)  # (evaluated in the enclosing scope)
+            own: set[str] = set()
+            parts: list = []
+            for k, gen in enumerate(node.generators):
+                own |= {n.id for n in walk(gen.target) if isinstance(n, gast.Name)}
+                parts += ([gen.iter] if k else []) + list(gen.ifs)
+            parts += [node.key, node.value] if isinstance(node, gast.DictComp) else [node.elt]
+            loads.update({n.id for p in parts for n in walk(p) if _loaded(n)} - own)
+        else:
+            for child in gast.iter_child_nodes(node):
+                visit(child)
+
+    for s in scope.body if isinstance(scope.body, list) else [scope.body]:
+        visit(s)
+    return loads - bound, bound
+
+
+@dataclass
+class _Local:
+    """A local function of the function being lifted."""
+
+    node: Any  # the FunctionDef or Lambda
+    local: str  # the name it is bound to ("lambda" for one passed directly)
+    fname: str  # the lifted function's name
+    static: bool  # its name is bound by this definition only: calls of it are rewritten
+    env: set = dataclasses.field(default_factory=set)
+    fn: Any = None
+
+
+_MADE: dict[Any, dict[tuple, Any]] = {}
+
+
+def lift(parsed: ParsedFunction, local_names: set[str]) -> None:
+    """Lift each local function of `parsed.tree` (module docstring), in place."""
+    if not any(
+        isinstance(n, (gast.FunctionDef, gast.Lambda)) for s in parsed.tree.body for n in walk(s)
+    ):
+        return  # (most functions)
+    _Lifter(parsed, local_names).run()
+
+
+class _Lifter:
+    def __init__(self, parsed: ParsedFunction, local_names: set[str]) -> None:
+        self.parsed = parsed
+        self.info = parsed.info
+        self.locals = local_names
+        self.found: list[_Local] = []
+        self.refs: list[tuple[gast.Name, _Local]] = []  # name nodes to point at the functions
+
+    def error(self, node: Any, message: str, hint: str) -> Exception:
+        return self.info.error(UnsupportedSyntaxError, node, message, hint)
+
+    def run(self) -> None:
+        body = self.parsed.tree.body
+        self.collect(body)
+        bindings = _bindings(body)
+        used: dict[str, int] = {}
+        outer = self.parsed.name
+        for loc in self.found:
+            k = used[loc.local] = used.get(loc.local, 0) + 1
+            loc.fname = f"{outer}_{loc.local}" + (f"_{k}" if k > 1 else "")
+            loc.static = loc.local != "lambda" and bindings.get(loc.local, 0) == 1
+        self.statics = {loc.local: loc for loc in self.found if loc.static}
+        self.environments()
+        for loc in self.found:
+            if loc.env and not loc.static:
+                raise self.error(
+                    loc.node,
+                    f"the local function {loc.local!r} reads {', '.join(sorted(loc.env))} of "
+                    f"{outer}, and its name is bound more than once (or it has none), so s2s "
+                    "cannot tell which function a call runs",
+                    "give each local function a name of its own, bound once",
+                )
+        self.make()
+        self.rewrite_block(body)
+        for ref, loc in self.refs:
+            ref.s2s_object = loc.fn
+        # `g = <f>_g` where nothing reads g any more (every call of it is rewritten) goes
+        read = {n.id for s in body for n in walk(s) if _loaded(n)}
+        read |= {e for loc in self.found for e in loc.env}
+        dead = {loc.local for loc in self.found if loc.static and loc.local not in read}
+        if dead:
+            _drop_assignments(body, dead)
+
+    def collect(self, stmts: list) -> None:
+        """The local functions, in the order of the text (each `def`, and each `lambda`, named
+        after the name it is assigned to)."""
+        for s in stmts:
+            if isinstance(s, gast.FunctionDef):
+                self.found.append(_Local(s, s.name, "", False))
+                continue
+            if isinstance(s, gast.With) and self._is_hook(s):
+                continue  # (a hook block refuses local functions itself)
+            named = (
+                s.targets[0].id
+                if isinstance(s, gast.Assign)
+                and len(s.targets) == 1
+                and isinstance(s.targets[0], gast.Name)
+                and isinstance(s.value, gast.Lambda)
+                else None
+            )
+            for field, value in gast.iter_fields(s):
+                if field in ("body", "orelse", "finalbody", "handlers"):
+                    continue
+                for n in walk(value) if isinstance(value, gast.AST) else ():
+                    if isinstance(n, _COMPREHENSIONS) and any(
+                        isinstance(m, gast.Lambda) for m in walk(n)
+                    ):
+                        bad = next(m for m in walk(n) if isinstance(m, gast.Lambda))
+                        raise self.error(
+                            bad,
+                            "a lambda inside a comprehension cannot be differentiated",
+                            "define the function before the comprehension (`g = lambda v: "
+                            "...`, or a `def`) and call it there",
+                        )
+                lambdas = (
+                    [n for n in walk(value) if isinstance(n, gast.Lambda)]
+                    if isinstance(value, gast.AST)
+                    else []
+                )
+                for lam in lambdas:
+                    if not any(lam in walk(o) for o in lambdas if o is not lam):
+                        name_ = named if lam is s.value else "lambda"
+                        self.found.append(_Local(lam, name_, "", False))
+            for field in ("body", "orelse", "finalbody"):
+                inner = getattr(s, field, None)
+                if isinstance(inner, list):
+                    self.collect(inner)
+
+    def _is_hook(self, s: gast.With) -> bool:
+        from . import markers
+
+        ce = s.items[0].context_expr if len(s.items) == 1 else None
+        return (
+            isinstance(ce, gast.Call)
+            and self.parsed.namespace.resolve(ce.func) is markers.insert_grad_of
+        )
+
+    def environments(self) -> None:
+        """Each local function's environment: the enclosing function's names it reads, where
+        a call of a static local function reads that function's environment instead (a least
+        fixpoint, for functions that call each other)."""
+        calls_of: dict[int, set[str]] = {}
+        for loc in self.found:
+            free, bound = scope_names(loc.node)
+            called = {
+                n.func.id
+                for part in _body(loc.node)
+                for n in walk(part)
+                if isinstance(n, gast.Call)
+                and isinstance(n.func, gast.Name)
+                and n.func.id in self.statics
+                and n.func.id not in bound
+            }
+            values = {
+                n.id
+                for part in _body(loc.node)
+                for n in _value_reads(part)
+                if n.id in self.statics and n.id not in bound
+            }
+            calls_of[id(loc)] = called
+            loc.env = (free & self.locals) - (called - values)
+        changed = True
+        while changed:
+            changed = False
+            for loc in self.found:
+                new = set(loc.env)
+                for g in calls_of[id(loc)]:
+                    new |= self.statics[g].env
+                if new != loc.env:
+                    loc.env = new
+                    changed = True
+
+    def make(self) -> None:
+        """The function objects: made once per enclosing function (so the derivatives made
+        for them are found again), all in one module so that they can call each other."""
+        made = _MADE.setdefault(self.parsed.fn, {})
+        keys = [(loc.node.lineno, loc.node.col_offset, loc.fname) for loc in self.found]
+        if all(k in made for k in keys):
+            for loc, k in zip(self.found, keys, strict=True):
+                loc.fn = made[k]
+            return
+        for loc in self.found:
+            for d in _defaults_of(loc.node.args):
+                if not _constant(d):
+                    raise self.error(
+                        d,
+                        "a default value of a local function that is not a constant (it is "
+                        "computed when the `def` runs, which s2s does not follow)",
+                        "pass the value as an argument at each call",
+                    )
+            if isinstance(loc.node, gast.FunctionDef) and loc.node.decorator_list:
+                raise self.error(
+                    loc.node,
+                    f"the local function {loc.local!r} is decorated",
+                    "define it at module level",
+                )
+        for loc in self.found:
+            for n in walk(loc.node):
+                if isinstance(n, (gast.Nonlocal, gast.Global)):
+                    word = "nonlocal" if isinstance(n, gast.Nonlocal) else "global"
+                    raise self.error(
+                        n,
+                        f"`{word}` declarations cannot be differentiated (a local function "
+                        "that writes a variable of another scope has a side effect s2s "
+                        "cannot reverse)",
+                        "return the value instead of writing the variable",
+                    )
+        trees = [self.lifted_tree(loc) for loc in self.found]
+        fns = _compile(trees, self.parsed)
+        qual = (getattr(self.parsed.fn, "__qualname__", "") or self.parsed.name).replace(
+            ".<locals>", ""
+        )
+        for loc, tree, k in zip(self.found, trees, keys, strict=True):
+            loc.fn = made[k] = fns[loc.fname]
+            info = dataclasses.replace(self.info, def_line=self.info.file_line(loc.node.lineno))
+            loc.fn.__qualname__ = f"{qual}.{loc.local}"
+            loc.fn.__s2s_lifted__ = Lifted(
+                tree=tree, info=info, namespace=self.parsed.namespace, env=tuple(sorted(loc.env))
+            )
+
+    def lifted_tree(self, loc: _Local) -> gast.FunctionDef:
+        node = loc.node
+        args = leading_arguments(node.args, sorted(loc.env))
+        if isinstance(node, gast.Lambda):
+            ret = gast.Return(value=copy_tree(node.body))
+            body = [gast.copy_location(ret, node)]
+        else:
+            body = copy_tree(node.body)
+        _, bound = scope_names(node)
+        for s in body:
+            self.rewrite(s, bound)
+        tree = funcdef(loc.fname, args, body)
+        return gast.copy_location(tree, node)
+
+    def rewrite(self, node: Any, shadowed: set[str]) -> None:
+        """Calls of static local functions in `node` (not of a name `shadowed` rebinds) become
+        calls of their lifted functions, their environments first."""
+        for n in walk(node):
+            if (
+                isinstance(n, gast.Call)
+                and isinstance(n.func, gast.Name)
+                and n.func.id in self.statics
+                and n.func.id not in shadowed
+            ):
+                loc = self.statics[n.func.id]
+                ref = gast.copy_location(
+                    gast.Name(id=loc.fname, ctx=gast.Load(), annotation=None, type_comment=None),
+                    n.func,
+                )
+                self.refs.append((ref, loc))
+                n.func = ref
+                n.args = [
+                    gast.copy_location(
+                        gast.Name(id=e, ctx=gast.Load(), annotation=None, type_comment=None), n
+                    )
+                    for e in sorted(loc.env)
+                ] + list(n.args)
+        for n in _value_reads(node):
+            loc = self.statics.get(n.id)
+            if loc is not None and n.id not in shadowed and loc.env:
+                raise self.error(
+                    n,
+                    f"the local function {n.id!r} reads {', '.join(sorted(loc.env))} of "
+                    f"{self.parsed.name}: s2s differentiates it where it is called, not where "
+                    "it is used as a value",
+                    f"call it (`{n.id}(...)`), or define it at module level with "
+                    f"{', '.join(sorted(loc.env))} as parameters and pass them",
+                )
+
+    def rewrite_block(self, stmts: list) -> None:
+        """The enclosing function: each `def g` becomes `g = <f>_g`, each lambda the name of
+        its function, and calls of static local functions are rewritten (`rewrite`)."""
+        by_node = {id(loc.node): loc for loc in self.found}
+        for i, s in enumerate(stmts):
+            loc = by_node.get(id(s))
+            if loc is not None:
+                stmts[i] = gast.copy_location(
+                    gast.Assign(
+                        targets=[
+                            gast.Name(
+                                id=loc.local, ctx=gast.Store(), annotation=None, type_comment=None
+                            )
+                        ],
+                        value=self.ref(loc, s),
+                        type_comment=None,
+                    ),
+                    s,
+                )
+                continue
+            if isinstance(s, gast.With) and self._is_hook(s):
+                continue
+            for field, value in gast.iter_fields(s):
+                if field not in ("body", "orelse", "finalbody") and isinstance(value, gast.AST):
+                    setattr(s, field, self.replace_lambdas(value, by_node))
+                elif field not in ("body", "orelse", "finalbody") and isinstance(value, list):
+                    setattr(s, field, [self.replace_lambdas(v, by_node) for v in value])
+            self.rewrite(s, set()) if not _compound(s) else self.rewrite_heads(s)
+            for field in ("body", "orelse", "finalbody"):
+                inner = getattr(s, field, None)
+                if isinstance(inner, list):
+                    self.rewrite_block(inner)
+
+    def rewrite_heads(self, s: Any) -> None:
+        for field, value in gast.iter_fields(s):
+            if field not in ("body", "orelse", "finalbody") and isinstance(value, gast.AST):
+                self.rewrite(value, set())
+
+    def ref(self, loc: _Local, at: Any) -> gast.Name:
+        ref = gast.Name(id=loc.fname, ctx=gast.Load(), annotation=None, type_comment=None)
+        self.refs.append((ref, loc))
+        return gast.copy_location(ref, at)
+
+    def replace_lambdas(self, node: Any, by_node: dict) -> Any:
+        if not isinstance(node, gast.AST):
+            return node
+        loc = by_node.get(id(node))
+        if loc is not None:
+            return self.ref(loc, node)
+        for field, value in gast.iter_fields(node):
+            if isinstance(value, list):
+                setattr(node, field, [self.replace_lambdas(v, by_node) for v in value])
+            elif isinstance(value, gast.AST):
+                setattr(node, field, self.replace_lambdas(value, by_node))
+        return node
+
+
+def _bindings(stmts: list) -> dict[str, int]:
+    """How many times the function whose body is `stmts` binds each name (its nested scopes'
+    own bindings apart)."""
+    out: dict[str, int] = {}
+
+    def visit(node: Any) -> None:
+        if isinstance(node, gast.Name):
+            if not isinstance(node.ctx, gast.Load):
+                out[node.id] = out.get(node.id, 0) + 1
+            return
+        if isinstance(node, gast.FunctionDef):
+            out[node.name] = out.get(node.name, 0) + 1
+            return
+        if isinstance(node, (gast.Lambda, *_COMPREHENSIONS)):
+            return
+        for child in gast.iter_child_nodes(node):
+            visit(child)
+
+    for s in stmts:
+        visit(s)
+    return out
+
+
+def _drop_assignments(stmts: list, dead: set[str]) -> None:
+    """Remove, in place, the assignments `g = <f>_g` of the names `dead`."""
+    keep = []
+    for s in stmts:
+        if (
+            isinstance(s, gast.Assign)
+            and len(s.targets) == 1
+            and isinstance(s.targets[0], gast.Name)
+            and s.targets[0].id in dead
+            and "s2s_object" in s.value.__dict__
+        ):
+            continue
+        for field in ("body", "orelse", "finalbody"):
+            inner = getattr(s, field, None)
+            if isinstance(inner, list) and inner:
+                _drop_assignments(inner, dead)
+                if not inner:
+                    inner.append(gast.copy_location(gast.Pass(), s))
+        keep.append(s)
+    stmts[:] = keep
+
+
+def _body(node: Any) -> list:
+    return node.body if isinstance(node.body, list) else [node.body]
+
+
+def _compound(s: Any) -> bool:
+    return isinstance(s, (gast.If, gast.For, gast.While, gast.With, gast.Try))
+
+
+def _value_reads(node: Any) -> list:
+    """The loads of a name in `node` other than as the function of a call."""
+    called = {id(n.func) for n in walk(node) if isinstance(n, gast.Call)}
+    return [n for n in walk(node) if _loaded(n) and id(n) not in called]
+
+
+def _constant(node: Any) -> bool:
+    if isinstance(node, gast.UnaryOp) and isinstance(node.op, (gast.USub, gast.UAdd)):
+        node = node.operand
+    return isinstance(node, gast.Constant)
+
+
+def _compile(trees: list, parsed: ParsedFunction) -> dict[str, Any]:
+    """Python functions for the lifted `trees`, in the enclosing function's module, made in one
+    enclosing function of their own (so they call each other) that takes the names the
+    enclosing function reads from its closure: what runs for a call the derivative does not
+    need, and what `inspect.signature` reads."""
+    closure = dict(parsed.namespace.closure)
+    defs = [gast.gast_to_ast(copy_tree(t)) for t in trees]
+    for d in defs:
+        for a in ast.walk(d):
+            if isinstance(a, ast.arg):
+                a.annotation = None
+    names = [d.name for d in defs]
+    ret = ast.Return(
+        value=ast.Tuple(elts=[ast.Name(id=n, ctx=ast.Load()) for n in names], ctx=ast.Load())
+    )
+    outer = ast.FunctionDef(
+        name="__s2s_local_functions__",
+        args=ast.arguments(
+            posonlyargs=[],
+            args=[ast.arg(arg=k) for k in closure],
+            vararg=None,
+            kwonlyargs=[],
+            kw_defaults=[],
+            kwarg=None,
+            defaults=[],
+        ),
+        body=[*defs, ret],
+        decorator_list=[],
+        returns=None,
+        type_comment=None,
+    )
+    if hasattr(ast.FunctionDef, "type_params"):
+        outer.type_params = []  # type: ignore[attr-defined]
+    module = ast.Module(body=[outer], type_ignores=[])
+    ast.fix_missing_locations(module)
+    ast.increment_lineno(module, parsed.info.first_lineno - 1)
+    globals_ = getattr(parsed.fn, "__globals__", None)
+    if globals_ is None:
+        globals_ = parsed.namespace.globals
+    made: dict[str, Any] = {}
+    exec(compile(module, parsed.info.filename, "exec"), globals_, made)  # noqa: S102
+    return dict(zip(names, made["__s2s_local_functions__"](*closure.values()), strict=True))
+
+
+# -- binding calls through names -------------------------------------------------------------
+
+_TOP = object()
+
+
+def bind(core: Any, given: dict | None, guard_defaults: bool = False) -> None:
+    """Which function each local name of `core` holds (`core.functions`), and each call
+    through such a name rewritten (module docstring). `given`: the functions the caller
+    passes, by parameter; `guard_defaults`: take a parameter's function from its default as
+    well, and write a check that the call passed that very function (`check_function`), for
+    code that any call may run (`s2s.source`, `s2s.jvp`)."""
+    from .analyze import walk_stmts
+    from .normalize import is_atom
+
+    facts: dict[str, Any] = dict(given or {})
+    guards = []
+    if guard_defaults:
+        for p, d in _defaults(core).items():
+            if p not in facts and _global_ref(core, d):
+                obj = core.namespace.resolve(d)
+                if is_function_value(obj):
+                    facts[p] = obj
+                    guards.append((p, d))
+    calls = _implicit_calls(core)
+    if not calls and not guards:
+        core.functions = facts
+        return
+    assigns = []
+    for s in walk_stmts(core.body):
+        if isinstance(s, gast.For):
+            for n in walk(s.target):
+                if isinstance(n, gast.Name):
+                    facts[n.id] = _TOP
+        elif isinstance(s, gast.Assign):
+            for t in s.targets:
+                if isinstance(t, gast.Name):
+                    assigns.append((t.id, s.value))
+                else:
+                    for n in walk(t):
+                        if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store):
+                            facts[n.id] = _TOP
+    changed = True
+    while changed:
+        changed = False
+        for target, value in assigns:
+            if isinstance(value, gast.Name) and value.id in core.locals:
+                fact = facts.get(value.id)
+                if fact is None:
+                    continue
+            elif is_atom(value) and _global_ref(core, value):
+                obj = core.namespace.resolve(value)
+                fact = obj if is_function_value(obj) else _TOP
+            else:
+                fact = _TOP
+            old = facts.get(target)
+            new = fact if old is None or old is fact else _TOP
+            if new is not old:
+                facts[target] = new
+                changed = True
+    facts = {k: v for k, v in facts.items() if v is not _TOP}
+    core.functions = facts
+    for call in calls:
+        recv = call.func.value
+        fn = facts.get(recv.id)
+        if fn is not None:
+            ref = _name(recv.id)
+            ref.s2s_value = fn
+            call.func = ref
+    for p, d in reversed(guards):
+        core.body.insert(0, _guard(core, p, d))
+
+
+def _name(v: str) -> gast.Name:
+    return gast.Name(id=v, ctx=gast.Load(), annotation=None, type_comment=None)
+
+
+def _defaults(core: Any) -> dict[str, Any]:
+    args = core.args
+    if args is None:
+        return {}
+    out = {}
+    positional = list(args.posonlyargs) + list(args.args)
+    for a, d in zip(positional[len(positional) - len(args.defaults) :], args.defaults, strict=True):
+        out[a.id] = d
+    for a, d in zip(args.kwonlyargs, args.kw_defaults, strict=True):
+        if d is not None:
+            out[a.id] = d
+    return out
+
+
+def _global_ref(core: Any, node: Any) -> bool:
+    if getattr(node, "s2s_object", None) is not None:
+        return True
+    while isinstance(node, gast.Attribute):
+        node = node.value
+    return isinstance(node, gast.Name) and node.id not in core.locals
+
+
+def _implicit_calls(core: Any) -> list:
+    """The calls `v(...)` of a local name `v` (the core spells them `v.__call__(...)`)."""
+    from .analyze import walk_stmts
+
+    out = []
+    for s in walk_stmts(core.body):
+        call = s.value if isinstance(s, (gast.Assign, gast.Expr)) else None
+        f = getattr(call, "func", None)
+        if (
+            isinstance(call, gast.Call)
+            and getattr(f, "s2s_implicit_call", False)
+            and isinstance(f.value, gast.Name)
+            and f.value.id in core.locals
+        ):
+            out.append(call)
+    return out
+
+
+def _guard(core: Any, p: str, default: Any) -> Any:
+    """`check_function(act, np.tanh, 'act', 'model.py:3')` (`backends/runtime.py`)."""
+    from .normalize import const, load_copy_chain
+
+    base = core.info.filename.replace("\\", "/").rsplit("/", 1)[-1]
+    where = f"{base}:{core.info.def_line or core.info.first_lineno}"
+    call = gast.Call(
+        func=_name("check_function"),
+        args=[_name(p), load_copy_chain(default), const(p), const(where)],
+        keywords=[],
+    )
+    node = gast.Expr(value=call)
+    node.s2s_guard = True
+    node.s2s_line = getattr(default, "lineno", None) or 1
+    return node
+
+
+# -- calls of functions with functions as arguments -----------------------------------------
+
+
+def atom_function(core: Any, atom: Any) -> Any:
+    """The function an argument atom of `core` holds, or None."""
+    if isinstance(atom, gast.Name) and atom.id in core.locals:
+        return (core.functions or {}).get(atom.id)
+    if _global_ref(core, atom):
+        obj = getattr(atom, "s2s_object", None) or core.namespace.resolve(atom)
+        if is_function_value(obj):
+            return obj
+    return None
+
+
+def callee_functions(core: Any, fn: Any, arguments: dict) -> frozenset:
+    """`(parameter, function)` for each parameter of `fn` that a call (its parameters bound
+    to the atoms `arguments`) passes a known function for, or whose default is a function:
+    part of the key of the callee's derivative."""
+    try:
+        params = inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return frozenset()
+    out = []
+    for p, param in params.items():
+        if p in arguments:
+            obj = atom_function(core, arguments[p])
+        elif is_function_value(param.default):
+            obj = param.default
+        else:
+            continue
+        if obj is not None:
+            out.append((p, obj))
+    return frozenset(out)
