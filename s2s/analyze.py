@@ -252,6 +252,13 @@ def _classify_call(core: CoreFunction, call: gast.Call, target: str | None) -> S
             keywords=keywords,
         )
     obj = core.namespace.resolve(f)
+    if isinstance(f, gast.Name) and "s2s_value" in f.__dict__ and f.id in core.params:
+        # `act(z)`, the parameter act known to hold the function (`functions.py`): read like
+        # a call of it by name (act itself is no operand of the value)
+        ops = atom_names(
+            gast.Tuple(elts=list(call.args) + [k.value for k in call.keywords], ctx=gast.Load()),
+            local,
+        )
     # a gradient s2s made (`df = s2s.grad(f)`) is differentiated through the code it runs
     obj = getattr(obj, "__s2s_generated__", obj)
     if obj is MISSING:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import inspect
 import threading
+import types
 from collections.abc import Callable
 from typing import Any
 
@@ -349,6 +350,7 @@ class _Specializations:
 
 
 _FAST_SCALARS = (float, int, bool, str, type(None))
+_FUNCTION_TYPES = frozenset((types.FunctionType, types.BuiltinFunctionType, np.ufunc, type(np.sum)))
 #: real and integer dtypes in native byte order (`a.dtype in _FAST_DTYPES` is one hash lookup)
 _FAST_DTYPES = frozenset(np.dtype(c) for c in "?bhilqpBHILQPefdg")
 
@@ -366,6 +368,8 @@ def _fast_key(args: tuple) -> tuple | None:
             key.append(a.dtype)
         elif t in _FAST_SCALARS:
             key.append(t)
+        elif t in _FUNCTION_TYPES:  # the code is made for the function passed (`functions`)
+            key.append(a)
         elif t is dict:
             item: list = [dict]
             for k, v in a.items():

@@ -225,8 +225,21 @@ class _Pass:
         d = _result_dtype(f, a[1], b[1]) if _whole(pattern) else None
         return ("array", d, pattern) if d is not None else None
 
+    def _unary(self, op: np.ufunc, e: gast.Call) -> Fact | None:
+        """`op(a)` of a one-argument ufunc: an array of the dtype NumPy gives."""
+        if op.nin != 1 or op.nout != 1 or len(e.args) != 1 or e.keywords:
+            return None
+        a = self.fact(e.args[0])
+        if a is None or a[0] != "array":
+            return None
+        d = _unary_dtype(op, a[1])
+        return ("array", d, a[2]) if d is not None else None
+
     def call(self, e: gast.Call) -> Fact | None:
         f = e.func
+        known = f.__dict__.get("s2s_value") if isinstance(f, gast.Name) else None
+        if isinstance(known, np.ufunc):  # `act(z)`, act known to hold np.tanh (`functions`)
+            return self._unary(known, e)
         if isinstance(f, gast.Name) and f.id not in self.local:
             if f.id == "reduction_count":
                 return ("number", int)
@@ -241,17 +254,10 @@ class _Pass:
             and "np" not in self.local
         ):
             op = getattr(np, f.attr, None)
-            if (
-                isinstance(op, np.ufunc)
-                and op.nin == 1
-                and op.nout == 1
-                and len(e.args) == 1
-                and not e.keywords
-            ):
-                a = self.fact(e.args[0])
-                if a is not None and a[0] == "array":
-                    d = _unary_dtype(op, a[1])
-                    return ("array", d, a[2]) if d is not None else None
+            if isinstance(op, np.ufunc):
+                got = self._unary(op, e)
+                if got is not None:
+                    return got
             if f.attr in _REDUCTIONS and len(e.args) == 1 and not e.keywords:
                 a = self.fact(e.args[0])
                 if a is not None and a[0] == "array":

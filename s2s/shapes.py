@@ -329,8 +329,8 @@ class _Inference:
 
     def call(self, e: gast.Call) -> Any:
         f = e.func
-        if isinstance(f, gast.Name) and f.id in self.local:
-            return None
+        if isinstance(f, gast.Name) and f.id in self.local and "s2s_value" not in f.__dict__:
+            return None  # (a name known to hold a function resolves to it: `functions`)
         if isinstance(f, gast.Attribute) and not getattr(f, "s2s_global", False):
             return None  # a method of a local value
         obj = self.core.namespace.resolve(f)
