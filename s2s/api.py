@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 import inspect
 import threading
-import types
 from collections.abc import Callable
 from typing import Any
 
@@ -18,7 +17,7 @@ from s2s.backends.namespace import argument_checker, record_fields
 from .checkpoint import check_mode
 from .dtypes import dtype_of
 from .errors import ArgumentError, S2SError, WrtError
-from .functions import is_function_value
+from .functions import FUNCTION_TYPES, is_function_value
 from .shapes import pattern_of
 from .transform import Generated, NotForForwardMode, generate
 
@@ -350,7 +349,6 @@ class _Specializations:
 
 
 _FAST_SCALARS = (float, int, bool, str, type(None))
-_FUNCTION_TYPES = frozenset((types.FunctionType, types.BuiltinFunctionType, np.ufunc, type(np.sum)))
 #: real and integer dtypes in native byte order (`a.dtype in _FAST_DTYPES` is one hash lookup)
 _FAST_DTYPES = frozenset(np.dtype(c) for c in "?bhilqpBHILQPefdg")
 
@@ -368,7 +366,7 @@ def _fast_key(args: tuple) -> tuple | None:
             key.append(a.dtype)
         elif t in _FAST_SCALARS:
             key.append(t)
-        elif t in _FUNCTION_TYPES:  # the code is made for the function passed (`functions`)
+        elif t in FUNCTION_TYPES:  # the code is made for the function passed (`functions`)
             key.append(a)
         elif t is dict:
             item: list = [dict]

@@ -38,7 +38,7 @@ import numpy as np
 
 from .errors import UnsupportedSyntaxError
 from .nodes import copy_tree, funcdef, leading_arguments, walk
-from .parse import MISSING, ParsedFunction, SourceInfo
+from .parse import ParsedFunction, SourceInfo
 
 
 @dataclass(frozen=True)
@@ -49,18 +49,18 @@ class Lifted:
     tree: Any  # the gast FunctionDef: environment parameters first
     info: SourceInfo
     namespace: Any
-    env: tuple
+
+
+#: the types of the values `is_function_value` accepts (np.sum's: a Python function before
+#: NumPy 1.25, a `_ArrayFunctionDispatcher` since)
+FUNCTION_TYPES = frozenset((types.FunctionType, types.BuiltinFunctionType, np.ufunc, type(np.sum)))
 
 
 def is_function_value(obj: Any) -> bool:
     """A callable s2s can take a derivative through when a name holds it: a Python function,
     a builtin, a NumPy function or ufunc (not a class, whose call makes an object, nor an
     object with a `__call__`, which `classes.py` reads from annotations)."""
-    if obj is MISSING or isinstance(obj, type) or not callable(obj):
-        return False
-    if isinstance(obj, (types.FunctionType, types.BuiltinFunctionType, np.ufunc)):
-        return True
-    return type(obj).__name__ == "_ArrayFunctionDispatcher"  # np.sum, np.dot (NumPy >= 1.25)
+    return type(obj) in FUNCTION_TYPES
 
 
 # -- lifting ---------------------------------------------------------------------------------
@@ -125,19 +125,20 @@ class _Local:
     fname: str  # the lifted function's name
     static: bool  # its name is bound by this definition only: calls of it are rewritten
     env: set = dataclasses.field(default_factory=set)
+    bound: set = dataclasses.field(default_factory=set)  # the names it binds
     fn: Any = None
 
 
 _MADE: dict[Any, dict[tuple, Any]] = {}
 
 
-def lift(parsed: ParsedFunction, local_names: set[str]) -> None:
+def lift(parsed: ParsedFunction) -> None:
     """Lift each local function of `parsed.tree` (module docstring), in place."""
     if not any(
         isinstance(n, (gast.FunctionDef, gast.Lambda)) for s in parsed.tree.body for n in walk(s)
     ):
         return  # (most functions)
-    _Lifter(parsed, local_names).run()
+    _Lifter(parsed, scope_names(parsed.tree)[1]).run()
 
 
 class _Lifter:
@@ -204,10 +205,10 @@ class _Lifter:
                 if field in ("body", "orelse", "finalbody", "handlers"):
                     continue
                 for n in walk(value) if isinstance(value, gast.AST) else ():
-                    if isinstance(n, _COMPREHENSIONS) and any(
-                        isinstance(m, gast.Lambda) for m in walk(n)
-                    ):
-                        bad = next(m for m in walk(n) if isinstance(m, gast.Lambda))
+                    bad = isinstance(n, _COMPREHENSIONS) and next(
+                        (m for m in walk(n) if isinstance(m, gast.Lambda)), None
+                    )
+                    if bad:
                         raise self.error(
                             bad,
                             "a lambda inside a comprehension cannot be differentiated",
@@ -244,6 +245,7 @@ class _Lifter:
         calls_of: dict[int, set[str]] = {}
         for loc in self.found:
             free, bound = scope_names(loc.node)
+            loc.bound = bound
             called = {
                 n.func.id
                 for part in _body(loc.node)
@@ -296,7 +298,6 @@ class _Lifter:
                     f"the local function {loc.local!r} is decorated",
                     "define it at module level",
                 )
-        for loc in self.found:
             for n in walk(loc.node):
                 if isinstance(n, (gast.Nonlocal, gast.Global)):
                     word = "nonlocal" if isinstance(n, gast.Nonlocal) else "global"
@@ -316,9 +317,7 @@ class _Lifter:
             loc.fn = made[k] = fns[loc.fname]
             info = dataclasses.replace(self.info, def_line=self.info.file_line(loc.node.lineno))
             loc.fn.__qualname__ = f"{qual}.{loc.local}"
-            loc.fn.__s2s_lifted__ = Lifted(
-                tree=tree, info=info, namespace=self.parsed.namespace, env=tuple(sorted(loc.env))
-            )
+            loc.fn.__s2s_lifted__ = Lifted(tree=tree, info=info, namespace=self.parsed.namespace)
 
     def lifted_tree(self, loc: _Local) -> gast.FunctionDef:
         node = loc.node
@@ -328,9 +327,8 @@ class _Lifter:
             body = [gast.copy_location(ret, node)]
         else:
             body = copy_tree(node.body)
-        _, bound = scope_names(node)
         for s in body:
-            self.rewrite(s, bound)
+            self.rewrite(s, loc.bound)
         tree = funcdef(loc.fname, args, body)
         return gast.copy_location(tree, node)
 
@@ -392,20 +390,17 @@ class _Lifter:
             if isinstance(s, gast.With) and self._is_hook(s):
                 continue
             for field, value in gast.iter_fields(s):
-                if field not in ("body", "orelse", "finalbody") and isinstance(value, gast.AST):
-                    setattr(s, field, self.replace_lambdas(value, by_node))
-                elif field not in ("body", "orelse", "finalbody") and isinstance(value, list):
-                    setattr(s, field, [self.replace_lambdas(v, by_node) for v in value])
-            self.rewrite(s, set()) if not _compound(s) else self.rewrite_heads(s)
-            for field in ("body", "orelse", "finalbody"):
-                inner = getattr(s, field, None)
-                if isinstance(inner, list):
-                    self.rewrite_block(inner)
-
-    def rewrite_heads(self, s: Any) -> None:
-        for field, value in gast.iter_fields(s):
-            if field not in ("body", "orelse", "finalbody") and isinstance(value, gast.AST):
-                self.rewrite(value, set())
+                if field in ("body", "orelse", "finalbody"):
+                    self.rewrite_block(value)
+                    continue
+                parts = [
+                    self.replace_lambdas(v, by_node)
+                    for v in (value if isinstance(value, list) else [value])
+                ]
+                for v in parts:
+                    if isinstance(v, gast.AST):
+                        self.rewrite(v, set())
+                setattr(s, field, parts if isinstance(value, list) else parts[0])
 
     def ref(self, loc: _Local, at: Any) -> gast.Name:
         ref = gast.Name(id=loc.fname, ctx=gast.Load(), annotation=None, type_comment=None)
@@ -473,10 +468,6 @@ def _drop_assignments(stmts: list, dead: set[str]) -> None:
 
 def _body(node: Any) -> list:
     return node.body if isinstance(node.body, list) else [node.body]
-
-
-def _compound(s: Any) -> bool:
-    return isinstance(s, (gast.If, gast.For, gast.While, gast.With, gast.Try))
 
 
 def _value_reads(node: Any) -> list:
@@ -676,7 +667,7 @@ def atom_function(core: Any, atom: Any) -> Any:
     if isinstance(atom, gast.Name) and atom.id in core.locals:
         return (core.functions or {}).get(atom.id)
     if _global_ref(core, atom):
-        obj = getattr(atom, "s2s_object", None) or core.namespace.resolve(atom)
+        obj = core.namespace.resolve(atom)
         if is_function_value(obj):
             return obj
     return None

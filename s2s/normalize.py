@@ -1590,12 +1590,12 @@ def normalize(
     for a call on an object of that class (`classes.py`); `functions`: the functions the
     caller passes, by parameter, and `guard_defaults`: those of the parameters' defaults too,
     checked at run time (`functions.py`)."""
-    from .functions import bind, lift, scope_names  # (they read the core: import at use)
+    from .functions import bind, lift  # (they read the core: import at use)
 
     tree = parsed.tree
     info = parsed.info
     args = tree.args
-    lift(parsed, scope_names(tree)[1])
+    lift(parsed)
     if args.vararg is not None or args.kwarg is not None:
         node = args.vararg or args.kwarg
         raise info.error(

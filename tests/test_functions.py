@@ -70,6 +70,8 @@ def test_a_function_passed_down_a_chain_of_calls(model, act, out_act):
     for a, b in zip(g["Ws"], g2[0]["Ws"], strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
     np.testing.assert_allclose(gx, g2[1], rtol=1e-12, atol=1e-14)
+    value, pullback = s2s.vjp(loss, wrt="x")(params, x, act, out_act)
+    np.testing.assert_allclose(pullback(1.0), gx, rtol=1e-12, atol=1e-14)
 
 
 def loss_tanh(params, x):
@@ -132,7 +134,8 @@ def test_a_default_function(x, w):
         _, t = s2s.jvp(scaled, wrt=1)(*args[:2], 1.0) if len(args) == 2 else (None, g)
         np.testing.assert_allclose(t, g, rtol=1e-9, atol=1e-12)
     text = s2s.source(scaled)
-    assert "check_function(act, np.tanh, 'act', 'test_functions.py:120')" in text
+    line = scaled.__code__.co_firstlineno
+    assert f"check_function(act, np.tanh, 'act', 'test_functions.py:{line}')" in text
     with pytest.raises(ArgumentError, match="act is sin, but this derivative was made for tanh"):
         s2s.jvp(scaled, wrt=1)(x, w, np.sin, 1.0)
 
@@ -209,6 +212,10 @@ def test_an_integrator_with_a_local_right_hand_side(data):
     k = data.draw(st.floats(0.1, 1.0))
     for wrt in (0, 1, 2):
         assert_grad_matches(integrate, y0, W, k, 0.1, 5, wrt=wrt)
+    gW = s2s.grad(integrate, wrt=1)(y0, W, k, 0.1, 5)
+    u = np.random.default_rng(n).standard_normal(W.shape)
+    _, t = s2s.jvp(integrate, wrt=1)(y0, W, k, 0.1, 5, u)
+    np.testing.assert_allclose(t, np.sum(gW * u), rtol=1e-9, atol=1e-12)
 
 
 def apply_twice(f, x):
