@@ -9,10 +9,13 @@ import sys
 from dataclasses import dataclass, field
 from typing import Any
 
+import gast
 from s2s.backends.runtime import HELPERS
 
 from s2s import __version__
 from s2s.errors import NameResolutionError, S2SError, UnsupportedSyntaxError
+from s2s.functions import is_closure_class
+from s2s.nodes import copy_tree
 from s2s.static import Binding, Loader, StaticModule, static_source
 from s2s.transform import generate
 
@@ -32,6 +35,9 @@ class Piece:
     name: str
     text: str
     owner: StaticModule
+    #: the objects the generated function reads from its closure (a local function of the
+    #: user's function, lifted, or the class of its closures: `s2s/functions.py`)
+    objects: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -106,15 +112,20 @@ class Assembler:
         for p in new:
             self.generated[p.name] = p.text
         for p in new:
-            self._need(_free_names(p.text), p.owner, p.name)
+            self._need(_free_names(p.text), p.owner, p.name, p.objects)
 
-    def _need(self, names: list[str], owner: StaticModule, user: str) -> None:
+    def _need(
+        self, names: list[str], owner: StaticModule, user: str, objects: dict | None = None
+    ) -> None:
         for n in names:
             if n in self.generated or n in self.where and self.where[n].startswith("generated:"):
                 continue
             b = owner.binding(n)
             if b is None:
-                if n in HELPERS:
+                obj = (objects or {}).get(n)
+                if getattr(obj, "__s2s_lifted__", None) is not None or is_closure_class(obj):
+                    self._local(n, obj, owner)
+                elif n in HELPERS:
                     if self._claim(n, "the s2s runtime helper"):
                         self.helpers.add(n)
                 elif n == "np":
@@ -132,6 +143,31 @@ class Assembler:
                     )
                 continue
             self._bind(n, b, owner, user)
+
+    def _local(self, n: str, obj: Any, owner: StaticModule) -> None:
+        """Write the local function `obj` of a user's function, lifted (`functions.lift`), or
+        the class of its closures, as `n`."""
+        fn = obj.__call__ if isinstance(obj, type) else obj
+        qual = fn.__qualname__
+        if not self._claim(n, f"the local function {qual}"):
+            return
+        tree = gast.gast_to_ast(copy_tree(fn.__s2s_lifted__.tree))
+        for a in ast.walk(tree):
+            if isinstance(a, ast.arg):
+                a.annotation = None
+        body = ast.unparse(tree)
+        if isinstance(obj, type):  # `class loss_f_closure(NamedTuple)`, its `__call__` last
+            self.imports["NamedTuple"] = "from typing import Any, NamedTuple"
+            self.where.setdefault("Any", "from typing import Any, NamedTuple")
+            fields = "".join(f"    {f}: Any\n" for f in obj._fields)
+            method = "".join(f"    {line}\n" if line else "\n" for line in body.splitlines())
+            text = f'class {n}(NamedTuple):\n    """{obj.__doc__}"""\n\n{fields}\n{method}'
+        else:
+            text = body + "\n"
+        self.primals[n] = text
+        cells = dict(zip(fn.__code__.co_freevars, fn.__closure__ or (), strict=True))
+        objects = {k: c.cell_contents for k, c in cells.items()}
+        self._need(_free_names(body), owner, n, objects)
 
     def _bind(self, n: str, b: Binding, owner: StaticModule, user: str) -> None:
         if n in HELPERS:
@@ -236,7 +272,10 @@ def build(
                     "a file, so it cannot write it",
                     hint="register a rule for the function it calls with --rules",
                 )
-            made.append(Piece(name=name, text=text, owner=owner))
+            f = gen.functions[name]
+            cells = dict(zip(f.__code__.co_freevars, f.__closure__ or (), strict=True))
+            objects = {k: c.cell_contents for k, c in cells.items()}
+            made.append(Piece(name=name, text=text, owner=owner, objects=objects))
         asm.add_generated(made)
         pieces += made
         info = static_source(fn)

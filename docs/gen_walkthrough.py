@@ -134,9 +134,16 @@ def how_it_works() -> str:
 # (title, source of a module with a function `f`, call arguments, wrt)
 UNSUPPORTED: list[tuple[str, str, str, object]] = [
     (
-        "a local function used as a value",
+        "a closure stored, returned, or passed to a library function",
         "def f(x, s):\n    g = lambda v: v * s\n    gs = [g]\n    return gs[0](x)\n",
         "2.0, 3.0",
+        0,
+    ),
+    (
+        "a closure kept by the function it is passed to",
+        "def keep(g):\n    return g\n\n\ndef f(s, x):\n    h = keep(lambda v: v * s)\n"
+        "    return h(x)\n",
+        "3.0, 2.0",
         0,
     ),
     (
@@ -273,6 +280,11 @@ def supported() -> str:
         "  may read the function's variables and call each other or themselves (each is made",
         "  a function of its own, the variables it reads its first parameters); the derivative",
         "  is made for the very function the name holds (one per function: `fwd_layer_tanh`);",
+        "- closures: a local function that reads the function's variables, passed to a",
+        "  function of yours (`odeint(rhs, y0, dt)`, `scan(lambda h, x: ..., h0, xs)`), which",
+        "  may pass it on; it is made where it is passed, a NamedTuple of the variables it",
+        "  reads (Python reads them when it runs, which is during that call), and the",
+        "  gradient flows back to those variables through its fields;",
         "- parameters that are floats, arrays, or nested dicts / lists / tuples of them: the",
         "  gradient has the same structure; NamedTuples and dataclasses read by field",
         "  (`p.W`), whose gradient is an object of the same type (a dataclass's str or None",

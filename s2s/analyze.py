@@ -405,8 +405,8 @@ def method_guard(core: CoreFunction, s: Any, info: StmtInfo) -> Any:
     (`backends/runtime.py`); None for any other call. The class is referred to by its name,
     bound by the compiler where the module does not bind it (`s2s_object`)."""
     m = info.method
-    if m is None:
-        return None
+    if m is None or "__s2s_closure__" in vars(m.cls):
+        return None  # (a closure's class is known from the call that made it, never assumed)
     cls = name(m.cls.__name__)
     cls.s2s_object = m.cls
     args = [name(s.value.func.value.id), cls, const(m.attr), const(field_location(core, s))]
@@ -554,7 +554,11 @@ def loop_invariants(core: CoreFunction, infos: dict[int, StmtInfo]) -> dict[int,
             if not loops or not any(s is b for b in loops[-1][0].body):
                 continue
             info = infos.get(id(s))
-            if info is None or info.target is None or info.kind not in _PURE_KINDS:
+            if info is None or info.target is None:
+                continue
+            if info.kind not in _PURE_KINDS and not (
+                info.kind == BUILD and "__s2s_closure__" in vars(info.op or object)
+            ):  # (a closure of a local function: a tuple of its environment's values)
                 continue
             v = info.target
             if counts.get(v, 0) != 1 or v in partial or v in core.params:

@@ -228,15 +228,17 @@ def unit_name(fn: Any, method: Method | None, functions: frozenset = frozenset()
     `Linear_call` for `Linear.__call__` (`fwd_Linear_call`, `jvp_Linear_call`); made for the
     functions a call passes (`functions.callee_functions`), their names follow:
     `layer_tanh`."""
-    base = (
-        fn.__name__
-        if method is None
-        else (f"{method.cls.__name__}_{method.attr.strip('_') or 'call'}")
-    )
+    closure = vars(method.cls).get("__s2s_closure__") if method is not None else None
+    if closure is not None:  # the `__call__` of a closure of a local function: `loss_f_call`
+        base = f"{closure}_call"
+    elif method is not None:
+        base = f"{method.cls.__name__}_{method.attr.strip('_') or 'call'}"
+    else:
+        base = fn.__name__
     for _, f in sorted(functions, key=lambda pf: pf[0]):
-        base += "_" + (getattr(f, "__name__", "") or "f").strip("_").replace("<", "").replace(
-            ">", ""
-        )
+        f_name = vars(f).get("__s2s_closure__") if isinstance(f, type) else None
+        f_name = f_name or getattr(f, "__name__", "") or "f"
+        base += "_" + f_name.strip("_").replace("<", "").replace(">", "")
     return base
 
 
@@ -273,9 +275,12 @@ def _infer(core: CoreFunction) -> dict[str, Any]:
     env: dict[str, Any] = {}
     facts = function_annotations(core.fn) if core.fn is not None else {}
     self_class = core.self_class
+    given = core.given_classes or {}
     for i, p in enumerate(core.params):
         if i == 0 and self_class is not None:
             env[p] = self_class
+        elif p in given:  # a closure the caller passes (`functions.closure_class`)
+            env[p] = given[p]
         elif p in facts:
             env[p] = facts[p]
     assigns = []

@@ -31,7 +31,7 @@ from . import analyze as A
 from . import emit, idioms
 from .classes import display_name, is_namedtuple, unit_name
 from .errors import NoRuleError, UnsupportedSyntaxError
-from .functions import callee_functions
+from .functions import callee_functions, check_closure_uses
 from .nodes import blocks, calls, children, copy_tree, walk
 from .nodes import names as name_nodes
 from .normalize import CoreFunction, assign, const, load_copy, name, normalize, store
@@ -172,6 +172,7 @@ class Forward:
             info = self.infos[id(s)] = A.classify(core, s)
             if info.target is None and _writes_first_argument(info):
                 info.target = info.args[0].id  # `add_at(d_x, i, g)` updates d_x
+        check_closure_uses(core, self.infos)
         #: s2s made this function (forward over reverse): its `tape` carries tangents
         self.tape = "tape" if _is_generated(core) and "tape" in core.locals else None
         seeds = wrt + [self.tape] if self.tape and self.tape not in wrt else wrt

@@ -27,8 +27,10 @@ stages that resolve callees.
 from __future__ import annotations
 
 import ast
+import collections
 import dataclasses
 import inspect
+import re
 import types
 from dataclasses import dataclass
 from typing import Any
@@ -127,18 +129,28 @@ class _Local:
     env: set = dataclasses.field(default_factory=set)
     bound: set = dataclasses.field(default_factory=set)  # the names it binds
     fn: Any = None
+    #: a lambda written as an argument of a call (`rk4(lambda y: -k * y, y0)`)
+    argument: bool = False
+    #: the class of its closures (`closure_class`), where it reads the enclosing function's
+    #: names and is passed to a call as a value
+    closure: Any = None
 
 
 _MADE: dict[Any, dict[tuple, Any]] = {}
 
 
-def lift(parsed: ParsedFunction) -> None:
-    """Lift each local function of `parsed.tree` (module docstring), in place."""
+def lift(parsed: ParsedFunction) -> bool:
+    """Lift each local function of `parsed.tree` (module docstring), in place. Whether the
+    function now makes closures (`closure_class`)."""
     if not any(
         isinstance(n, (gast.FunctionDef, gast.Lambda)) for s in parsed.tree.body for n in walk(s)
-    ):
-        return  # (most functions)
-    _Lifter(parsed, scope_names(parsed.tree)[1]).run()
+    ):  # (most functions; a lifted one that makes closures says so)
+        return getattr(parsed.tree, "s2s_closures", False)
+    lifter = _Lifter(parsed, scope_names(parsed.tree)[1])
+    lifter.run()
+    return getattr(parsed.tree, "s2s_closures", False) or any(
+        kind == "closure" for _, _, kind in lifter.refs
+    )
 
 
 class _Lifter:
@@ -147,7 +159,8 @@ class _Lifter:
         self.info = parsed.info
         self.locals = local_names
         self.found: list[_Local] = []
-        self.refs: list[tuple[gast.Name, _Local]] = []  # name nodes to point at the functions
+        #: name nodes to point at the functions (kind "function") or closure classes ("closure")
+        self.refs: list[tuple[gast.Name, _Local, str]] = []
 
     def error(self, node: Any, message: str, hint: str) -> Exception:
         return self.info.error(UnsupportedSyntaxError, node, message, hint)
@@ -163,20 +176,30 @@ class _Lifter:
             loc.fname = f"{outer}_{loc.local}" + (f"_{k}" if k > 1 else "")
             loc.static = loc.local != "lambda" and bindings.get(loc.local, 0) == 1
         self.statics = {loc.local: loc for loc in self.found if loc.static}
+        self.valued: set[str] = set()  # the static local functions some code reads as values
         self.environments()
+        self.valued |= {n.id for s in body for n in _outer_value_reads(s) if n.id in self.statics}
         for loc in self.found:
-            if loc.env and not loc.static:
+            if loc.env and not loc.static and not loc.argument:
+                reads = f"reads {', '.join(sorted(loc.env))} of {outer}"
+                if loc.local == "lambda":
+                    raise self.error(
+                        loc.node,
+                        f"a lambda that {reads} is neither assigned to a name nor passed to "
+                        "a call, so s2s cannot tell where it runs",
+                        "assign it to a name of its own (`g = lambda ...`) and call it, or "
+                        "pass it to a function of yours",
+                    )
                 raise self.error(
                     loc.node,
-                    f"the local function {loc.local!r} reads {', '.join(sorted(loc.env))} of "
-                    f"{outer}, and its name is bound more than once (or it has none), so s2s "
-                    "cannot tell which function a call runs",
+                    f"the local function {loc.local!r} {reads}, and its name is bound more "
+                    "than once, so s2s cannot tell which function a call runs",
                     "give each local function a name of its own, bound once",
                 )
         self.make()
         self.rewrite_block(body)
-        for ref, loc in self.refs:
-            ref.s2s_object = loc.fn
+        for ref, loc, kind in self.refs:
+            ref.s2s_object = loc.closure if kind == "closure" else loc.fn
         # `g = <f>_g` where nothing reads g any more (every call of it is rewritten) goes
         read = {n.id for s in body for n in walk(s) if _loaded(n)}
         read |= {e for loc in self.found for e in loc.env}
@@ -220,10 +243,14 @@ class _Lifter:
                     if isinstance(value, gast.AST)
                     else []
                 )
+                arguments = (
+                    {id(a) for n in walk(value) for a in _call_arguments(n)} if lambdas else set()
+                )
                 for lam in lambdas:
                     if not any(lam in walk(o) for o in lambdas if o is not lam):
                         name_ = named if lam is s.value else "lambda"
-                        self.found.append(_Local(lam, name_, "", False))
+                        loc = _Local(lam, name_, "", False, argument=id(lam) in arguments)
+                        self.found.append(loc)
             for field in ("body", "orelse", "finalbody"):
                 inner = getattr(s, field, None)
                 if isinstance(inner, list):
@@ -240,8 +267,8 @@ class _Lifter:
 
     def environments(self) -> None:
         """Each local function's environment: the enclosing function's names it reads, where
-        a call of a static local function reads that function's environment instead (a least
-        fixpoint, for functions that call each other)."""
+        a call of a static local function, or a read of one as a value, reads that function's
+        environment instead (a least fixpoint, for functions that call each other)."""
         calls_of: dict[int, set[str]] = {}
         for loc in self.found:
             free, bound = scope_names(loc.node)
@@ -261,8 +288,10 @@ class _Lifter:
                 for n in _value_reads(part)
                 if n.id in self.statics and n.id not in bound
             }
-            calls_of[id(loc)] = called
-            loc.env = (free & self.locals) - (called - values)
+            # (a static local function read as a value is made there: `rewrite`)
+            calls_of[id(loc)] = called | values
+            self.valued |= values
+            loc.env = (free & self.locals) - called - values
         changed = True
         while changed:
             changed = False
@@ -282,6 +311,7 @@ class _Lifter:
         if all(k in made for k in keys):
             for loc, k in zip(self.found, keys, strict=True):
                 loc.fn = made[k]
+                loc.closure = made.get((*k, "closure"))
             return
         for loc in self.found:
             for d in _defaults_of(loc.node.args):
@@ -309,7 +339,13 @@ class _Lifter:
                         "return the value instead of writing the variable",
                     )
         trees = [self.lifted_tree(loc) for loc in self.found]
-        fns = _compile(trees, self.parsed)
+        closures = [
+            loc
+            for loc in self.found
+            if loc.env and (loc.argument if not loc.static else loc.local in self.valued)
+        ]
+        calls = [self.call_tree(loc) for loc in closures]
+        fns = _compile(trees + calls, self.parsed)
         qual = (getattr(self.parsed.fn, "__qualname__", "") or self.parsed.name).replace(
             ".<locals>", ""
         )
@@ -318,6 +354,16 @@ class _Lifter:
             info = dataclasses.replace(self.info, def_line=self.info.file_line(loc.node.lineno))
             loc.fn.__qualname__ = f"{qual}.{loc.local}"
             loc.fn.__s2s_lifted__ = Lifted(tree=tree, info=info, namespace=self.parsed.namespace)
+        module = getattr(self.parsed.fn, "__module__", None)
+        for loc, tree in zip(closures, calls, strict=True):
+            fn = fns[tree.name]
+            tree.name = fn.__name__ = "__call__"
+            fn.__qualname__ = f"{qual}.{loc.local}"
+            info = dataclasses.replace(self.info, def_line=self.info.file_line(loc.node.lineno))
+            fn.__s2s_lifted__ = Lifted(tree=tree, info=info, namespace=self.parsed.namespace)
+            loc.closure = made[(*keys[self.found.index(loc)], "closure")] = closure_class(
+                loc.fname, sorted(loc.env), fn, module
+            )
 
     def lifted_tree(self, loc: _Local) -> gast.FunctionDef:
         node = loc.node
@@ -327,14 +373,42 @@ class _Lifter:
             body = [gast.copy_location(ret, node)]
         else:
             body = copy_tree(node.body)
+        before = len(self.refs)
         for s in body:
-            self.rewrite(s, loc.bound)
+            self.rewrite(s, loc.bound, lifted=True)
         tree = funcdef(loc.fname, args, body)
+        # (what `lift` says of the lifted function, when it is read in turn)
+        tree.s2s_closures = any(kind == "closure" for _, _, kind in self.refs[before:])
         return gast.copy_location(tree, node)
 
-    def rewrite(self, node: Any, shadowed: set[str]) -> None:
+    def call_tree(self, loc: _Local) -> gast.FunctionDef:
+        """The `__call__` method of the class of `loc`'s closures (`closure_class`): its
+        environment read from the object's fields, then its body."""
+        node = loc.node
+        taken = loc.bound | loc.env
+        recv = next(r for r in ("self", "closure", "closure_") if r not in taken)
+        prologue = [
+            gast.copy_location(
+                gast.Assign(
+                    targets=[gast.Name(id=e, ctx=gast.Store(), annotation=None, type_comment=None)],
+                    value=gast.Attribute(value=_name(recv), attr=f, ctx=gast.Load()),
+                    type_comment=None,
+                ),
+                node,
+            )
+            for e, f in zip(sorted(loc.env), closure_fields(sorted(loc.env)), strict=True)
+        ]
+        tree = self.lifted_tree(loc)
+        tree.args = leading_arguments(node.args, [recv])
+        tree.body = prologue + tree.body
+        tree.name = f"{loc.fname}__call__"
+        return tree
+
+    def rewrite(self, node: Any, shadowed: set[str], lifted: bool = False) -> None:
         """Calls of static local functions in `node` (not of a name `shadowed` rebinds) become
-        calls of their lifted functions, their environments first."""
+        calls of their lifted functions, their environments first; a read of one as a value,
+        where it has an environment, an argument of a call, becomes a closure made there
+        (`closure_class`), and in a `lifted` body, where it has none, its lifted function."""
         for n in walk(node):
             if (
                 isinstance(n, gast.Call)
@@ -347,7 +421,7 @@ class _Lifter:
                     gast.Name(id=loc.fname, ctx=gast.Load(), annotation=None, type_comment=None),
                     n.func,
                 )
-                self.refs.append((ref, loc))
+                self.refs.append((ref, loc, "function"))
                 n.func = ref
                 n.args = [
                     gast.copy_location(
@@ -355,17 +429,25 @@ class _Lifter:
                     )
                     for e in sorted(loc.env)
                 ] + list(n.args)
-        for n in _value_reads(node):
-            loc = self.statics.get(n.id)
-            if loc is not None and n.id not in shadowed and loc.env:
+        reads = [n for n in _value_reads(node) if n.id in self.statics and n.id not in shadowed]
+        if not reads:
+            return
+        arguments = {id(a) for n in walk(node) for a in _call_arguments(n)}
+        for n in reads:
+            loc = self.statics[n.id]
+            if loc.env and id(n) not in arguments:
                 raise self.error(
                     n,
                     f"the local function {n.id!r} reads {', '.join(sorted(loc.env))} of "
-                    f"{self.parsed.name}: s2s differentiates it where it is called, not where "
-                    "it is used as a value",
-                    f"call it (`{n.id}(...)`), or define it at module level with "
-                    f"{', '.join(sorted(loc.env))} as parameters and pass them",
+                    f"{self.parsed.name}: s2s differentiates it where it is called, or where "
+                    "it is passed to a function as an argument, not where it is used as "
+                    "another value",
+                    f"call it (`{n.id}(...)`), or pass it to a function (`h({n.id}, ...)`)",
                 )
+            if loc.env:
+                _replace(node, n, self.closure(loc, n))
+            elif lifted:
+                _replace(node, n, self.ref(loc, n))
 
     def rewrite_block(self, stmts: list) -> None:
         """The enclosing function: each `def g` becomes `g = <f>_g`, each lambda the name of
@@ -404,15 +486,25 @@ class _Lifter:
 
     def ref(self, loc: _Local, at: Any) -> gast.Name:
         ref = gast.Name(id=loc.fname, ctx=gast.Load(), annotation=None, type_comment=None)
-        self.refs.append((ref, loc))
+        self.refs.append((ref, loc, "function"))
         return gast.copy_location(ref, at)
+
+    def closure(self, loc: _Local, at: Any) -> gast.Call:
+        """`loss_f_closure(theta)`: a closure of `loc`, made of its environment's values."""
+        cls = _name(f"{loc.fname}_closure")
+        self.refs.append((cls, loc, "closure"))
+        call = gast.Call(func=cls, args=[_name(e) for e in sorted(loc.env)], keywords=[])
+        for n in walk(call):
+            gast.copy_location(n, at)
+        return call
 
     def replace_lambdas(self, node: Any, by_node: dict) -> Any:
         if not isinstance(node, gast.AST):
             return node
         loc = by_node.get(id(node))
         if loc is not None:
-            return self.ref(loc, node)
+            closure = loc.closure is not None and not loc.static  # (a lambda passed as is)
+            return self.closure(loc, node) if closure else self.ref(loc, node)
         for field, value in gast.iter_fields(node):
             if isinstance(value, list):
                 setattr(node, field, [self.replace_lambdas(v, by_node) for v in value])
@@ -464,6 +556,76 @@ def _drop_assignments(stmts: list, dead: set[str]) -> None:
                     inner.append(gast.copy_location(gast.Pass(), s))
         keep.append(s)
     stmts[:] = keep
+
+
+def _call_arguments(node: Any) -> list:
+    """The argument expressions of `node`, where it is a call."""
+    if not isinstance(node, gast.Call):
+        return []
+    return list(node.args) + [k.value for k in node.keywords]
+
+
+def _replace(root: Any, old: Any, new: Any) -> None:
+    """Put `new` in place of `old`, a node below `root`."""
+    for n in walk(root):
+        for field, value in gast.iter_fields(n):
+            if value is old:
+                setattr(n, field, new)
+                return
+            if isinstance(value, list):
+                for i, v in enumerate(value):
+                    if v is old:
+                        value[i] = new
+                        return
+
+
+def _outer_value_reads(node: Any) -> list:
+    """`_value_reads` of a statement of the enclosing function, the bodies of the local
+    functions it defines apart."""
+    if isinstance(node, (gast.FunctionDef, gast.Lambda)):
+        return [n for d in _defaults_of(node.args) for n in _value_reads(d)]
+    func = node.func if isinstance(node, gast.Call) else None
+    out = []
+    for child in gast.iter_child_nodes(node):
+        if not _loaded(child):
+            out += _outer_value_reads(child)
+        elif child is not func:
+            out.append(child)
+    return out
+
+
+# -- closures --------------------------------------------------------------------------------
+
+
+def closure_fields(env: list[str]) -> list[str]:
+    """The field names of a closure class for the environment `env` (a NamedTuple's may not
+    start with an underscore: `_x` is held in `v_x`)."""
+    out: list[str] = []
+    for e in env:
+        f = e if not e.startswith("_") else "v" + e
+        while f in out or (f != e and f in env):
+            f += "_"
+        out.append(f)
+    return out
+
+
+def closure_class(fname: str, env: list[str], call: Any, module: str | None) -> type:
+    """The class of the closures of the local function lifted to `fname`, which reads the
+    enclosing function's names `env`: a NamedTuple of their values whose `__call__` (`call`)
+    runs the function's body. `rk4(f, y, dt)`, where `f` reads `theta`, passes
+    `loss_f_closure(theta)`: `rk4`'s derivative is made for that class (its `f(y)` a method
+    call, `classes.py`), and the gradient with respect to the closure is one of the same
+    class, `theta`'s gradient in its field."""
+    cls = collections.namedtuple(f"{fname}_closure", closure_fields(env), module=module)
+    cls.__call__ = call
+    cls.__s2s_closure__ = fname
+    cls.__s2s_env__ = tuple(env)
+    cls.__doc__ = f"A closure of {call.__qualname__}: the values of {', '.join(env)}."
+    return cls
+
+
+def is_closure_class(obj: Any) -> bool:
+    return isinstance(obj, type) and "__s2s_closure__" in vars(obj)
 
 
 def _body(node: Any) -> list:
@@ -540,7 +702,16 @@ def bind(core: Any, given: dict | None, guard_defaults: bool = False) -> None:
     from .analyze import walk_stmts
     from .normalize import is_atom
 
-    facts: dict[str, Any] = dict(given or {})
+    facts: dict[str, Any] = {}
+    core.given_classes = {}
+    for p, v in (given or {}).items():
+        if is_closure_class(v):  # (read by `classes.py`: `f(y)` calls its `__call__`)
+            core.given_classes[p] = v
+        else:
+            facts[p] = v
+    if core.given_classes:
+        core.closures = True
+        core.classes = None  # (computed again, with these)
     guards = []
     if guard_defaults:
         for p, d in _defaults(core).items():
@@ -663,9 +834,16 @@ def _guard(core: Any, p: str, default: Any) -> Any:
 
 
 def atom_function(core: Any, atom: Any) -> Any:
-    """The function an argument atom of `core` holds, or None."""
+    """The function an argument atom of `core` holds (or the class of the closure it holds,
+    `closure_class`), or None."""
     if isinstance(atom, gast.Name) and atom.id in core.locals:
-        return (core.functions or {}).get(atom.id)
+        fn = (core.functions or {}).get(atom.id)
+        if fn is None and core.closures:
+            from .classes import classes
+
+            cls = classes(core).get(atom.id)
+            return cls if is_closure_class(cls) else None
+        return fn
     if _global_ref(core, atom):
         obj = core.namespace.resolve(atom)
         if is_function_value(obj):
@@ -685,6 +863,8 @@ def callee_functions(core: Any, fn: Any, arguments: dict) -> frozenset:
     for p, param in params.items():
         if p in arguments:
             obj = atom_function(core, arguments[p])
+            if is_closure_class(obj) and vars(obj)["__call__"] is fn:
+                continue  # (a closure's own `__call__`: its class is the method's)
         elif is_function_value(param.default):
             obj = param.default
         else:
@@ -692,3 +872,48 @@ def callee_functions(core: Any, fn: Any, arguments: dict) -> frozenset:
         if obj is not None:
             out.append((p, obj))
     return frozenset(out)
+
+
+def check_closure_uses(core: Any, infos: dict) -> None:
+    """A closure (`closure_class`) is only called, or passed to a function of the user's, which
+    s2s differentiates for it: any other use (returned, stored in a list, passed to a library
+    function, which would call it where s2s does not see) is refused. Python reads a local
+    function's free variables when it runs; s2s makes the closure where it is passed, which is
+    the same only where it is called during that call."""
+    if not core.closures:
+        return
+    from .analyze import ATTR, USER, walk_stmts
+    from .classes import classes
+
+    held = {v: c for v, c in classes(core).items() if is_closure_class(c)}
+    if not held:
+        return
+    for s in walk_stmts(core.body):
+        if not isinstance(s, (gast.Assign, gast.Expr)):
+            continue  # (a block's statements are checked themselves; its header reads none)
+        info = infos[id(s)]
+        used = [v for v in info.operands if v in held]
+        if not used or info.kind == USER or getattr(s, "s2s_guard", False):
+            continue
+        if info.kind == ATTR and core.self_class is not None and used == core.params[:1]:
+            continue  # (the closure's own `__call__` reading its environment)
+        raise _closure_error(core, s, used[0], held[used[0]])
+    if core.result in held:
+        ret = next((s for s in reversed(core.body) if getattr(s, "s2s_line", None)), None)
+        raise _closure_error(core, ret, core.result, held[core.result])
+
+
+def _closure_error(core: Any, s: Any, v: str, cls: type) -> Exception:
+    outer, _, local = cls.__call__.__qualname__.rpartition(".")
+    what = f"the local function {local!r}" if local != "lambda" else "a lambda"
+    what = f"{what} that reads {', '.join(cls.__s2s_env__)} of {outer}"
+    what = what if re.fullmatch(r"_\d+", v) else f"{v!r}, {what},"
+    return core.info.error(
+        UnsupportedSyntaxError,
+        s,
+        f"{what} is used here other than by calling it or passing it to a function of "
+        "yours: s2s differentiates such a function only there (it reads the variables when "
+        "it runs)",
+        "call it, or pass it to a function of yours that calls it; make what it computes "
+        "the value instead",
+    )

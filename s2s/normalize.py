@@ -1572,6 +1572,10 @@ class CoreFunction:
     classes: dict | None = None  # `classes.classes(core)`, once computed
     #: the function each local name known to hold one holds (`functions.bind`)
     functions: dict | None = None
+    #: the class of the closure each parameter holds, by the call (`functions.bind`)
+    given_classes: dict | None = None
+    #: it makes or takes a closure of a local function (`functions.closure_class`)
+    closures: bool = False
 
     def fresh(self) -> str:
         """A new temporary `_k` of the core (for a pass that adds statements to it)."""
@@ -1595,7 +1599,7 @@ def normalize(
     tree = parsed.tree
     info = parsed.info
     args = tree.args
-    lift(parsed)
+    closures = lift(parsed)
     if args.vararg is not None or args.kwarg is not None:
         node = args.vararg or args.kwarg
         raise info.error(
@@ -1700,6 +1704,7 @@ def normalize(
         args=tree.args,
         fn=parsed.fn,
         self_class=self_class,
+        closures=closures,
     )
     from .classes import split_field_calls  # (classes reads the core: import at use)
 

@@ -28,7 +28,7 @@ from . import shapes as S
 from .checkpoint import segment_loops, uses_markers
 from .classes import is_namedtuple
 from .errors import NoRuleError, UnsupportedSyntaxError
-from .functions import callee_functions
+from .functions import callee_functions, check_closure_uses
 from .nodes import children, clone, is_temporary, walk
 from .nodes import names as name_nodes
 from .normalize import CoreFunction, assign, const, is_atom, load_copy, name, store
@@ -196,6 +196,7 @@ class Reverse:
             elif info.target is None and _updates_first_argument(info, core):
                 info.partial = info.args[0].id
                 self.inplace.add(id(s))
+        check_closure_uses(core, self.infos)
         self.tape = tape_name(core)  # the name of this function's own tape
         #: a function s2s generated (reverse over reverse): its `tape` is always active, and a
         #: `tape` parameter (of `fwd_g`/`bwd_g`) is the caller's list, updated in place, whose

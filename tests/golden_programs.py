@@ -102,3 +102,23 @@ def local_rnn_loss(W, U, xs, act=np.tanh):
     for x in xs:
         h = step(h, x)
     return np.sum(sq(h))
+
+
+def rk4_step(f, y, dt):
+    k1 = f(y)
+    k2 = f(y + 0.5 * dt * k1)
+    k3 = f(y + 0.5 * dt * k2)
+    k4 = f(y + dt * k3)
+    return y + dt / 6.0 * (k1 + 2.0 * k2 + 2.0 * k3 + k4)
+
+
+def ode_loss(W, b, y0):
+    """Closures: a local right-hand side reading W and b, passed to an integrator."""
+
+    def rhs(y):
+        return np.tanh(W @ y + b) - y
+
+    y = y0
+    for _ in range(4):
+        y = rk4_step(rhs, y, 0.1)
+    return np.sum(y**2)

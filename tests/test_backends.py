@@ -14,6 +14,7 @@ from __future__ import annotations
 import copy
 import warnings
 
+import golden_programs
 import numpy as np
 import pytest
 from fd import assert_grad_matches
@@ -182,6 +183,11 @@ MODELS = {
             r.standard_normal((2, 3)),
             r.standard_normal((4, 2)),
         ),
+        (0, 1),
+    ),
+    "closure_ode": (
+        golden_programs.ode_loss,
+        lambda r: (r.standard_normal((3, 3)) / 2, r.standard_normal(3), r.standard_normal(3)),
         (0, 1),
     ),
     "mlp": (mlp_loss, _mlp, 0),

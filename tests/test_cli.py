@@ -404,3 +404,60 @@ def forward_written(tmp_path_factory):
         os.chdir(cwd)
     assert not _markers(project)
     return _import_file(out, "jvp_model_written")
+
+
+LOCAL = """\
+import numpy as np
+
+
+def rk4(f, y, dt):
+    k1 = f(y)
+    k2 = f(y + 0.5 * dt * k1)
+    k3 = f(y + 0.5 * dt * k2)
+    k4 = f(y + dt * k3)
+    return y + dt / 6.0 * (k1 + 2.0 * k2 + 2.0 * k3 + k4)
+
+
+def twice(f, y):
+    return f(f(y))
+
+
+def loss(W, k, y):
+    def rhs(v):
+        return np.tanh(W @ v) - k * v
+
+    for _ in range(2):
+        y = rk4(rhs, y, 0.1)
+    y = twice(lambda v: np.sin(v) * 2.0, y)
+    return np.sum(rk4(lambda v: -k * v**3, y, 0.2) ** 2)
+"""
+
+
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_written_module_with_local_functions_and_closures(tmp_path, monkeypatch, mode):
+    """The written module defines what the generated code reads of the local functions: a
+    lambda lifted (`loss_lambda`), and the class of each closure (`class
+    loss_rhs_closure(NamedTuple)` with its `__call__`); it computes what s2s.grad and s2s.jvp
+    compute."""
+    (tmp_path / "ode.py").write_text(LOCAL)
+    out = tmp_path / "written" / "grad_ode.py"
+    assert (
+        _run(monkeypatch, tmp_path, "ode.py:loss", "--wrt", "W,k", "--mode", mode, "-o", str(out))
+        == 0
+    )
+    text = out.read_text()
+    assert "class loss_rhs_closure(NamedTuple):" in text and "def loss_lambda(v):" in text
+    written = _import_file(out, f"grad_ode_{mode}")
+    live = _import_file(tmp_path / "ode.py", f"ode_live_{mode}")
+    rng = np.random.default_rng(3)
+    W, y = rng.normal(size=(3, 3)) / 2, rng.normal(size=3)
+    if mode == "reverse":
+        got = written.grad_loss(W, 0.7, y)
+        want = s2s.grad(live.loss, wrt=("W", "k"))(W, 0.7, y)
+    else:
+        tW = rng.normal(size=(3, 3))
+        got = written.jvp_loss(W, 0.7, y, tW, 1.0)
+        want = s2s.jvp(live.loss, wrt=("W", "k"))(W, 0.7, y, (tW, 1.0))
+        np.testing.assert_allclose(got, want, rtol=1e-12)
+        return
+    assert_tree_close(got, want, (W, 0.7), rtol=1e-12, atol=1e-14)

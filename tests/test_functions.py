@@ -12,6 +12,7 @@ cannot know is refused with the construct named.
 import numpy as np
 import pytest
 from fd import assert_grad_matches, numerical_grad, random_direction, tree_dot
+from golden_programs import rk4_step
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from strategies import arrays, matrices, sides
@@ -239,6 +240,138 @@ def test_a_lambda_passed_to_a_function(x):
     assert "fwd_apply_twice_passes_a_lambda_lambda" in text and "fwd_apply_twice_cos" in text
 
 
+# --- closures: a local function passed to a function of yours --------------------------------
+
+
+def odeint(f, y, dt, steps):
+    for _ in range(steps):
+        y = rk4_step(f, y, dt)
+    return y
+
+
+def ode_loss(W, b, y0, k):
+    """A neural ODE: the right-hand side reads W, b and k of the enclosing function, and is
+    passed to a module-level integrator, which passes it on."""
+
+    def rhs(y):
+        return np.tanh(W @ y + b) - k * y
+
+    return np.sum(odeint(rhs, y0, 0.1, 3) ** 2)
+
+
+def scan(f, h, xs):
+    for x in xs:
+        h = f(h, x)
+    return h
+
+
+def scan_loss(W, U, h0, xs):
+    """A recurrent net as `scan` over a lambda written at the call, by keyword as well."""
+    h = scan(lambda h, x: np.tanh(h @ W + x @ U), h0, xs)
+    return np.sum(scan(f=lambda h, x: h * np.cos(x @ U), h=h, xs=xs) ** 2)
+
+
+def late_binding(x, s):
+    """Python reads `s` when `g` runs, not when it is defined: the second call sees 3 s."""
+    g = lambda v: np.sin(v) * s  # noqa: E731
+    a = rk4_step(g, x, 0.5)
+    s = s * 3.0
+    return np.sum(a * rk4_step(g, x, 0.5))
+
+
+def nested_closures(p, x):
+    """A closure calling another local function, and a local function passing a closure: the
+    environments (p, the dict of parameters) travel through both."""
+
+    def inner(v):
+        return np.sin(v) * p["s"]
+
+    def rhs(y):
+        return inner(p["W"] @ y)
+
+    def flow(y):
+        return odeint(rhs, y, 0.1, 2)
+
+    return np.sum(flow(x) ** 2) + np.sum(rk4_step(flow, x, 0.2))
+
+
+@st.composite
+def odes(draw):
+    n = draw(sides(1, 4))
+    W = draw(matrices(n, n)) / 2
+    b, y0 = draw(arrays((n,))), draw(arrays((n,)))
+    return W, b, y0, draw(st.floats(0.1, 1.0))
+
+
+@given(odes())
+@settings(max_examples=20, deadline=None)
+def test_a_closure_passed_to_an_integrator(ode):
+    """Reverse mode against central differences for each argument; forward mode against
+    reverse mode (the dot-product test); the Hessian-vector product against differences of
+    the gradient."""
+    W, b, y0, k = ode
+    for wrt in (0, 1, 2, 3):
+        assert_grad_matches(ode_loss, W, b, y0, k, wrt=wrt)
+    g = s2s.grad(ode_loss, wrt=(0, 1, 2, 3))(W, b, y0, k)
+    rng = np.random.default_rng(W.shape[0])
+    u = (rng.standard_normal(W.shape), rng.standard_normal(b.shape), rng.standard_normal(b.shape))
+    _, t = s2s.jvp(ode_loss, wrt=(0, 1, 2))(W, b, y0, k, u)
+    np.testing.assert_allclose(t, tree_dot(g[:3], u), rtol=1e-9, atol=1e-12)
+    hv = s2s.hvp(ode_loss)(W, b, y0, k, u[0])
+    eps = 1e-6
+    gp = s2s.grad(ode_loss)(W + eps * u[0], b, y0, k)
+    gm = s2s.grad(ode_loss)(W - eps * u[0], b, y0, k)
+    np.testing.assert_allclose(hv, (gp - gm) / (2 * eps), rtol=1e-5, atol=1e-7)
+
+
+def test_a_closure_is_a_tuple_of_its_environment():
+    """`odeint(rhs, ...)` passes `ode_loss_rhs_closure(W, b, k)`, made where it is passed: the
+    integrator's derivative is made for that class, its `f(y)` the closure's `__call__`, and
+    the gradient with respect to the closure has W's, b's and k's in its fields."""
+    text = s2s.source(ode_loss, wrt=(0, 1, 3))
+    assert "= ode_loss_rhs_closure(W, b, k)" in text
+    assert "def fwd_odeint_ode_loss_rhs(tape, f, y, dt, steps):" in text
+    assert "def fwd_ode_loss_rhs_call(tape, self, y):" in text
+    assert "W = self.W" in text and "check_method" not in text
+    assert "Forward sweep of ode_loss.rhs (test_functions.py:" in text
+    assert s2s.source(ode_loss, wrt=(0, 1, 3)) == text
+
+
+@given(st.data())
+@settings(max_examples=20, deadline=None)
+def test_lambdas_passed_where_they_are_written(data):
+    n, m = data.draw(sides(1, 3)), data.draw(sides(1, 3))
+    W, U = data.draw(matrices(n, n)) / 2, data.draw(matrices(m, n)) / 2
+    h0, xs = data.draw(arrays((n,))), data.draw(matrices(data.draw(sides(1, 3)), m))
+    for wrt in (0, 1, 2, 3):
+        assert_grad_matches(scan_loss, W, U, h0, xs, wrt=wrt)
+    g = s2s.grad(scan_loss, wrt=(0, 1))(W, U, h0, xs)
+    u = random_direction((W, U), np.random.default_rng(n))
+    _, t = s2s.jvp(scan_loss, wrt=(0, 1))(W, U, h0, xs, u)
+    np.testing.assert_allclose(t, tree_dot(g, u), rtol=1e-9, atol=1e-12)
+
+
+@given(arrays((3,)), st.floats(0.2, 1.5))
+@settings(max_examples=20, deadline=None)
+def test_a_closure_reads_its_variables_when_it_runs(x, s):
+    for wrt in (0, 1):
+        assert_grad_matches(late_binding, x, s, wrt=wrt)
+
+
+@given(st.data())
+@settings(max_examples=15, deadline=None)
+def test_closures_within_closures(data):
+    n = data.draw(sides(1, 3))
+    p = {"W": data.draw(matrices(n, n)) / 2, "s": data.draw(st.floats(0.2, 1.5))}
+    x = data.draw(arrays((n,)))
+    g = assert_grad_matches(nested_closures, p, x)
+    assert set(g) == {"W", "s"}
+    assert_grad_matches(nested_closures, p, x, wrt=1)
+    u = random_direction(p, np.random.default_rng(n))
+    _, t = s2s.jvp(nested_closures)(p, x, u)
+    np.testing.assert_allclose(t, tree_dot(g, u), rtol=1e-9, atol=1e-12)
+
+
 # --- refusals --------------------------------------------------------------------------------
 
 
@@ -250,11 +383,33 @@ def closure_as_value(x, s):
     return np.sum(fs[0](x))
 
 
-def closure_passed(x, s):
+def identity(f):
+    return f
+
+
+def closure_returned(s, x):
     def g(v):
         return v * s
 
-    return np.sum(apply_twice(g, x))
+    return np.sum(apply_twice(identity(g), x))
+
+
+def keeps(f, x):
+    fs = [f]
+    return fs[0](x)
+
+
+def closure_kept(x, s):
+    return np.sum(keeps(lambda v: v * s, x))
+
+
+def closure_to_numpy(x, s):
+    return np.sum(np.vectorize(lambda v: v * s)(x))
+
+
+def lambda_in_a_list(x, s):
+    fs = [lambda v: v * s]
+    return np.sum(apply_twice(fs[0], x))
 
 
 def bound_twice(x, s, flag):
@@ -289,7 +444,20 @@ def called_parameter(x, f):
     ("fn", "args", "error", "words"),
     [
         (closure_as_value, (np.ones(2), 2.0), UnsupportedSyntaxError, "local function 'g' reads s"),
-        (closure_passed, (np.ones(2), 2.0), UnsupportedSyntaxError, "used as a value"),
+        (
+            closure_returned,
+            (2.0, np.ones(2)),
+            UnsupportedSyntaxError,
+            "'f', the local function 'g'",
+        ),
+        (closure_kept, (np.ones(2), 2.0), UnsupportedSyntaxError, "'f', a lambda that reads s"),
+        (
+            closure_to_numpy,
+            (np.ones(2), 2.0),
+            UnsupportedSyntaxError,
+            "^[^']*a lambda that reads s of closure_to_numpy is used",
+        ),
+        (lambda_in_a_list, (np.ones(2), 2.0), UnsupportedSyntaxError, "neither assigned"),
         (bound_twice, (np.ones(2), 2.0, True), UnsupportedSyntaxError, "bound more than once"),
         (lambda_in_comprehension, (np.ones(2),), UnsupportedSyntaxError, "inside a comprehension"),
         (computed_default, (np.ones(2), 2.0), UnsupportedSyntaxError, "not a constant"),

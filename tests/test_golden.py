@@ -39,6 +39,7 @@ CASES: dict[str, tuple] = {
     "layers_loss": (programs.layers_loss, {}),
     "layers_loss_forward": (programs.layers_loss, {"mode": "forward"}),
     "local_rnn_loss": (programs.local_rnn_loss, {"wrt": (0, 1)}),
+    "ode_loss": (programs.ode_loss, {"wrt": (0, 1)}),
 }
 
 
@@ -102,6 +103,8 @@ def _inputs(case: str, rng: np.random.Generator) -> tuple:
         return layers, rng.normal(size=(5, 3)), rng.normal(size=(5, 2))
     if case == "local_rnn_loss":
         return rng.normal(size=(3, 3)) / 2, rng.normal(size=(2, 3)), rng.normal(size=(4, 2))
+    if case == "ode_loss":
+        return rng.normal(size=(3, 3)) / 2, rng.normal(size=3), rng.normal(size=3)
     if case == "logistic_loss":
         return rng.normal(size=3), rng.normal(size=(6, 3)), rng.uniform(0.0, 1.0, 6)
     xs = [float(v) for v in np.linspace(-1.0, 1.0, 4) + rng.uniform(-0.1, 0.1, 4)]
