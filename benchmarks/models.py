@@ -304,6 +304,76 @@ def make_physics(size: int, seed: int = 0) -> tuple:
 
 
 # --------------------------------------------------------------------------------------------
+# Neural ODE: a local right-hand side reading the parameters (a closure), passed to a
+# module-level RK4 step, 20 steps on a batch of 16 states.
+
+
+def ode_rk4(f, y, dt):
+    k1 = f(y)
+    k2 = f(y + 0.5 * dt * k1)
+    k3 = f(y + 0.5 * dt * k2)
+    k4 = f(y + dt * k3)
+    return y + dt / 6.0 * (k1 + 2.0 * k2 + 2.0 * k3 + k4)
+
+
+def neural_ode_loss(params, y0):
+    W, b = params["W"], params["b"]
+
+    def rhs(y):
+        return np.tanh(y @ W + b)
+
+    y = y0
+    for _ in range(20):
+        y = ode_rk4(rhs, y, 0.1)
+    return np.sum(y**2)
+
+
+def neural_ode_loss_grad(params: dict, y0: np.ndarray) -> dict:
+    """Hand-written gradient of ``neural_ode_loss`` w.r.t. ``params``: the stages of each step
+    kept, then the step's adjoint written out, stage by stage."""
+    W, b, dt = params["W"], params["b"], 0.1
+    steps = []
+    y = y0
+    for _ in range(20):
+        a1 = y
+        k1 = np.tanh(a1 @ W + b)
+        a2 = y + 0.5 * dt * k1
+        k2 = np.tanh(a2 @ W + b)
+        a3 = y + 0.5 * dt * k2
+        k3 = np.tanh(a3 @ W + b)
+        a4 = y + dt * k3
+        k4 = np.tanh(a4 @ W + b)
+        steps.append(((a1, k1), (a2, k2), (a3, k3), (a4, k4)))
+        y = y + dt / 6.0 * (k1 + 2.0 * k2 + 2.0 * k3 + k4)
+    d_y = 2.0 * y
+    d_W = np.zeros_like(W)
+    d_b = np.zeros_like(b)
+    for stages in reversed(steps):
+        d_k = [dt / 6.0 * d_y, dt / 3.0 * d_y, dt / 3.0 * d_y, dt / 6.0 * d_y]
+        d_y = d_y.copy()
+        for i in (3, 2, 1, 0):
+            a, k = stages[i]
+            d_z = d_k[i] * (1.0 - k * k)
+            d_W += a.T @ d_z
+            d_b += d_z.sum(axis=0)
+            d_a = d_z @ W.T
+            d_y += d_a
+            if i:
+                d_k[i - 1] += (dt if i == 3 else 0.5 * dt) * d_a
+    return {"W": d_W, "b": d_b}
+
+
+def make_neural_ode(size: int, seed: int = 0) -> tuple:
+    """State width ``size``, a batch of 16."""
+    rng = np.random.default_rng(seed)
+    params = {
+        "W": rng.standard_normal((size, size)) / np.sqrt(size),
+        "b": rng.standard_normal(size) * 0.1,
+    }
+    return params, rng.standard_normal((16, size))
+
+
+# --------------------------------------------------------------------------------------------
 # Recursive scalar function: truncated exp(x) series in Horner form, one call per term.
 
 
@@ -419,6 +489,17 @@ MODELS: dict[str, Model] = {
             quick_sizes=(200,),
             test_size=200,
             size_label="steps",
+        ),
+        Model(
+            "neural_ode",
+            neural_ode_loss,
+            neural_ode_loss_grad,
+            make_neural_ode,
+            wrt=0,
+            sizes=(32, 256),
+            quick_sizes=(32,),
+            test_size=3,
+            size_label="width",
         ),
         Model(
             "recursive",

@@ -14,6 +14,7 @@ from s2s.backends.runtime import (
     matmul_grad_b,
     reduction_count,
     seed,
+    shape_of,
     transpose_grad,
     unbroadcast,
     unreduce,
@@ -65,7 +66,7 @@ def fwd_reconstruct(tape, params, x):
     _6 = params["b_visible"]
     _7 = _5 + _6
     _8 = fwd_sigmoid(tape, _7)
-    tape.append((W, _1, _2, _3, _4, _5, _6, _7, h))
+    tape.append((W, shape_of(_1), _2, _3, _4, shape_of(_5), _6, _7, h))
     return _8
 
 

@@ -15,6 +15,7 @@ from s2s.backends.runtime import (
     matmul_grad_b,
     reduction_count,
     seed,
+    shape_of,
     unbroadcast,
     unreduce,
     zeros_like,
@@ -61,7 +62,7 @@ def fwd_log_softmax(tape, z):
     _1 = np.exp(s)
     _2 = np.sum(_1, axis=1, keepdims=True)
     _3 = np.log(_2)
-    tape.append((_1, _2, _3, m, s))
+    tape.append((_1, _2, shape_of(_3), m, shape_of(s)))
     return s - _3
 
 

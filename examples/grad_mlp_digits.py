@@ -14,6 +14,7 @@ from s2s.backends.runtime import (
     matmul_grad_b,
     reduction_count,
     seed,
+    shape_of,
     unbroadcast,
     unreduce,
     zeros_like,
@@ -45,7 +46,7 @@ def fwd_predict(tape, params, x):
     _4 = params["W2"]
     _5 = h @ _4
     _6 = params["b2"]
-    tape.append((_1, _2, _3, _4, _5, _6, h))
+    tape.append((_1, shape_of(_2), _3, _4, shape_of(_5), _6, h))
     return _5 + _6
 
 
@@ -75,7 +76,7 @@ def fwd_log_softmax(tape, z):
     _1 = np.exp(s)
     _2 = np.sum(_1, axis=1, keepdims=True)
     _3 = np.log(_2)
-    tape.append((_1, _2, _3, m, s))
+    tape.append((_1, _2, shape_of(_3), m, shape_of(s)))
     return s - _3
 
 

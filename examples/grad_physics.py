@@ -57,7 +57,7 @@ def fwd_simulate(tape, v0, dt, n_steps, drag):
         _2 = dt * v
         tape.append(shape_of(p))
         p = p + _2
-    tape.append((_1, _2, _3, _4, _5, a, speed, v))
+    tape.append((shape_of(_1), shape_of(_2), _3, shape_of(_4), shape_of(_5), shape_of(a), speed, v))
     return p
 
 

@@ -37,7 +37,7 @@ def fwd_horner(tape, c, x, i):
         _2 = fwd_horner(tape, c, x, _1)
         _3 = x * _2
         _result = _5 + _3
-    tape.append((_4, _1, _2, _3))
+    tape.append((_4, _1, _2, shape_of(_3)))
     return _result
 
 

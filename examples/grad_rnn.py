@@ -62,7 +62,22 @@ def fwd_predict(tape, params, xs):
     _9 = params["Wo"]
     _10 = h @ _9
     _11 = params["bo"]
-    tape.append((_1, _2, _3, _4, _5, _6, _9, _10, _11, _8, _7, h))
+    tape.append(
+        (
+            _1,
+            shape_of(_2),
+            _3,
+            shape_of(_4),
+            shape_of(_5),
+            _6,
+            _9,
+            shape_of(_10),
+            _11,
+            _8,
+            _7,
+            h,
+        )
+    )
     return _10 + _11
 
 

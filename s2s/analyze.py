@@ -818,6 +818,9 @@ class Flow:
     shape_restore: set[int] = field(default_factory=set)
     loopvar_restore: set[int] = field(default_factory=set)  # ids of For loops pushing their var
     end_state: set[str] = field(default_factory=set)  # names the backward reads at the end
+    #: the subset of `end_state` the backward sweep reads only for shape and dtype (a forward
+    #: pair pushes a stand-in of them, `shape_of(v)`)
+    end_shaped: set[str] = field(default_factory=set)
     maybe_undefined: set[str] = field(default_factory=set)  # pushed before any assignment
     end_undefined: set[str] = field(default_factory=set)  # end state maybe never assigned
     # id(checkpoint block) -> (names saved at its start, those of them it mutates in place,
@@ -945,7 +948,8 @@ def to_be_recorded(
 
     R, D = block(core.body, set(), set(params))
     flow.shape_restore -= whole
-    R = {v.removesuffix(".shape") for v in R}  # the end state is pushed whole
+    flow.end_shaped = {v.removesuffix(".shape") for v in R if v.endswith(".shape")} - R
+    R = {v.removesuffix(".shape") for v in R}
     flow.end_state = R
     flow.end_undefined = R - D
     return flow

@@ -172,11 +172,16 @@ def build_split(rev: Reverse, fwd_name: str, bwd_name: str) -> list:
     fwd_body = rev.prologue() + rev.fwd
     ret = fwd_body.pop()  # the single return
     if end:
-        value = (
-            name(end[0])
-            if len(end) == 1
-            else gast.Tuple(elts=[name(v) for v in end], ctx=gast.Load())
-        )
+        # (an array an operation made, that the backward sweep reads only for its shape and
+        # dtype: a stand-in of them, and the array is freed; one read out of an argument
+        # lives on in it anyway)
+        kinds: dict[str, set] = {}
+        for info in rev.infos.values():
+            if info.target in rev.flow.end_shaped:
+                kinds.setdefault(info.target, set()).add(info.kind)
+        shaped = {v for v, k in kinds.items() if k <= {A.OP, A.USER}} - rev.scalars
+        values = [call("shape_of", name(v)) if v in shaped else name(v) for v in end]
+        value = values[0] if len(values) == 1 else gast.Tuple(elts=values, ctx=gast.Load())
         fwd_body.append(push(value, rev.tape))
     fwd_body.append(ret)
     doc = (

@@ -37,7 +37,7 @@ def fwd_Dense_call(tape, self, x):
     _2 = x @ _1
     _3 = self.b
     _4 = np.tanh(_2 + _3)
-    tape.append((_1, _2, _3, _4))
+    tape.append((_1, shape_of(_2), _3, _4))
     return _4
 
 

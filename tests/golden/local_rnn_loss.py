@@ -48,7 +48,7 @@ def fwd_rnn_cell_tanh(tape, h, x, W, U, act):
     _1 = h @ W
     _2 = x @ U
     _3 = act(_1 + _2)
-    tape.append((_1, _2, _3))
+    tape.append((shape_of(_1), shape_of(_2), _3))
     return _3
 
 

@@ -45,7 +45,7 @@ def fwd_rk4_step_ode_loss_rhs(tape, f, y, dt):
     _12 = 2.0 * k3
     _13 = _11 + _12
     _14 = _9 * (_13 + k4)
-    tape.append((_1, _10, _11, _12, _13, _14, _2, _3, _4, _5, _6, _7, _8, _9, k1, k4))
+    tape.append((_1, shape_of(_10), shape_of(_11), shape_of(_12), shape_of(_13), shape_of(_14), shape_of(_2), _3, _4, shape_of(_5), _6, shape_of(_7), _8, _9, shape_of(k1), shape_of(k4)))
     return y + _14
 
 
@@ -88,7 +88,7 @@ def fwd_ode_loss_rhs_call(tape, self, y):
     b = self.b
     _1 = W @ y
     _2 = np.tanh(_1 + b)
-    tape.append((W, _1, _2, b))
+    tape.append((W, shape_of(_1), _2, b))
     return _2 - y
 
 
