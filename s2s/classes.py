@@ -11,7 +11,9 @@ class of `m` is known. It is known from annotations, never from the values of a 
 * an item of a list, tuple or dict of a known class (so the variable of `for layer in
   self.layers:`, which the core reads as `layer = _1[i]`);
 * the result of a constructor call `State(h, c)`, or of a function or method whose return
-  is annotated (`-> State`).
+  is annotated (`-> State`);
+* a parameter the caller passes a closure of a local function for: the closure's class
+  (`functions.closure_class`, from the call that made it: `core.given_classes`).
 
 A name every assignment of which gives the same class has that class (a flow-insensitive
 fixpoint); any other name has none. Annotations are not checked by Python, so the generated

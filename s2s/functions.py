@@ -15,7 +15,12 @@ knows which function `act` holds. It knows that statically, never by guessing fr
   it reads (its *environment*: Python's free variables, and those of the local functions it
   calls), and each call `g(x)` becomes `loss_g(s, x)`. Python reads a free variable when the
   call runs; passing its value at the call is the same. Local functions calling each other,
-  or themselves, call each other's lifted functions the same way.
+  or themselves, call each other's lifted functions the same way;
+* a local function with an environment passed to a function of the user's (`odeint(rhs, y0,
+  dt)`): a *closure* made where it is passed, a NamedTuple of the environment's values whose
+  `__call__` runs the body (`closure_class`); the callee's derivative is made for its class,
+  and `check_closure_uses` refuses any other use of it (returned, stored, given to a library
+  function), where the values it read would no longer be those of the call.
 
 A call through a name none of these says is refused with what to write. `lift` runs on the
 source tree before anything else; `bind` on the core, after `normalize`, rewrites each call
