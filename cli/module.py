@@ -16,6 +16,7 @@ from s2s import __version__
 from s2s.errors import NameResolutionError, S2SError, UnsupportedSyntaxError
 from s2s.functions import is_closure_class
 from s2s.nodes import copy_tree
+from s2s.parse import closure_vars
 from s2s.static import Binding, Loader, StaticModule, static_source
 from s2s.transform import generate
 
@@ -165,9 +166,7 @@ class Assembler:
         else:
             text = body + "\n"
         self.primals[n] = text
-        cells = dict(zip(fn.__code__.co_freevars, fn.__closure__ or (), strict=True))
-        objects = {k: c.cell_contents for k, c in cells.items()}
-        self._need(_free_names(body), owner, n, objects)
+        self._need(_free_names(body), owner, n, closure_vars(fn))
 
     def _bind(self, n: str, b: Binding, owner: StaticModule, user: str) -> None:
         if n in HELPERS:
@@ -272,9 +271,7 @@ def build(
                     "a file, so it cannot write it",
                     hint="register a rule for the function it calls with --rules",
                 )
-            f = gen.functions[name]
-            cells = dict(zip(f.__code__.co_freevars, f.__closure__ or (), strict=True))
-            objects = {k: c.cell_contents for k, c in cells.items()}
+            objects = closure_vars(gen.functions[name])
             made.append(Piece(name=name, text=text, owner=owner, objects=objects))
         asm.add_generated(made)
         pieces += made

@@ -23,6 +23,7 @@ from s2s.adjoints import registry
 
 from . import classes
 from .classes import is_user_function
+from .functions import is_closure_class
 from .nodes import names, walk
 from .normalize import CoreFunction, const, is_atom, name
 from .parse import MISSING
@@ -405,7 +406,7 @@ def method_guard(core: CoreFunction, s: Any, info: StmtInfo) -> Any:
     (`backends/runtime.py`); None for any other call. The class is referred to by its name,
     bound by the compiler where the module does not bind it (`s2s_object`)."""
     m = info.method
-    if m is None or "__s2s_closure__" in vars(m.cls):
+    if m is None or is_closure_class(m.cls):
         return None  # (a closure's class is known from the call that made it, never assumed)
     cls = name(m.cls.__name__)
     cls.s2s_object = m.cls
@@ -557,7 +558,7 @@ def loop_invariants(core: CoreFunction, infos: dict[int, StmtInfo]) -> dict[int,
             if info is None or info.target is None:
                 continue
             if info.kind not in _PURE_KINDS and not (
-                info.kind == BUILD and "__s2s_closure__" in vars(info.op or object)
+                info.kind == BUILD and is_closure_class(info.op)
             ):  # (a closure of a local function: a tuple of its environment's values)
                 continue
             v = info.target

@@ -354,19 +354,23 @@ class _Lifter:
         qual = (getattr(self.parsed.fn, "__qualname__", "") or self.parsed.name).replace(
             ".<locals>", ""
         )
-        for loc, tree, k in zip(self.found, trees, keys, strict=True):
-            loc.fn = made[k] = fns[loc.fname]
+
+        def describe(fn: Any, tree: Any, loc: _Local) -> None:
+            """What docstrings and `parse.parse_function` read of a function made here."""
             info = dataclasses.replace(self.info, def_line=self.info.file_line(loc.node.lineno))
-            loc.fn.__qualname__ = f"{qual}.{loc.local}"
-            loc.fn.__s2s_lifted__ = Lifted(tree=tree, info=info, namespace=self.parsed.namespace)
+            fn.__qualname__ = f"{qual}.{loc.local}"
+            fn.__s2s_lifted__ = Lifted(tree=tree, info=info, namespace=self.parsed.namespace)
+
+        key = {id(loc): k for loc, k in zip(self.found, keys, strict=True)}
+        for loc, tree in zip(self.found, trees, strict=True):
+            loc.fn = made[key[id(loc)]] = fns[loc.fname]
+            describe(loc.fn, tree, loc)
         module = getattr(self.parsed.fn, "__module__", None)
         for loc, tree in zip(closures, calls, strict=True):
             fn = fns[tree.name]
             tree.name = fn.__name__ = "__call__"
-            fn.__qualname__ = f"{qual}.{loc.local}"
-            info = dataclasses.replace(self.info, def_line=self.info.file_line(loc.node.lineno))
-            fn.__s2s_lifted__ = Lifted(tree=tree, info=info, namespace=self.parsed.namespace)
-            loc.closure = made[(*keys[self.found.index(loc)], "closure")] = closure_class(
+            describe(fn, tree, loc)
+            loc.closure = made[(*key[id(loc)], "closure")] = closure_class(
                 loc.fname, sorted(loc.env), fn, module
             )
 
@@ -496,7 +500,7 @@ class _Lifter:
 
     def closure(self, loc: _Local, at: Any) -> gast.Call:
         """`loss_f_closure(theta)`: a closure of `loc`, made of its environment's values."""
-        cls = _name(f"{loc.fname}_closure")
+        cls = _name(closure_name(loc.fname))
         self.refs.append((cls, loc, "closure"))
         call = gast.Call(func=cls, args=[_name(e) for e in sorted(loc.env)], keywords=[])
         for n in walk(call):
@@ -614,6 +618,11 @@ def closure_fields(env: list[str]) -> list[str]:
     return out
 
 
+def closure_name(fname: str) -> str:
+    """The name of the class of the closures of the local function lifted to `fname`."""
+    return f"{fname}_closure"
+
+
 def closure_class(fname: str, env: list[str], call: Any, module: str | None) -> type:
     """The class of the closures of the local function lifted to `fname`, which reads the
     enclosing function's names `env`: a NamedTuple of their values whose `__call__` (`call`)
@@ -621,7 +630,7 @@ def closure_class(fname: str, env: list[str], call: Any, module: str | None) -> 
     `loss_f_closure(theta)`: `rk4`'s derivative is made for that class (its `f(y)` a method
     call, `classes.py`), and the gradient with respect to the closure is one of the same
     class, `theta`'s gradient in its field."""
-    cls = collections.namedtuple(f"{fname}_closure", closure_fields(env), module=module)
+    cls = collections.namedtuple(closure_name(fname), closure_fields(env), module=module)
     cls.__call__ = call
     cls.__s2s_closure__ = fname
     cls.__s2s_env__ = tuple(env)

@@ -88,11 +88,13 @@ class ParsedFunction:
     namespace: Namespace
 
 
-def _closure_vars(fn: Any) -> dict[str, Any]:
-    code = fn.__code__
-    cells = fn.__closure__ or ()
+def closure_vars(fn: Any) -> dict[str, Any]:
+    """The values `fn` reads from its closure cells, by name (an empty cell, a name the
+    enclosing scope assigns later, has none; nor has an object that is not a function)."""
+    code = getattr(fn, "__code__", None)
+    cells = getattr(fn, "__closure__", None) or ()
     out = {}
-    for name, cell in zip(code.co_freevars, cells, strict=False):
+    for name, cell in zip(code.co_freevars if code else (), cells, strict=False):
         try:
             out[name] = cell.cell_contents
         except ValueError:  # empty cell: defined later in the enclosing scope
@@ -166,7 +168,7 @@ def parse_function(fn: Any) -> ParsedFunction:
     if static is not None:
         namespace = static.namespace
     else:
-        namespace = Namespace(globals=fn.__globals__, closure=_closure_vars(fn))
+        namespace = Namespace(globals=fn.__globals__, closure=closure_vars(fn))
     return ParsedFunction(fn=fn, name=name, tree=tree, info=info, namespace=namespace)
 
 

@@ -26,7 +26,7 @@ from .errors import WrtError
 from .nodes import is_call
 from .normalize import CoreFunction, assign, const, name, normalize
 from .optimize import is_pop, optimize
-from .parse import parse_function
+from .parse import closure_vars, parse_function
 from .reverse import Reverse, call, is_generated, push
 
 PURE_HELPERS = set(HELPERS) - {
@@ -741,7 +741,7 @@ def _compile(
                 closure[n] = None
         g = owners[idxs[0]].__globals__
         for i in idxs:  # what the primal reads from its closure (a local function, a constant)
-            for k, v in _nonlocals(owners[i]).items():
+            for k, v in closure_vars(owners[i]).items():
                 closure.setdefault(k, v)
         free = {n.id for i in idxs for n in found[i]}  # the names the source reads
         for i in idxs:  # a class a `check_method` names (`analyze.method_guard`)
@@ -763,18 +763,6 @@ def _compile(
                 if n in functions and n in closure:
                     cell.cell_contents = functions[n]
     return functions
-
-
-def _nonlocals(fn: Any) -> dict[str, Any]:
-    code = getattr(fn, "__code__", None)
-    cells = getattr(fn, "__closure__", None) or ()
-    out = {}
-    for k, cell in zip(code.co_freevars if code else (), cells, strict=False):
-        try:
-            out[k] = cell.cell_contents
-        except ValueError:  # an empty cell (a name assigned after the function was made)
-            continue
-    return out
 
 
 def _user_binds(g: dict, key: str, value: Any) -> bool:
