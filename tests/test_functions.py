@@ -295,6 +295,24 @@ def nested_closures(p, x):
     return np.sum(flow(x) ** 2) + np.sum(rk4_step(flow, x, 0.2))
 
 
+def private_names(x, s):
+    """A closure reading `_s` and `v_s` (a NamedTuple field may not start with an underscore:
+    `_s` is held in a field of another name, which must not be `v_s`'s)."""
+    _s = s * 2.0
+    v_s = np.cos(s)
+    return np.sum(rk4_step(lambda y: np.sin(y) * _s + v_s * y, x, 0.3))
+
+
+@given(arrays((3,)), st.floats(0.2, 1.5))
+@settings(max_examples=20, deadline=None)
+def test_a_closure_reading_underscored_names(x, s):
+    for wrt in (0, 1):
+        assert_grad_matches(private_names, x, s, wrt=wrt)
+    g = s2s.grad(private_names, wrt=1)(x, s)
+    _, t = s2s.jvp(private_names, wrt=1)(x, s, 1.0)
+    np.testing.assert_allclose(t, g, rtol=1e-9, atol=1e-12)
+
+
 @st.composite
 def odes(draw):
     n = draw(sides(1, 4))
