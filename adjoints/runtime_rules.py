@@ -280,8 +280,8 @@ def interp_fp_grad_tangent(g: Any, x: Any, xp: Any, fp: Any, dg: Any, dx: Any, d
         dt = _plus(dt, (-dxp[i] - t * (dxp[i + 1] - dxp[i])) / h)
     dt = np.where((t > 0.0) & (t < 1.0), dt, 0.0)
     part = np.zeros_like(fp)
-    np.add.at(part, i, -gf * dt)
-    np.add.at(part, i + 1, gf * dt)
+    oh.scatter_add(part, i, -gf * dt)
+    oh.scatter_add(part, i + 1, gf * dt)
     return _plus(out, part)
 
 
@@ -306,8 +306,8 @@ def interp_xp_grad_tangent(
     dt = (tx - txp[i] - t * dh) / h
     inside = (xf >= xp[0]) & (xf <= xp[-1])
     out = np.zeros_like(xp)
-    np.add.at(out, i, np.where(inside, dA * (t - 1.0) + A * dt, 0.0))
-    np.add.at(out, i + 1, np.where(inside, -dA * t - A * dt, 0.0))
+    oh.scatter_add(out, i, np.where(inside, dA * (t - 1.0) + A * dt, 0.0))
+    oh.scatter_add(out, i + 1, np.where(inside, -dA * t - A * dt, 0.0))
     return out
 
 

@@ -5,7 +5,8 @@ each call to the library that owns the arrays (`__array_ufunc__`, `__array_funct
 same code runs on NumPy, on CuPy and on any array type implementing those protocols. The few
 operations dispatch cannot express (scatter-add at repeated indices) are looked up here, in the
 backend module of the library that owns the array: `numpy_backend`, `cupy_backend`, or
-`array_api` for other libraries implementing the Python array API standard.
+`array_api` for other libraries implementing the Python array API standard, or a module
+registered for a library with `register_backend`.
 """
 
 from __future__ import annotations
@@ -148,6 +149,19 @@ def check_arguments(where: str, names: tuple[str, ...], args: tuple, kwargs: dic
     )
 
 
+#: library name -> its backend module, for libraries registered with `register_backend`
+_REGISTERED: dict[str, ModuleType] = {}
+
+
+def register_backend(library: str, module: ModuleType) -> None:
+    """Use `module` for the arrays of `library` (the top-level package of their type, as
+    `library_of` names it). The module defines what the built-in backends define:
+    `scatter_add(d, index, g)`, adding `g` into `d[index]` in place, repeated indices adding
+    up. For an array library whose dispatch cannot express that (CuPy's `__array_ufunc__`
+    refuses `np.add.at` with a tuple of indices)."""
+    _REGISTERED[library] = module
+
+
 def namespace_of(*arrays: Any) -> ModuleType:
     """The backend module for the arrays given (Python and NumPy scalars are neutral).
 
@@ -162,6 +176,8 @@ def namespace_of(*arrays: Any) -> ModuleType:
             hint="move every array to one library first",
         )
     lib = libs.pop() if libs else "numpy"
+    if lib in _REGISTERED:
+        return _REGISTERED[lib]
     if lib == "numpy":
         from . import numpy_backend
 

@@ -14,6 +14,8 @@ from typing import Any
 
 import numpy as np
 
+from .namespace import namespace_of
+
 # -- small utilities ---------------------------------------------------------------------------
 
 
@@ -35,7 +37,17 @@ def _is_zero(g: Any) -> bool:
 
 def _array_like(g: Any, like: Any) -> Any:
     """A Python-number adjoint as a 0-d array of `like`'s kind (for shape functions)."""
-    return g if hasattr(g, "shape") else np.full_like(like, g, shape=())
+    if hasattr(g, "shape"):
+        return g
+    from .runtime import scalar_like
+
+    return scalar_like(like, g)
+
+
+def scatter_add(out: Any, index: Any, g: Any) -> None:
+    """`out[index] += g` in place, repeated indices adding up, by `out`'s backend (on CuPy,
+    `np.add.at` refuses a tuple of indices through NumPy's dispatch)."""
+    namespace_of(out).scatter_add(out, index, g)
 
 
 def _or_zeros(g: Any, like: Any) -> Any:
@@ -363,12 +375,12 @@ def take_grad(g: Any, a: Any, indices: Any, axis: Any = None) -> Any:
     """Adjoint of np.take(a, indices, axis): `g` added back at the indices (repeats add up)."""
     if axis is None:
         flat = np.zeros_like(np.ravel(a))
-        np.add.at(flat, np.ravel(indices), np.ravel(g))
+        scatter_add(flat, np.ravel(indices), np.ravel(g))
         return np.reshape(flat, np.shape(a))
     axis = axis % np.ndim(a)
     out = np.zeros_like(a)
     index = (slice(None),) * axis + (indices,)
-    np.add.at(out, index, g)
+    scatter_add(out, index, g)
     return out
 
 
@@ -388,7 +400,7 @@ def take_along_axis_grad(g: Any, arr: Any, indices: Any, axis: Any) -> Any:
             s = [1] * nd
             s[i] = shape[i]
             index.append(np.reshape(np.arange(shape[i]), tuple(s)))
-    np.add.at(out, tuple(index), np.broadcast_to(g, shape))
+    scatter_add(out, tuple(index), np.broadcast_to(g, shape))
     return out
 
 
@@ -444,8 +456,9 @@ def inner_grad(g: Any, a: Any, b: Any) -> Any:
         return unbroadcast(g * b, a)
     na = np.ndim(a) - 1
     nb = np.ndim(b) - 1
-    # g has axes a.shape[:-1] + b.shape[:-1]; contract b's leading axes
-    return np.tensordot(g, b, axes=(tuple(range(na, na + nb)), tuple(range(nb))))
+    # g has axes a.shape[:-1] + b.shape[:-1]; contract b's leading axes (CuPy's tensordot
+    # takes arrays only: a Python-number g, of two vectors' product, is made one)
+    return np.tensordot(_array_like(g, b), b, axes=(tuple(range(na, na + nb)), tuple(range(nb))))
 
 
 def inner_grad_b(g: Any, a: Any, b: Any) -> Any:
@@ -455,7 +468,7 @@ def inner_grad_b(g: Any, a: Any, b: Any) -> Any:
 
         return unbroadcast(g * a, b)
     na = np.ndim(a) - 1
-    return np.tensordot(g, a, axes=(tuple(range(na)), tuple(range(na))))
+    return np.tensordot(_array_like(g, a), a, axes=(tuple(range(na)), tuple(range(na))))
 
 
 def _tensordot_axes(axes: Any, na: int) -> tuple[list[int], list[int]]:
@@ -1219,8 +1232,8 @@ def interp_fp_grad(g: Any, x: Any, xp: Any, fp: Any) -> Any:
     gf = np.ravel(g * np.ones_like(x))
     t = np.clip((xf - xp[i]) / (xp[i + 1] - xp[i]), 0.0, 1.0)
     out = np.zeros_like(fp)
-    np.add.at(out, i, gf * (1.0 - t))
-    np.add.at(out, i + 1, gf * t)
+    scatter_add(out, i, gf * (1.0 - t))
+    scatter_add(out, i + 1, gf * t)
     return out
 
 
@@ -1237,8 +1250,8 @@ def interp_xp_grad(g: Any, x: Any, xp: Any, fp: Any) -> Any:
     d_lo = np.where(inside, gf * df * (t - 1.0) / h, 0.0)
     d_hi = np.where(inside, -gf * df * t / h, 0.0)
     out = np.zeros_like(xp)
-    np.add.at(out, i, d_lo)
-    np.add.at(out, i + 1, d_hi)
+    scatter_add(out, i, d_lo)
+    scatter_add(out, i + 1, d_hi)
     return out
 
 

@@ -172,13 +172,28 @@ def shape_of(x: Any) -> Any:
     shape = getattr(x, "shape", None)
     if not shape or type(shape) is not tuple:
         return x
-    key = (type(x), shape, getattr(x, "dtype", None), getattr(x, "device", None))
+    key = (type(x), shape, getattr(x, "dtype", None), _device_key(getattr(x, "device", None)))
     stand_in = _STAND_INS.get(key)
     if stand_in is None:
         if len(_STAND_INS) >= 256:
             _STAND_INS.clear()
-        stand_in = _STAND_INS[key] = np.broadcast_to(np.zeros_like(x, shape=()), shape)
+        stand_in = _STAND_INS[key] = np.broadcast_to(scalar_like(x, 0), shape)
     return stand_in
+
+
+def _device_key(device: Any) -> Any:
+    """A hashable stand-in for an array's `device` (CuPy's `Device` defines `==` but no hash)."""
+    try:
+        hash(device)
+    except TypeError:
+        return (type(device), getattr(device, "id", None), repr(device))
+    return device
+
+
+def scalar_like(x: Any, value: Any) -> Any:
+    """A 0-d array holding `value`, of x's dtype, where x lives. (Not `np.full_like(x, value,
+    shape=())`: CuPy's like-makers read an empty shape as "x's shape".)"""
+    return np.reshape(np.full_like(x, value, shape=(1,)), ())
 
 
 def _float_dtype(x: Any) -> Any:

@@ -36,11 +36,13 @@ import contextlib
 import functools
 import inspect
 import json
+import sys
 from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 from cupy_api import TABLE, parameters
+from s2s.backends.namespace import register_backend
 
 _CUPY = json.loads(TABLE.read_text())
 
@@ -89,6 +91,25 @@ def _cupy_signature(key: str) -> inspect.Signature | None:
     return None if spelled is None else parameters(spelled)
 
 
+# CuPy's products read their two operands as CuPy arrays (`a.dot(b)`, `a.ndim`, `a.ravel()`):
+# a Python or NumPy scalar there raises AttributeError (TypeError here).
+_ARRAY_OPERANDS = {f"numpy.{n}" for n in "dot vdot inner outer tensordot".split()}
+
+# CuPy's like-makers take an empty `shape` for "no shape given" (`shape if shape else a.shape`):
+# `cupy.zeros_like(x, shape=())` has x's shape, not shape ().
+_LIKE_MAKERS = {f"numpy.{n}" for n in "zeros_like ones_like empty_like full_like".split()}
+
+
+def _array_operands(key: str, args: tuple) -> None:
+    for i, item in enumerate(args[:2]):
+        if not isinstance(item, (StrictArray, np.ndarray)):  # an ndarray: the mixing error
+            raise TypeError(
+                f"{key.replace('numpy', 'cupy')} takes CuPy arrays: its operand {i} is a "
+                f"{type(item).__name__} (CuPy raises AttributeError: "
+                f"'{type(item).__name__}' object has no attribute 'ndim')"
+            )
+
+
 def _as_cupy_function(func: Any, args: tuple, kwargs: dict) -> None:
     """Raise the TypeError NumPy or CuPy raise for a CuPy array where CuPy has no `func`, or
     where CuPy's `func` does not take these arguments."""
@@ -102,6 +123,8 @@ def _as_cupy_function(func: Any, args: tuple, kwargs: dict) -> None:
         )
     if key in _ARRAYS_ONLY:
         _arrays_only(key, args)
+    if key in _ARRAY_OPERANDS:
+        _array_operands(key, args)
     sig = _cupy_signature(key)
     if sig is None:
         return
@@ -212,6 +235,30 @@ def _wrap(obj: Any) -> Any:
     return obj
 
 
+class _Device:
+    """What `.device` gives: like CuPy's `cupy.cuda.Device`, it compares equal to the same
+    device and is not hashable (`__eq__` without `__hash__`)."""
+
+    id = 0
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Device) and other.id == self.id
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"<StrictArray Device {self.id}>"
+
+
+_DEVICE = _Device()
+
+
+def scatter_add(d: StrictArray, index: Any, g: Any) -> None:
+    """The double's backend (`register_backend` below): `cupyx.scatter_add(d, index, g)`, which
+    takes any index `d[index]` takes, tuples of slices and arrays included."""
+    np.add.at(d._a, _unwrap_index(index), _unwrap(g, "cupyx.scatter_add"))
+
+
 def _rebuild(seq: list | tuple, items: list) -> Any:
     if isinstance(seq, tuple) and hasattr(seq, "_fields"):  # a namedtuple (np.linalg results)
         return type(seq)(*items)
@@ -241,6 +288,15 @@ class StrictArray(np.lib.mixins.NDArrayOperatorsMixin):
         what = f"np.{ufunc.__name__}" + ("" if method == "__call__" else f".{method}")
         _as_cupy_ufunc(ufunc, method, kwargs)
         if method == "at":  # ufunc.at(a, index, b): the index is an index, as in a[index]
+            if not isinstance(inputs[1], (StrictArray, np.ndarray, int, np.integer)):
+                # CuPy's __array_ufunc__ takes arrays and scalars only: a tuple of indices
+                # (`np.add.at(d, (slice(None), i), g)`) makes NumPy raise this
+                raise TypeError(
+                    f"operand type(s) all returned NotImplemented from __array_ufunc__"
+                    f"({ufunc!r}, 'at', ...): 'StrictArray', "
+                    f"{type(inputs[1]).__name__!r}, ... (CuPy takes no tuple of indices here; "
+                    "cupyx.scatter_add does)"
+                )
             args = [_unwrap(inputs[0], what), _unwrap_index(inputs[1])]
             args += [_unwrap(i, what) for i in inputs[2:]]
         else:
@@ -257,6 +313,8 @@ class StrictArray(np.lib.mixins.NDArrayOperatorsMixin):
         what = f"np.{func.__name__}"
         _as_cupy_function(func, args, kwargs)
         args, kwargs = _host_parameters(func, args, kwargs)
+        if kwargs.get("shape", None) == () and f"numpy.{func.__name__}" in _LIKE_MAKERS:
+            kwargs = {k: v for k, v in kwargs.items() if k != "shape"}  # as CuPy reads it
         return _wrap(func(*_unwrap(args, what), **_unwrap(kwargs, what)))
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
@@ -293,6 +351,10 @@ class StrictArray(np.lib.mixins.NDArrayOperatorsMixin):
     @property
     def T(self) -> StrictArray:
         return StrictArray(self._a.T)
+
+    @property
+    def device(self) -> _Device:
+        return _DEVICE
 
     @property
     def real(self) -> StrictArray:
@@ -422,3 +484,8 @@ def leaves(tree: Any) -> Iterator[Any]:
             yield from leaves(v)
     else:
         yield tree
+
+
+# Like CuPy (`cupy_backend`), the double has a backend of its own for what NumPy's dispatch
+# cannot express for it: scatter-add with a tuple of indices.
+register_backend(StrictArray.__module__.partition(".")[0], sys.modules[__name__])

@@ -17,6 +17,7 @@ import warnings
 import golden_programs
 import numpy as np
 import pytest
+import strict_array
 from fd import assert_grad_matches
 from hypothesis import given
 from hypothesis import strategies as st
@@ -505,9 +506,8 @@ def test_checkpointed_gradient_on_device(name):
     assert made == []
 
 
-def test_written_gradient_module_on_device(tmp_path, monkeypatch):
-    """The file `s2s-grad` writes runs on device arrays as the live gradient does: the same
-    values, on the device, and no host read."""
+def written_gradient_module(tmp_path, monkeypatch, name):
+    """The module `s2s-grad` writes for `rnn_loss` and `lstm_loss`, imported as `name`."""
     import importlib.util
     import inspect
     import textwrap
@@ -521,9 +521,16 @@ def test_written_gradient_module_on_device(tmp_path, monkeypatch):
     )
     monkeypatch.chdir(tmp_path)
     assert main(["model.py:rnn_loss", "model.py:lstm_loss", "-o", "grad_model.py"]) == 0
-    spec = importlib.util.spec_from_file_location("grad_model_device", tmp_path / "grad_model.py")
+    spec = importlib.util.spec_from_file_location(name, tmp_path / "grad_model.py")
     written = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(written)
+    return written
+
+
+def test_written_gradient_module_on_device(tmp_path, monkeypatch):
+    """The file `s2s-grad` writes runs on device arrays as the live gradient does: the same
+    values, on the device, and no host read."""
+    written = written_gradient_module(tmp_path, monkeypatch, "grad_model_device")
     for name, grad in (("rnn", written.grad_rnn_loss), ("lstm", written.grad_lstm_loss)):
         fn, make, wrt = MODELS[name]
         args = make(np.random.default_rng(8))
@@ -575,7 +582,7 @@ def test_strict_array_counts_host_reads_and_keeps_results_on_device():
         y = x.copy()
         y += 1.0
         y[0] = x[1] * np.float64(2.0)
-        np.add.at(y, (StrictArray(np.array([0, 0])),), 1.0)
+        np.add.at(y, StrictArray(np.array([0, 0])), 1.0)
         rows = [r for r in x]
         assert len(x) == 2 and x.shape == (2, 3) and len(rows) == 2
     assert t == []
@@ -603,7 +610,30 @@ def test_strict_array_refuses_what_cupy_does_not_implement():
     assert isinstance(np.linalg.norm(x, axis=1), StrictArray)
     assert isinstance(np.add.reduce(x, axis=0), StrictArray)
     assert isinstance(np.tanh(x, dtype=np.float64), StrictArray)
-    np.maximum.at(x, (StrictArray(np.array([0, 0])),), 9.0)
+    np.maximum.at(x, StrictArray(np.array([0, 0])), 9.0)
+
+
+def test_strict_array_behaves_as_cupy_where_cupy_differs_from_numpy():
+    """What a real GPU run found (session 18) that the double let through before: CuPy's
+    `__array_ufunc__` returns NotImplemented for `ufunc.at` with a tuple of indices; its
+    products read their operands as arrays (`np.dot(2.0, x)` fails); its like-makers read
+    `shape=()` as "no shape given"; its `.device` is not hashable."""
+    x = StrictArray(np.arange(1.0, 7.0).reshape(2, 3))
+    with pytest.raises(TypeError, match="NotImplemented from __array_ufunc__"):
+        np.add.at(x, (slice(None), StrictArray(np.array([0, 2]))), 1.0)
+    for product in (np.dot, np.inner, np.outer, np.tensordot, np.vdot):
+        with pytest.raises(TypeError, match="takes CuPy arrays"):
+            product(2.0, x[0])
+        with pytest.raises(TypeError, match="takes CuPy arrays"):
+            product(x[0], np.float64(2.0))
+    assert np.zeros_like(x, shape=()).shape == (2, 3)
+    assert np.full_like(x, 2.0, shape=(1,)).shape == (1,)
+    assert x.device == x[0].device
+    with pytest.raises(TypeError, match="unhashable"):
+        hash(x.device)
+    # the double's backend adds at a tuple of indices, as cupyx.scatter_add does
+    runtime.add_at(x, (slice(None), StrictArray(np.array([0, 0]))), 1.0)
+    np.testing.assert_array_equal(to_host(x)[:, 0], [3.0, 6.0])
 
 
 def test_cupy_table_is_current():
@@ -672,7 +702,8 @@ def test_namespace_of():
     from s2s.backends import numpy_backend
 
     assert namespace_of(np.ones(2), 1.0, np.float32(2.0)) is numpy_backend
-    assert namespace_of(StrictArray(np.ones(2))) is numpy_backend  # through dispatch
+    # the double registers a backend of its own, as CuPy has one (cupy_backend)
+    assert namespace_of(StrictArray(np.ones(2))).scatter_add is strict_array.scatter_add
     assert namespace_of() is numpy_backend
     assert library_of(np.ones(2)) == "numpy" and library_of(2.0) is None
     with pytest.raises(MixedArraysError, match="numpy"):

@@ -1,10 +1,16 @@
-"""Issue 7 on a real GPU: the model-shaped gradients of test_backends on CuPy arrays equal those
-on NumPy arrays, stay on the device, and keep float32. Skipped where CuPy or a device is
-missing (`pip install 's2s[cuda]'` on a CUDA machine to run them)."""
+"""Issue 7 on a real GPU: what test_backends checks through the strict double, on CuPy arrays.
+
+The model-shaped gradients (reverse, forward, hvp, checkpointed, the file `s2s-grad` writes) and
+every op case equal those on NumPy arrays, stay on the device, keep float32, and make no copy
+to the host that the user's own code does not (CuPy is told to raise on any device
+synchronization while they run). Skipped where CuPy or a device is missing
+(`pip install 's2s[cuda]'` on a CUDA machine to run them)."""
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import warnings
 
 import numpy as np
 import pytest
@@ -14,22 +20,86 @@ if not cupy_backend.available():
     pytest.skip("CuPy is not installed or finds no CUDA device", allow_module_level=True)
 
 import cupy as cp  # noqa: E402
+import cupyx  # noqa: E402
 from op_cases import CASES  # noqa: E402
 from strict_array import leaves  # noqa: E402
-from test_backends import MODELS, _device_case, _direction, _wrt_args  # noqa: E402
+from test_backends import (  # noqa: E402
+    MODELS,
+    _device_case,
+    _direction,
+    _wrt_args,
+    rnn_loss,
+    written_gradient_module,
+)
 
 import s2s  # noqa: E402
 
 
+def _rebuild(seq, items):
+    return type(seq)(*items) if hasattr(seq, "_fields") else type(seq)(items)
+
+
 def _to_gpu(tree, dtype=None):
-    if isinstance(tree, np.ndarray):
-        cast = dtype is not None and tree.dtype.kind == "f"
-        return cp.asarray(tree.astype(dtype) if cast else tree)
+    if isinstance(tree, (np.ndarray, np.generic)):
+        a = np.asarray(tree)
+        return cp.asarray(a.astype(dtype) if dtype is not None and a.dtype.kind == "f" else a)
     if isinstance(tree, dict):
         return {k: _to_gpu(v, dtype) for k, v in tree.items()}
     if isinstance(tree, (list, tuple)):
-        return type(tree)(_to_gpu(v, dtype) for v in tree)
+        return _rebuild(tree, [_to_gpu(v, dtype) for v in tree])
     return tree
+
+
+def _to_host(tree):
+    if isinstance(tree, cp.ndarray):
+        return cp.asnumpy(tree)
+    if isinstance(tree, dict):
+        return {k: _to_host(v) for k, v in tree.items()}
+    if isinstance(tree, (list, tuple)):
+        return _rebuild(tree, [_to_host(v) for v in tree])
+    return tree
+
+
+_ALLOW_SYNC = getattr(cupyx, "allow_synchronize", None)
+_SYNCED = getattr(cupyx, "DeviceSynchronized", None)
+
+
+def _no_host_copies():
+    """A context in which CuPy raises `cupyx.DeviceSynchronized` on a device synchronization,
+    which every copy to the host (`float(x)`, `.get()`, `bool(x)`) makes."""
+    if _ALLOW_SYNC is None:  # a CuPy without it: the double's counts stand alone
+        return contextlib.nullcontext()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return _ALLOW_SYNC(False)
+
+
+def _reads_host(fn, *args) -> bool:
+    """Whether the user's own function copies a device value to the host."""
+    if _SYNCED is None:
+        return True
+    try:
+        with _no_host_copies():
+            fn(*copy.deepcopy(args))
+    except _SYNCED:
+        return True
+    return False
+
+
+def _assert_close_on_gpu(got, want, like, where, rtol=1e-9, atol=1e-11):
+    """`got` equals `want` leaf by leaf, and is a CuPy array of `like`'s dtype and shape
+    wherever `like` (the GPU call's arguments or value) has one."""
+    for g, w, lk in zip(leaves(got), leaves(want), leaves(like), strict=True):
+        if isinstance(lk, cp.ndarray):
+            assert isinstance(g, cp.ndarray), f"{where}: left the GPU as {type(g).__name__}"
+            assert g.shape == lk.shape, f"{where}: shape {g.shape}, want {lk.shape}"
+            if lk.dtype.kind == "f":
+                assert g.dtype == lk.dtype, f"{where}: dtype {g.dtype}, want {lk.dtype}"
+        g = _to_host(g)
+        np.testing.assert_allclose(g, w, rtol, atol, err_msg=where)
+
+
+# --- the model-shaped tests -------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("name", sorted(MODELS))
@@ -39,12 +109,23 @@ def test_model_gradient_on_cupy_equals_numpy(name):
     want = s2s.grad(fn, wrt=wrt)(*copy.deepcopy(args))
     gargs = _to_gpu(args)
     got = s2s.grad(fn, wrt=wrt)(*gargs)
-    like = _wrt_args(gargs, wrt)
-    for g, w, lk in zip(leaves(got), leaves(want), leaves(like), strict=True):
-        if isinstance(lk, cp.ndarray):
-            assert isinstance(g, cp.ndarray) and g.dtype == lk.dtype and g.shape == lk.shape
-            g = cp.asnumpy(g)
-        np.testing.assert_allclose(g, w, rtol=1e-10, atol=1e-12)
+    _assert_close_on_gpu(got, want, _wrt_args(gargs, wrt), "grad", rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_model_gradient_makes_no_host_copy_on_cupy(name):
+    """Where the user's model makes no copy to the host, its gradient (forward and backward
+    sweeps) makes none either: CuPy raises on the first one."""
+    if _ALLOW_SYNC is None:
+        pytest.skip("this CuPy has no cupyx.allow_synchronize")
+    fn, make, wrt = MODELS[name]
+    gargs = _to_gpu(make(np.random.default_rng(3)))
+    if _reads_host(fn, *gargs):
+        pytest.skip("the model itself reads a device value on the host")
+    grad = s2s.grad(fn, wrt=wrt)
+    grad(*copy.deepcopy(gargs))  # generated and compiled outside the guarded call
+    with _no_host_copies():
+        grad(*gargs)
 
 
 @pytest.mark.parametrize("name", sorted(MODELS))
@@ -54,11 +135,70 @@ def test_float32_stays_float32_on_cupy(name):
     want = s2s.grad(fn, wrt=wrt)(*copy.deepcopy(args))
     gargs = _to_gpu(args, np.float32)
     got = s2s.grad(fn, wrt=wrt)(*gargs)
-    for g, w, lk in zip(leaves(got), leaves(want), leaves(_wrt_args(gargs, wrt)), strict=True):
-        if isinstance(lk, cp.ndarray) and lk.dtype.kind == "f":
-            assert isinstance(g, cp.ndarray) and g.dtype == cp.float32
-            g = cp.asnumpy(g).astype(float)
-        np.testing.assert_allclose(g, w, rtol=2e-3, atol=2e-4)
+    like = _wrt_args(gargs, wrt)
+    assert any(isinstance(lk, cp.ndarray) and lk.dtype == cp.float32 for lk in leaves(like))
+    _assert_close_on_gpu(got, want, like, "float32 grad", rtol=2e-3, atol=2e-4)
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_model_forward_mode_and_hvp_on_cupy(name):
+    fn, make, wrt = MODELS[name]
+    rng = np.random.default_rng(5)
+    args = make(rng)
+    u = _direction(_wrt_args(args, wrt), rng)
+    _, want_t = s2s.jvp(fn, wrt=wrt)(*copy.deepcopy(args), u)
+    want_h = s2s.hvp(fn, wrt=wrt)(*copy.deepcopy(args), u)
+    gargs = _to_gpu(args)
+    pvalue = fn(*copy.deepcopy(gargs))
+    gvalue, got_t = s2s.jvp(fn, wrt=wrt)(*gargs, _to_gpu(u))
+    assert type(gvalue) is type(pvalue)
+    _assert_close_on_gpu(got_t, want_t, pvalue, "jvp")
+    got_h = s2s.hvp(fn, wrt=wrt)(*gargs, _to_gpu(u))
+    _assert_close_on_gpu(got_h, want_h, _wrt_args(gargs, wrt), "hvp")
+    if _ALLOW_SYNC is not None and not _reads_host(fn, *gargs):
+        with _no_host_copies():
+            s2s.jvp(fn, wrt=wrt)(*gargs, _to_gpu(u))
+            s2s.hvp(fn, wrt=wrt)(*gargs, _to_gpu(u))
+
+
+@pytest.mark.parametrize("name", ["rnn", "lstm", "subscripts_in_loops"])
+def test_checkpointed_gradient_on_cupy(name):
+    fn, make, wrt = MODELS[name]
+    args = make(np.random.default_rng(7))
+    want = s2s.grad(fn, wrt=wrt)(*copy.deepcopy(args))
+    gargs = _to_gpu(args)
+    grad = s2s.grad(fn, wrt=wrt, checkpoint_loops="sqrt")
+    _assert_close_on_gpu(grad(*gargs), want, _wrt_args(gargs, wrt), "checkpointed")
+    with _no_host_copies():
+        grad(*gargs)
+
+
+def test_value_and_grad_and_vjp_on_cupy():
+    fn, make, wrt = MODELS["mlp"]
+    args = make(np.random.default_rng(3))
+    gargs = _to_gpu(args)
+    value, grads = s2s.value_and_grad(fn, wrt=wrt)(*gargs)
+    assert isinstance(value, cp.ndarray) and value.shape == ()
+    np.testing.assert_allclose(float(value), fn(*args), rtol=1e-12)
+    _assert_close_on_gpu(grads, s2s.grad(fn, wrt=wrt)(*args), _wrt_args(gargs, wrt), "grad")
+    rargs = MODELS["rnn"][1](np.random.default_rng(3))
+    out, pullback = s2s.vjp(rnn_loss)(*_to_gpu(rargs))
+    pulled = pullback(cp.asarray(2.0))
+    want = {k: 2.0 * v for k, v in s2s.grad(rnn_loss)(*rargs).items()}
+    _assert_close_on_gpu(pulled, want, _to_gpu(rargs[0]), "vjp")
+
+
+def test_written_gradient_module_on_cupy(tmp_path, monkeypatch):
+    """The file `s2s-grad` writes runs on CuPy arrays as the live gradient does."""
+    written = written_gradient_module(tmp_path, monkeypatch, "grad_model_cupy")
+    for name, grad in (("rnn", written.grad_rnn_loss), ("lstm", written.grad_lstm_loss)):
+        fn, make, wrt = MODELS[name]
+        args = make(np.random.default_rng(8))
+        want = s2s.grad(fn, wrt=wrt)(*copy.deepcopy(args))
+        gargs = _to_gpu(args)
+        _assert_close_on_gpu(grad(*gargs), want, _wrt_args(gargs, wrt), name)
+        with _no_host_copies():
+            grad(*gargs)
 
 
 def test_add_at_on_cupy_accumulates_repeats():
@@ -79,23 +219,10 @@ def test_mixing_numpy_and_cupy_is_an_error():
         s2s.grad(mlp_loss)(_to_gpu(params), x, y)
 
 
-def _to_host(tree):
-    if isinstance(tree, cp.ndarray):
-        return cp.asnumpy(tree)
-    if isinstance(tree, dict):
-        return {k: _to_host(v) for k, v in tree.items()}
-    if isinstance(tree, (list, tuple)):
-        return type(tree)(_to_host(v) for v in tree)
-    return tree
+# --- the op registry, case by case ------------------------------------------------------------
 
-
-def _assert_close_on_gpu(got, want, like, where):
-    """`got` equals `want` leaf by leaf, and is a CuPy array wherever `like` (the GPU call's
-    arguments or value) has one."""
-    for g, w, lk in zip(leaves(got), leaves(want), leaves(like), strict=True):
-        if isinstance(lk, cp.ndarray):
-            assert isinstance(g, cp.ndarray), f"{where}: left the GPU as {type(g).__name__}"
-        np.testing.assert_allclose(_to_host(g), w, rtol=1e-9, atol=1e-11, err_msg=where)
+# what the primal may raise where it does not run on CuPy (`np.dot(2.0, x)`: AttributeError)
+_REFUSED = (TypeError, NotImplementedError, ValueError, AttributeError)
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
@@ -103,8 +230,7 @@ def test_op_case_on_cupy(case):
     """Every op case whose primal runs on CuPy: the vjp and the jvp on CuPy arrays equal those
     on NumPy arrays (what test_backends checks through the double, here on the GPU)."""
     rng = np.random.default_rng(0)
-    refused = (TypeError, NotImplementedError, ValueError)
-    args, wrt, gargs = _device_case(case, None, rng, _to_gpu, refused)
+    args, wrt, gargs = _device_case(case, None, rng, _to_gpu, _REFUSED)
     value, pullback = s2s.vjp(case.fn, wrt=wrt)(*copy.deepcopy(args))
     cot = rng.standard_normal(np.shape(value)) if np.ndim(value) else 1.0
     gvalue, gpullback = s2s.vjp(case.fn, wrt=wrt)(*copy.deepcopy(gargs))
@@ -114,3 +240,26 @@ def test_op_case_on_cupy(case):
     _, want = s2s.jvp(case.fn, wrt=wrt)(*copy.deepcopy(args), u)
     gvalue, got = s2s.jvp(case.fn, wrt=wrt)(*copy.deepcopy(gargs), _to_gpu(u))
     _assert_close_on_gpu(got, want, gvalue, "jvp")
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
+def test_op_case_hvp_on_cupy(case):
+    """Forward over reverse on CuPy arrays: the tangents of the adjoint helpers run on CuPy."""
+    from test_hvp_ops import _reduced
+
+    rng = np.random.default_rng(2)
+    args, wrt, gargs = _device_case(case, None, rng, _to_gpu, _REFUSED)
+    out = case.fn(*copy.deepcopy(args))
+    cot = rng.standard_normal(np.shape(out)) if np.ndim(out) else float(rng.standard_normal())
+    f = _reduced(case, len(args))
+    v = _direction(_wrt_args(args, wrt), rng)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        want = s2s.hvp(f, wrt=wrt)(*copy.deepcopy(args), cot, v)
+        gcot = _to_gpu(cot)
+        try:
+            f(*copy.deepcopy(gargs), gcot)
+        except _REFUSED as e:
+            pytest.skip(f"sum(f(...) * cot) does not run on CuPy arrays: {e}")
+        got = s2s.hvp(f, wrt=wrt)(*gargs, gcot, _to_gpu(v))
+    _assert_close_on_gpu(got, want, _wrt_args(gargs, wrt), "hvp", rtol=1e-8, atol=1e-10)
