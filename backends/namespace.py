@@ -160,6 +160,27 @@ def register_backend(library: str, module: ModuleType) -> None:
     up. For an array library whose dispatch cannot express that (CuPy's `__array_ufunc__`
     refuses `np.add.at` with a tuple of indices)."""
     _REGISTERED[library] = module
+    _DEVICE_TYPES.clear()
+
+
+#: array type -> whether it is a device array type (`is_device_array_type`), decided once
+_DEVICE_TYPES: dict[type, bool] = {}
+
+
+def is_device_array_type(t: type) -> bool:
+    """`t` is CuPy's array type, or that of a library registered with `register_backend`:
+    arrays that NumPy's API reaches by dispatch and that follow NumPy's dtype rules and
+    in-place operators, as a NumPy array does."""
+    known = _DEVICE_TYPES.get(t)
+    if known is None:
+        lib = (getattr(t, "__module__", "") or "").partition(".")[0]
+        known = _DEVICE_TYPES[t] = (
+            (lib == "cupy" or lib in _REGISTERED)
+            and hasattr(t, "__array_ufunc__")
+            and hasattr(t, "shape")
+            and hasattr(t, "dtype")
+        )
+    return known
 
 
 def namespace_of(*arrays: Any) -> ModuleType:

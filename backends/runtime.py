@@ -172,22 +172,18 @@ def shape_of(x: Any) -> Any:
     shape = getattr(x, "shape", None)
     if not shape or type(shape) is not tuple:
         return x
-    key = (type(x), shape, getattr(x, "dtype", None), _device_key(getattr(x, "device", None)))
-    stand_in = _STAND_INS.get(key)
+    device = getattr(x, "device", None)
+    key = (type(x), shape, getattr(x, "dtype", None), getattr(device, "id", device))
+    try:
+        stand_in = _STAND_INS.get(key)
+    except TypeError:  # an unhashable device with no `id` (CuPy's has one)
+        key = (*key[:3], repr(device))
+        stand_in = _STAND_INS.get(key)
     if stand_in is None:
         if len(_STAND_INS) >= 256:
             _STAND_INS.clear()
         stand_in = _STAND_INS[key] = np.broadcast_to(scalar_like(x, 0), shape)
     return stand_in
-
-
-def _device_key(device: Any) -> Any:
-    """A hashable stand-in for an array's `device` (CuPy's `Device` defines `==` but no hash)."""
-    try:
-        hash(device)
-    except TypeError:
-        return (type(device), getattr(device, "id", None), repr(device))
-    return device
 
 
 def scalar_like(x: Any, value: Any) -> Any:
@@ -434,12 +430,11 @@ def seed(y: Any, where: str) -> Any:
             "complex number",
             hint="return a real value, e.g. np.abs(z) ** 2 or np.real(z)",
         )
-    if type(y) in _SCALARS or isinstance(y, np.generic):
-        # a NumPy scalar: a Python 1.0 is weakly typed, so float32 stays float32
-        return 1.0
     shape = getattr(y, "shape", None)
-    if shape == () or (shape is not None and len(shape) == 0):
-        return np.ones_like(y) if hasattr(y, "dtype") and y.dtype.kind in "fc" else 1.0
+    if type(y) in _SCALARS or shape == () or (shape is not None and len(shape) == 0):
+        # a number, a NumPy scalar or a 0-d array (a full reduction on CuPy): a Python 1.0 is
+        # weakly typed, so float32 stays float32, and the arithmetic on it launches nothing
+        return 1.0
     from s2s.errors import NonScalarOutputError
 
     fname = where.split(" ", 1)[0]

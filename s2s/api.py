@@ -12,7 +12,7 @@ import numpy as np
 
 from s2s.adjoints.registry import VERSION as _RULES_VERSION
 from s2s.adjoints.registry import version as rules_version
-from s2s.backends.namespace import argument_checker, record_fields
+from s2s.backends.namespace import argument_checker, is_device_array_type, record_fields
 
 from .checkpoint import check_mode
 from .dtypes import dtype_of
@@ -265,10 +265,10 @@ class _Specializations:
         self.version = rules_version()
 
     def fast_entry(self, args: tuple, key: tuple) -> Callable | None:
-        """The generated function for positional arguments that are NumPy arrays of real or
-        integer dtype, Python numbers and dicts of them (then the argument check has nothing
-        to object to), `key` their `_fast_key`; None for any other call. The dispatchers
-        look `key` up in `fast` themselves first: this is the miss."""
+        """The generated function for positional arguments that are arrays of real or integer
+        dtype (NumPy's, or one device library's), Python numbers and dicts of them (then the
+        argument check has nothing to object to), `key` their `_fast_key`; None for any other
+        call. The dispatchers look `key` up in `fast` themselves first: this is the miss."""
         if self.version != _RULES_VERSION[0] or not _fast_dtypes(args):
             return None
         entry = self.fast.get(key)
@@ -354,14 +354,20 @@ _FAST_DTYPES = frozenset(np.dtype(c) for c in "?bhilqpBHILQPefdg")
 
 
 def _fast_key(args: tuple) -> tuple | None:
-    """See `_Specializations.fast_entry`: each argument's shape and dtype, type, or a dict's
-    keys with its values' shapes and dtypes or types; None when an argument is anything else
-    (the dtypes are checked once, by `_fast_dtypes`, when a key is first seen)."""
+    """See `_Specializations.fast_entry`: each argument's shape and dtype (and type, for a
+    device array: CuPy's), type, or a dict's keys with its values' shapes and dtypes or
+    types; None when an argument is anything else, or when NumPy and device arrays (or two
+    kinds of device array) meet: the full check names them (the dtypes are checked once, by
+    `_fast_dtypes`, when a key is first seen)."""
     key: list = []
     ndarray = np.ndarray
+    device: Any = None  # the one device array type met, or ndarray once a NumPy array is
     for a in args:
         t = type(a)
         if t is ndarray:
+            if device is not None and device is not ndarray:
+                return None
+            device = ndarray
             key.append(a.shape)
             key.append(a.dtype)
         elif t in _FAST_SCALARS:
@@ -374,25 +380,43 @@ def _fast_key(args: tuple) -> tuple | None:
                 tv = type(v)
                 item.append(k)
                 if tv is ndarray:
+                    if device is not None and device is not ndarray:
+                        return None
+                    device = ndarray
                     item.append(v.shape)
                     item.append(v.dtype)
                 elif tv in _FAST_SCALARS:
                     item.append(tv)
+                elif is_device_array_type(tv):
+                    if device is not None and device is not tv:
+                        return None
+                    device = tv
+                    item.append(tv)
+                    item.append(v.shape)
+                    item.append(v.dtype)
                 else:
                     return None
             key.append(tuple(item))
+        elif is_device_array_type(t):
+            if device is not None and device is not t:
+                return None
+            device = t
+            key.append(t)
+            key.append(a.shape)
+            key.append(a.dtype)
         else:
             return None
     return tuple(key)
 
 
 def _fast_dtypes(args: tuple) -> bool:
-    """Whether every NumPy array among `args` (a `_fast_key`'s) has a real or integer dtype in
+    """Whether every array among `args` (a `_fast_key`'s) has a real or integer dtype in
     native byte order: then the argument check has nothing to object to."""
     for a in args:
         values = a.values() if type(a) is dict else (a,)
         for v in values:
-            if type(v) is np.ndarray and v.dtype not in _FAST_DTYPES:
+            t = type(v)
+            if (t is np.ndarray or is_device_array_type(t)) and v.dtype not in _FAST_DTYPES:
                 return False
     return True
 
@@ -452,7 +476,7 @@ def grad(
 
 def _dispatcher(fn: Any, pick: _Specializations) -> Callable:
     """The function `grad` and `value_and_grad` return: the generated code for each call (by
-    the fast key first, for positional NumPy arrays, numbers and dicts of them)."""
+    the fast key first, for positional arrays, numbers and dicts of them)."""
     fast = pick.fast
     check = _argument_checker(fn)
 

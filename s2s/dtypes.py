@@ -1,11 +1,13 @@
 """Dtype facts: what a call's NumPy dtypes prove about its generated gradient.
 
 A gradient call is specialized to the dtypes of its NumPy array arguments too (exact
-`numpy.ndarray`s only: another array library's type promotion is its own). With them and the
-shape patterns of `shapes.py`, `finish` follows the straight-line part of a generated
-gradient (its top-level statements, after the optimizer) and learns, for each name it can,
-what the name holds: a NumPy array or NumPy scalar of a known floating dtype and shape
-pattern, a Python number, or a dict of such entries. It uses what it proves twice:
+`numpy.ndarray`s, and CuPy's arrays, which follow NumPy's dtype rules and in-place
+operators: `namespace.is_device_array_type`; another array library's type promotion is its
+own). With them and the shape patterns of `shapes.py`, `finish` follows the straight-line
+part of a generated gradient (its top-level statements, after the optimizer) and learns, for
+each name it can, what the name holds: a NumPy array or NumPy scalar of a known floating
+dtype and shape pattern, a Python number, or a dict of such entries. It uses what it proves
+twice:
 
 * **No `grad_like` where it has nothing to do.** `grad_like(d_w, w)` gives each gradient the
   structure, shape and dtype of its argument. Where `d_w` is proven an array of `w`'s dtype
@@ -35,13 +37,15 @@ from typing import Any
 import gast
 import numpy as np
 
+from s2s.backends.namespace import is_device_array_type
+
 from .nodes import names, walk
 from .normalize import assign, name, store
 from .shapes import broadcast, matmul
 
 #: a fact: ("array", dtype, pattern) for a NumPy array or scalar, ("npscalar", dtype) for the
-#: NumPy scalar a full reduction gives (only `seed` reads it), ("number", type) for a Python
-#: int or float, ("dict", {key: fact}) for a dict with those entries
+#: NumPy scalar (on CuPy, 0-d array) a full reduction gives (only `seed` reads it),
+#: ("number", type) for a Python int or float, ("dict", {key: fact}) for a dict with those entries
 Fact = tuple
 
 _OPS = {
@@ -62,11 +66,11 @@ _READING_HELPERS = frozenset(("reduction_count", "zeros_like"))
 
 
 def dtype_of(value: Any) -> Any:
-    """What of an argument's dtype the generated code may be specialized to: a NumPy array's
-    dtype, a Python number's type, a dict's keys with its values' (None where one has none),
-    else None."""
+    """What of an argument's dtype the generated code may be specialized to: a NumPy (or
+    CuPy) array's dtype, a Python number's type, a dict's keys with its values' (None where
+    one has none), else None."""
     t = type(value)
-    if t is np.ndarray:
+    if t is np.ndarray or is_device_array_type(t):
         return value.dtype
     if t in (int, float):
         return t
