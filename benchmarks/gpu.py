@@ -4,9 +4,10 @@ PyTorch CUDA eager autograd, for a 2-layer MLP (widths 1024-8192) and an LSTM.
     python -m benchmarks.gpu [--dtype float32|float64] [--quick] [--reps N]
 
 Every gradient includes its forward pass (the generated one runs the forward sweep; torch runs
-forward and `backward`). Times are CUDA-event times per call, the median of 5 rounds of `--reps`
-calls each, after a warm-up; the generated gradient's ratio to the hand-written CuPy one is the
-issue's target (<= 1.1x). Exits with a message and status 2 where CuPy finds no CUDA device.
+forward and `backward`). Times are CUDA-event times per call, the median of 11 rounds of
+`--reps` calls each (the three taking turns round by round), after a warm-up; the generated
+gradient's ratio to the hand-written CuPy one is the issue's target (<= 1.1x). Exits with a
+message and status 2 where CuPy finds no CUDA device.
 """
 
 from __future__ import annotations
@@ -129,23 +130,27 @@ def _torch_grad(name: str, args: tuple, torch: Any) -> Callable[[], Any]:
     return run
 
 
-def time_cuda(fn: Callable[[], Any], reps: int, warmup: int = 3) -> float:
-    """Median milliseconds per call over 5 rounds of `reps` calls, timed with CUDA events."""
+def time_cuda(fns: dict[str, Callable[[], Any]], reps: int, rounds: int = 11) -> dict[str, float]:
+    """Median milliseconds per call of each function, timed with CUDA events: `rounds` rounds
+    of `reps` calls each, the functions taking turns round by round (the host's state drifts:
+    measured back to back, the same gradient's time moved by 1.5x), after a warm-up."""
     import cupy as cp
 
-    for _ in range(warmup):
-        fn()
-    cp.cuda.Device().synchronize()
-    rounds = []
-    for _ in range(5):
-        start, end = cp.cuda.Event(), cp.cuda.Event()
-        start.record()
-        for _ in range(reps):
+    for fn in fns.values():
+        for _ in range(3):
             fn()
-        end.record()
-        end.synchronize()
-        rounds.append(cp.cuda.get_elapsed_time(start, end) / reps)
-    return statistics.median(rounds)
+    cp.cuda.Device().synchronize()
+    times: dict[str, list[float]] = {name: [] for name in fns}
+    for _ in range(rounds):
+        for name, fn in fns.items():
+            start, end = cp.cuda.Event(), cp.cuda.Event()
+            start.record()
+            for _ in range(reps):
+                fn()
+            end.record()
+            end.synchronize()
+            times[name].append(cp.cuda.get_elapsed_time(start, end) / reps)
+    return {name: statistics.median(t) for name, t in times.items()}
 
 
 def _max_rel_err(got: dict, want: dict) -> float:
@@ -208,11 +213,11 @@ def main(argv: list[str] | None = None) -> int:
         )
         generated = s2s.grad(primal)
         err = _max_rel_err(generated(*args), hand(*args))
-        t_gen = time_cuda(lambda: generated(*args), opts.reps)  # noqa: B023
-        t_hand = time_cuda(lambda: hand(*args), opts.reps)  # noqa: B023
-        t_torch = (
-            time_cuda(_torch_grad(name, args, torch), opts.reps) if torch is not None else None
-        )
+        fns = {"s2s": lambda: generated(*args), "hand": lambda: hand(*args)}  # noqa: B023
+        if torch is not None:
+            fns["torch"] = _torch_grad(name, args, torch)
+        t = time_cuda(fns, opts.reps)
+        t_gen, t_hand, t_torch = t["s2s"], t["hand"], t.get("torch")
         torch_text = f"{t_torch:9.3f}" if t_torch is not None else f"{'-':>9}"
         print(
             f"{name:<6} {size:>6} {t_gen:9.3f} {t_hand:9.3f} {t_gen / t_hand:6.2f} "

@@ -361,13 +361,12 @@ def _fast_key(args: tuple) -> tuple | None:
     `_fast_dtypes`, when a key is first seen)."""
     key: list = []
     ndarray = np.ndarray
-    device: Any = None  # the one device array type met, or ndarray once a NumPy array is
+    numpy = False  # a NumPy array met
+    devices: set = set()  # the device array types met
     for a in args:
         t = type(a)
         if t is ndarray:
-            if device is not None and device is not ndarray:
-                return None
-            device = ndarray
+            numpy = True
             key.append(a.shape)
             key.append(a.dtype)
         elif t in _FAST_SCALARS:
@@ -380,33 +379,32 @@ def _fast_key(args: tuple) -> tuple | None:
                 tv = type(v)
                 item.append(k)
                 if tv is ndarray:
-                    if device is not None and device is not ndarray:
-                        return None
-                    device = ndarray
+                    numpy = True
                     item.append(v.shape)
                     item.append(v.dtype)
                 elif tv in _FAST_SCALARS:
                     item.append(tv)
-                elif is_device_array_type(tv):
-                    if device is not None and device is not tv:
-                        return None
-                    device = tv
-                    item.append(tv)
-                    item.append(v.shape)
-                    item.append(v.dtype)
-                else:
+                elif not _device_leaf(v, item, devices):
                     return None
             key.append(tuple(item))
-        elif is_device_array_type(t):
-            if device is not None and device is not t:
-                return None
-            device = t
-            key.append(t)
-            key.append(a.shape)
-            key.append(a.dtype)
-        else:
+        elif not _device_leaf(a, key, devices):
             return None
+    if devices and (numpy or len(devices) > 1):
+        return None
     return tuple(key)
+
+
+def _device_leaf(v: Any, key: list, devices: set) -> bool:
+    """Add a device array's type, shape and dtype to `key` (and its type to `devices`);
+    False for anything else."""
+    t = type(v)
+    if not is_device_array_type(t):
+        return False
+    devices.add(t)
+    key.append(t)
+    key.append(v.shape)
+    key.append(v.dtype)
+    return True
 
 
 def _fast_dtypes(args: tuple) -> bool:

@@ -298,6 +298,23 @@ def test_model_numpy_gradient_matches_finite_differences(name):
     assert_grad_matches(fn, *args, wrt=wrt, rtol=1e-6, atol=1e-8)
 
 
+def test_device_arrays_get_the_code_numpy_arrays_get():
+    """A call on device arrays of one library (CuPy's, or the double's) is specialized to their
+    shapes and dtypes as a NumPy call is: the same code, products in place and no `grad_like`,
+    found by the dispatcher's one key lookup; NumPy and device arrays together still meet the
+    full check, which names them."""
+    args = _mlp(np.random.default_rng(4))
+    df = s2s.grad(mlp_loss)
+    on_device = df.s2s_source_for(*to_device(args))
+    assert on_device == df.s2s_source_for(*args)
+    assert "grad_like" not in on_device and "*=" in on_device
+    for _ in range(2):
+        _assert_same_on_device(df(*to_device(args)), df(*args), to_device(args)[0])
+    params, x, y = to_device(args)
+    with pytest.raises(MixedArraysError, match="strict_array array, x is a numpy array"):
+        df(params, args[1], y)
+
+
 def test_device_branch_gradient():
     fn, make, wrt = BRANCH
     for seed in range(4):
@@ -631,6 +648,14 @@ def test_strict_array_behaves_as_cupy_where_cupy_differs_from_numpy():
     assert x.device == x[0].device
     with pytest.raises(TypeError, match="unhashable"):
         hash(x.device)
+    # shape_of keys its stand-ins by device: by its `id`, else (unhashable) by its repr
+    assert runtime.shape_of(x) is runtime.shape_of(StrictArray(np.ones((2, 3))))
+
+    class NoIdDevice(StrictArray):
+        device = property(lambda self: [0])  # unhashable, no `id`
+
+    stand_in = runtime.shape_of(NoIdDevice(np.ones((2, 3))))
+    assert stand_in.shape == (2, 3) and stand_in is runtime.shape_of(NoIdDevice(np.ones((2, 3))))
     # the double's backend adds at a tuple of indices, as cupyx.scatter_add does
     runtime.add_at(x, (slice(None), StrictArray(np.array([0, 0]))), 1.0)
     np.testing.assert_array_equal(to_host(x)[:, 0], [3.0, 6.0])
