@@ -132,8 +132,9 @@ def _torch_grad(name: str, args: tuple, torch: Any) -> Callable[[], Any]:
 
 def time_cuda(fns: dict[str, Callable[[], Any]], reps: int, rounds: int = 11) -> dict[str, float]:
     """Median milliseconds per call of each function, timed with CUDA events: `rounds` rounds
-    of `reps` calls each, the functions taking turns round by round (the host's state drifts:
-    measured back to back, the same gradient's time moved by 1.5x), after a warm-up."""
+    of `reps` calls each, the functions taking turns round by round, each round begun by the
+    next (the host's state drifts: measured back to back, the same gradient's time moved by
+    1.5x), after a warm-up."""
     import cupy as cp
 
     for fn in fns.values():
@@ -141,8 +142,10 @@ def time_cuda(fns: dict[str, Callable[[], Any]], reps: int, rounds: int = 11) ->
             fn()
     cp.cuda.Device().synchronize()
     times: dict[str, list[float]] = {name: [] for name in fns}
-    for _ in range(rounds):
-        for name, fn in fns.items():
+    names = list(fns)
+    for r in range(rounds):
+        for name in names[r % len(names) :] + names[: r % len(names)]:  # each goes first
+            fn = fns[name]
             start, end = cp.cuda.Event(), cp.cuda.Event()
             start.record()
             for _ in range(reps):
