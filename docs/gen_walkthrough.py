@@ -154,6 +154,13 @@ UNSUPPORTED: list[tuple[str, str, str, object]] = [
         0,
     ),
     (
+        "a derivative made inside the function (`s2s.grad(g)(x)`)",
+        "import numpy as np\nimport s2s\n\n\ndef g(x):\n    return np.sin(x) * x\n\n\n"
+        "def f(x):\n    return s2s.grad(g)(x) ** 2\n",
+        "2.0",
+        0,
+    ),
+    (
         "`try` / `except`",
         "def f(x):\n    try:\n        y = x * x\n    except ValueError:\n        y = x\n"
         "    return y\n",

@@ -354,6 +354,36 @@ def field_location(core: CoreFunction, s: Any) -> str:
     return f"{os.path.basename(core.info.filename)}:{line}"
 
 
+#: s2s's functions that make a derivative (`s2s.grad(f)`), by name
+_DERIVATIVE_MAKERS = frozenset(
+    ("grad", "value_and_grad", "vjp", "jvp", "hvp", "hessian", "jacobian")
+)
+
+
+def _derivative_maker(core: CoreFunction, local: str | None) -> tuple[str | None, str]:
+    """The name of s2s's function (`grad`, ...) whose result the local `local` is assigned
+    (`g = s2s.grad(f)(x)` reads `_1 = s2s.grad(f)`), or None; and the name of the function it
+    was given (`f`, where it is a name)."""
+    if local is None:
+        return None, "f"
+    for st in core.body:
+        for n in walk(st):
+            if (
+                isinstance(n, gast.Assign)
+                and isinstance(n.value, gast.Call)
+                and any(isinstance(t, gast.Name) and t.id == local for t in n.targets)
+            ):
+                made = core.namespace.resolve(n.value.func)
+                if (
+                    getattr(made, "__module__", None) == "s2s.api"
+                    and getattr(made, "__name__", None) in _DERIVATIVE_MAKERS
+                ):
+                    args = n.value.args
+                    of = args[0].id if args and isinstance(args[0], gast.Name) else "f"
+                    return made.__name__, of
+    return None, "f"
+
+
 def method_refusal(core: CoreFunction, s: Any, attr: str) -> tuple[str, str]:
     """The message and hint refusing the call of method `attr` (statement `s`), which has no
     rule: s2s reads a method of a class of the user's only where it knows the class."""
@@ -370,6 +400,21 @@ def method_refusal(core: CoreFunction, s: Any, attr: str) -> tuple[str, str]:
             "pass the function at the call, or give the parameter a default (s2s.source "
             "shows the code for the default; df.s2s_source_for(*args) the code for a call); "
             "for an object, annotate the parameter with its class (def loss(model: MLP, x))",
+        )
+    maker, of = _derivative_maker(core, recv)
+    if maker in ("grad", "value_and_grad"):
+        return (
+            f"calling s2s.{maker}({of}) made inside the function: s2s differentiates a "
+            "derivative s2s made (grad of grad, jvp of grad) through a name it finds in the "
+            "module, not one made in the function it reads",
+            f"make it once at module level, d{of} = s2s.{maker}({of}), and call d{of}(...) here",
+        )
+    if maker is not None:
+        return (
+            f"calling s2s.{maker}({of}) made inside the function: s2s differentiates only "
+            "the derivatives s2s.grad and s2s.value_and_grad make",
+            f"make d{of} = s2s.grad({of}) at module level and call d{of}(...) here "
+            f"(s2s.hvp({of}) gives Hessian-vector products, s2s.hessian({of}) the Hessian)",
         )
     if recv is not None and cls is None and getattr(f, "s2s_implicit_call", False):
         return (

@@ -38,6 +38,7 @@ import s2s
 HEAD = (
     "import math\n"
     "import numpy as np\n"
+    "import s2s\n"
     "BUF = np.zeros(3)\n"
     "LOG = []\n"
     "ODD = np.frompyfunc(math.sin, 1, 1)\n"
@@ -136,6 +137,17 @@ CORPUS: dict[str, tuple[str, str]] = {
         "NoRuleError",
     ),
     "no_rule_vectorize": ("def f(x):\n    y = VEC(x)  # <-\n    return np.sum(y)\n", "NoRuleError"),
+    # s2s.grad(g) made inside the function (a module-level `dg = s2s.grad(g)` is read)
+    "derivative_made_inside": (
+        "def g(x):\n    return np.sum(np.sin(x) ** 2)\n\n\n"
+        "def f(x):\n    d = s2s.grad(g)(x)  # <-\n    return np.sum(d * d)\n",
+        "NoRuleError",
+    ),
+    "vjp_made_inside": (
+        "def g(x):\n    return np.sin(x)\n\n\n"
+        "def f(x):\n    y, pull = s2s.vjp(g)(x)  # <-\n    return np.sum(pull(y))\n",
+        "NoRuleError",
+    ),
     "undefined_name": ("def f(x):\n    return np.sum(x * nope)  # <-\n", "NameResolutionError"),
     "append_global_list": (
         "def f(x):\n    LOG.append(np.sum(x))  # <-\n    return np.sum(x * x)\n",
@@ -281,6 +293,14 @@ def test_refused_through_api(modules, name, api):
     assert_located(excinfo.value, path, HEAD + body)
     if name.startswith("mutate_global"):
         np.testing.assert_array_equal(mod.BUF, np.zeros(3))  # refused before anything ran
+
+
+def test_derivative_made_inside_says_to_make_it_at_module_level(modules):
+    with pytest.raises(s2s.NoRuleError, match=r"calling s2s.grad\(g\) made inside") as e:
+        s2s.grad(modules["derivative_made_inside"][0].f)(X.copy())
+    assert "dg = s2s.grad(g), and call dg(...)" in e.value.hint
+    with pytest.raises(s2s.NoRuleError, match="only the derivatives s2s.grad and s2s.val"):
+        s2s.grad(modules["vjp_made_inside"][0].f)(X.copy())
 
 
 def test_undefined_name_is_a_name_resolution_error(modules):
