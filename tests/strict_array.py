@@ -13,6 +13,10 @@ Refused (TypeError, as CuPy does):
     NumPy scalars (`np.float64(2.0)`) and Python numbers are accepted, as in CuPy;
     `x[...] = ndarray` raises too; NumPy index arrays are accepted, as in CuPy (in
     subscripts, `ufunc.at`, and as the `indices` of `np.take` and `np.take_along_axis`);
+  * a Python or NumPy scalar as an operand of `np.dot`, `np.vdot`, `np.inner`, `np.outer` or
+    `np.tensordot` (CuPy's read both operands as arrays), and `ufunc.at` with a tuple of
+    indices (CuPy's `__array_ufunc__` returns NotImplemented for it; scatter-adds go through
+    the backend this module registers, which does what `cupyx.scatter_add` does);
   * `operator.index(x)` (`range(x)`, `lst[x]`): CuPy arrays are not Python integers;
   * `float()`, `int()`, `complex()`, `bool()` of an array with more than one element;
   * a NumPy function or ufunc method CuPy does not implement, or arguments CuPy's version does
@@ -20,6 +24,9 @@ Refused (TypeError, as CuPy does):
     call is checked against `cupy_api.json`, the table of what CuPy implements that
     `cupy_api.py` writes from an installed CuPy (no GPU needed), and raises what NumPy or CuPy
     raise for a CuPy array.
+
+Where CuPy differs from NumPy, as CuPy: `np.zeros_like(x, shape=())` (any like-maker given an
+empty shape) has x's shape; `x.device` compares but is not hashable.
 
 Counted as device-to-host transfers (allowed, as CuPy allows them with a synchronising copy):
 `float()`, `int()`, `complex()` and `bool()` of a one-element array, `.item()`, `.tolist()`
@@ -313,7 +320,12 @@ class StrictArray(np.lib.mixins.NDArrayOperatorsMixin):
         what = f"np.{func.__name__}"
         _as_cupy_function(func, args, kwargs)
         args, kwargs = _host_parameters(func, args, kwargs)
-        if kwargs.get("shape", None) == () and f"numpy.{func.__name__}" in _LIKE_MAKERS:
+        shape = kwargs.get("shape")
+        if (
+            isinstance(shape, (tuple, list))
+            and not shape
+            and f"numpy.{func.__name__}" in _LIKE_MAKERS
+        ):
             kwargs = {k: v for k, v in kwargs.items() if k != "shape"}  # as CuPy reads it
         return _wrap(func(*_unwrap(args, what), **_unwrap(kwargs, what)))
 
