@@ -452,15 +452,14 @@ def test_op_case_forward_mode_on_device(case, request):
     _assert_no_extra_transfers(made, plain, pvalue)  # a float output has a float tangent
 
 
-@pytest.mark.skipif(not CASES, reason="tests/op_cases.py has no cases")
-@pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
-def test_op_case_hvp_on_device(case, request):
-    """Forward over reverse on device arrays: the tangents of the adjoint helpers
-    (adjoints/runtime_rules.py) keep the device too."""
+def hvp_case(case, request, to=to_device, refused=(TypeError,)):
+    """For the hvp of an op case on device arrays (`to` and `refused` as `_device_case`'s):
+    `f(*args, cot) = sum(case.fn(*args) * cot)`, wrt, the arguments on the device, a random
+    cotangent `cot` and direction `v` (on the host), and f's hvp on NumPy arrays."""
     from test_hvp_ops import _reduced
 
     rng = np.random.default_rng(2)
-    args, wrt, dargs = _device_case(case, request, rng)
+    args, wrt, dargs = _device_case(case, request, rng, to, refused)
     out = case.fn(*copy.deepcopy(args))
     cot = rng.standard_normal(np.shape(out)) if np.ndim(out) else float(rng.standard_normal())
     f = _reduced(case, len(args))
@@ -468,6 +467,17 @@ def test_op_case_hvp_on_device(case, request):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         want = s2s.hvp(f, wrt=wrt)(*copy.deepcopy(args), cot, v)
+    return f, wrt, dargs, cot, v, want
+
+
+@pytest.mark.skipif(not CASES, reason="tests/op_cases.py has no cases")
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
+def test_op_case_hvp_on_device(case, request):
+    """Forward over reverse on device arrays: the tangents of the adjoint helpers
+    (adjoints/runtime_rules.py) keep the device too."""
+    f, wrt, dargs, cot, v, want = hvp_case(case, request)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
         dcot = to_device(cot)
         with transfers() as plain:
             try:

@@ -22,21 +22,18 @@ if not cupy_backend.available():
 import cupy as cp  # noqa: E402
 import cupyx  # noqa: E402
 from op_cases import CASES  # noqa: E402
-from strict_array import leaves  # noqa: E402
+from strict_array import _rebuild, leaves  # noqa: E402
 from test_backends import (  # noqa: E402
     MODELS,
     _device_case,
     _direction,
     _wrt_args,
+    hvp_case,
     rnn_loss,
     written_gradient_module,
 )
 
 import s2s  # noqa: E402
-
-
-def _rebuild(seq, items):
-    return type(seq)(*items) if hasattr(seq, "_fields") else type(seq)(items)
 
 
 def _to_gpu(tree, dtype=None):
@@ -248,17 +245,9 @@ def test_op_case_on_cupy(case):
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
 def test_op_case_hvp_on_cupy(case):
     """Forward over reverse on CuPy arrays: the tangents of the adjoint helpers run on CuPy."""
-    from test_hvp_ops import _reduced
-
-    rng = np.random.default_rng(2)
-    args, wrt, gargs = _device_case(case, None, rng, _to_gpu, _REFUSED)
-    out = case.fn(*copy.deepcopy(args))
-    cot = rng.standard_normal(np.shape(out)) if np.ndim(out) else float(rng.standard_normal())
-    f = _reduced(case, len(args))
-    v = _direction(_wrt_args(args, wrt), rng)
+    f, wrt, gargs, cot, v, want = hvp_case(case, None, _to_gpu, _REFUSED)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        want = s2s.hvp(f, wrt=wrt)(*copy.deepcopy(args), cot, v)
         gcot = _to_gpu(cot)
         try:
             f(*copy.deepcopy(gargs), gcot)
